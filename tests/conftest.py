@@ -1,0 +1,69 @@
+"""pytest configuration: Hypothesis profiles, the ``--backend`` option, and
+the ``slow`` and ``gpu`` markers.
+
+Profiles (``GAPCHECK_PROFILE=<name>`` or Hypothesis' own
+``--hypothesis-profile=<name>``):
+
+* ``ci``: derandomised, few examples; the default when ``CI`` is set.
+* ``dev``: random seeds, few examples; the default otherwise.
+* ``thorough``: many examples (and, through ``--level thorough``, larger n).
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+_COMMON = dict(deadline=None, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", derandomize=True, max_examples=8, **_COMMON)
+settings.register_profile("dev", max_examples=8, **_COMMON)
+settings.register_profile("thorough", max_examples=100, **_COMMON)
+settings.load_profile(os.environ.get("GAPCHECK_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backend", default="numpy", choices=("numpy", "cupy", "array-api-strict"),
+                     help="array backend of the samplers (default numpy)")
+    parser.addoption("--level", default="default", choices=("quick", "default", "thorough"),
+                     help="size of the empirical checks (see numerics.checks.VerifyConfig)")
+    parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    marker_expr = config.getoption("-m") or ""
+    run_slow = config.getoption("--runslow") or "slow" in marker_expr
+    skip_slow = pytest.mark.skip(reason="slow: larger-n check; run with --runslow or -m slow")
+    gpu_reason = _gpu_unavailable()
+    for item in items:
+        if "slow" in item.keywords and not run_slow:
+            item.add_marker(skip_slow)
+        if "gpu" in item.keywords and gpu_reason:
+            item.add_marker(pytest.mark.skip(reason=gpu_reason))
+
+
+def _gpu_unavailable() -> str | None:
+    try:
+        import cupy
+    except ImportError:
+        return "gpu: CuPy is not installed (pip install 'gapcheck[gpu]')"
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return "gpu: CuPy is installed but no CUDA device is visible"
+    except Exception as exc:  # CUDA driver missing: report, do not fail collection
+        return f"gpu: CuPy cannot reach a CUDA device ({type(exc).__name__}: {exc})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def backend(request) -> str:
+    """The array backend chosen with ``--backend``."""
+    return request.config.getoption("--backend")
+
+
+@pytest.fixture(scope="session")
+def verify_config(request, backend):
+    """A :class:`numerics.checks.VerifyConfig` for this run's level and backend."""
+    from numerics.checks import VerifyConfig
+    return VerifyConfig(level=request.config.getoption("--level"), backend=backend)

@@ -1,0 +1,171 @@
+"""The registry of checked results.
+
+Each result of the paper (and of the companion works) is one :class:`Result`:
+an id (``prop3``, ``gg.freezing``, ...), a title, its assumptions, its
+statement in words and in LaTeX, the formulas it predicts (derived by the
+machinery of :mod:`theory`, as sympy expressions), exact symbolic checks, and
+the name of the module in :mod:`numerics.checks` holding its empirical check.
+
+``theory`` never imports ``numerics``: the empirical check is referenced by its
+module path (a string), and run by :func:`numerics.checks.run_result`.
+
+Checks of either kind return :class:`CheckOutcome` records, which the test
+suite asserts on and ``gapcheck verify`` prints.
+
+>>> o = CheckOutcome("demo", {"n": 4}, measured=1.0, predicted=1.0, passed=True)
+>>> o.to_json()["passed"]
+True
+"""
+from __future__ import annotations
+
+import importlib
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import sympy
+
+__all__ = ["CheckOutcome", "Result", "register", "get", "all_results", "RESULT_MODULES"]
+
+#: modules whose import registers results (paper first, then companions)
+RESULT_MODULES: list[str] = ["theory.results"]
+
+
+def _jsonable(value):
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        x = float(value)
+        return x if math.isfinite(x) else str(x)
+    if isinstance(value, sympy.Basic):
+        if value.is_number:
+            try:
+                return _jsonable(float(value)) if not value.is_Integer else int(value)
+            except TypeError:
+                return str(value)
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    return str(value)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One comparison of a measured (or derived) value with a prediction.
+
+    ``tolerance`` says in words how the acceptance band follows from an error
+    scale (e.g. ``"4 SE, SE from 2000 samples"`` or ``"exact"``).
+    """
+
+    name: str
+    params: Mapping[str, Any]
+    measured: Any
+    predicted: Any
+    passed: bool
+    tolerance: str = ""
+    detail: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "params": _jsonable(dict(self.params)),
+            "measured": _jsonable(self.measured),
+            "predicted": _jsonable(self.predicted),
+            "passed": bool(self.passed),
+            "tolerance": self.tolerance,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    """A checked statement.
+
+    Attributes
+    ----------
+    id, title:
+        ``"prop3"``, ``"Rank collapse in width"``.
+    kind:
+        ``"definition"``, ``"proposition"``, ``"lemma"``, ``"theorem"`` or
+        ``"companion"``.
+    source:
+        Where the statement comes from: ``"Mind the Gap (arXiv 2410.07799 v1)"``,
+        a companion work with its confidence grade, or
+        ``"gapcheck's own claim (grade D)"``.
+    statement:
+        The claim in words, one or two sentences.
+    assumptions:
+        Parameter ranges and limits, in words.
+    statement_latex:
+        The claim in LaTeX (math mode content, no surrounding ``$``).
+    formulas:
+        ``formulas(**params)`` returns the derived formulas as a mapping
+        name -> sympy expression; with no arguments every parameter stays a
+        symbol.  These are computed by the machinery of :mod:`theory`, never
+        typed in.
+    symbolic_checks:
+        ``symbolic_checks()`` returns exact checks (derivation vs closed form).
+    empirical_check:
+        Module path in :mod:`numerics.checks` with ``run(config, predict=None)``
+        and ``NEGATIVE_CONTROLS``; ``None`` for purely symbolic results.
+    findings:
+        Where simulation departs from or goes beyond the paper, in words.
+    """
+
+    id: str
+    title: str
+    kind: str
+    source: str
+    statement: str
+    assumptions: tuple[str, ...]
+    statement_latex: str
+    formulas: Callable[..., Mapping[str, sympy.Basic]] = field(default=lambda **_: {})
+    symbolic_checks: Callable[[], list[CheckOutcome]] | None = None
+    empirical_check: str | None = None
+    findings: tuple[str, ...] = ()
+
+    def latex(self, **params) -> str:
+        """LaTeX of the statement followed by each derived formula."""
+        lines = [self.statement_latex]
+        for name, expr in self.formulas(**params).items():
+            lines.append(f"{name} = {sympy.latex(expr)}")
+        return "\n".join(lines)
+
+
+_REGISTRY: dict[str, Result] = {}
+
+
+def register(result: Result) -> Result:
+    """Add ``result`` to the registry (ids are unique)."""
+    if result.id in _REGISTRY and _REGISTRY[result.id] is not result:
+        raise ValueError(f"result id {result.id!r} is registered twice")
+    _REGISTRY[result.id] = result
+    return result
+
+
+def _load() -> None:
+    for mod in RESULT_MODULES:
+        importlib.import_module(mod)
+
+
+def all_results() -> list[Result]:
+    """Every registered result, in registration order."""
+    _load()
+    return list(_REGISTRY.values())
+
+
+def get(result_id: str) -> Result:
+    """The result with this id; ``ValueError`` listing the known ids otherwise."""
+    _load()
+    try:
+        return _REGISTRY[result_id]
+    except KeyError:
+        known = ", ".join(_REGISTRY)
+        raise ValueError(f"unknown result id {result_id!r}; known ids: {known}") from None
