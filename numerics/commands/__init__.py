@@ -1,0 +1,1 @@
+"""Subcommands of ``gapcheck`` (one module each; see :mod:`numerics.cli`)."""

@@ -1,0 +1,35 @@
+"""Figures of ``gapcheck figures``: a registry name -> function.
+
+A figure function has the signature ``fn(out_dir: pathlib.Path, config:
+VerifyConfig) -> list[pathlib.Path]`` (the files it wrote, PNG and PDF) and is
+registered with :func:`figure`. Modules listed in ``FIGURE_MODULES`` are
+imported to fill the registry. matplotlib is imported inside the functions
+(it is the ``plots`` extra), with the Agg backend.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+FIGURE_MODULES = ["numerics.figures.paper", "numerics.figures.companions"]
+_FIGURES: dict[str, Callable] = {}
+
+
+def figure(name: str):
+    """Decorator registering a figure function under ``name``."""
+    def deco(fn):
+        if name in _FIGURES:
+            raise ValueError(f"figure {name!r} is registered twice")
+        _FIGURES[name] = fn
+        return fn
+    return deco
+
+
+def all_figures() -> dict[str, Callable]:
+    for mod in FIGURE_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+    return dict(_FIGURES)
