@@ -29,7 +29,7 @@ import sympy
 __all__ = ["CheckOutcome", "Result", "register", "get", "all_results", "RESULT_MODULES"]
 
 #: modules whose import registers results (paper first, then companions)
-RESULT_MODULES: list[str] = ["theory.results"]
+RESULT_MODULES: list[str] = ["theory.results", "theory.companions"]
 
 
 def _jsonable(value):
