@@ -1,0 +1,66 @@
+"""Lemma 1: ||u^T W_1...W_l||^2 has mean 1 and variance (1 + 2/d)^l - 1 exactly."""
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, strategies as st
+
+from numerics.checks import VerifyConfig, lemma1 as check
+from theory.registry import get
+from theory.results import lemma1
+from tests.strategies import seeds
+
+
+def test_registered_with_statement_and_latex():
+    r = get("lemma1")
+    assert r.empirical_check == "numerics.checks.lemma1"
+    assert "(1 + 2/d)^l" in r.statement_latex
+    assert "variance" in r.latex()
+
+
+def test_symbolic_checks_pass():
+    out = lemma1._symbolic_checks()
+    assert len(out) >= 8 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+
+
+def test_derivation_matches_closed_form_symbolically():
+    der, cf = lemma1.derive(), lemma1.closed_form()
+    assert sp.simplify(der["mean"] - 1) == 0
+    assert sp.simplify(der["variance"] - cf["variance"]) == 0
+
+
+def test_closed_form_is_not_the_large_d_approximation():
+    # exactness is the content: at d = 16, l = 3 the variance is not 2l/d
+    v = lemma1.predict(16, 3)["variance"]
+    assert v == pytest.approx(1.125**3 - 1) and abs(v - 3 * 2 / 16) > 0.04
+
+
+@given(d=st.integers(16, 48), l=st.integers(1, 4), seed=seeds)
+def test_sampled_mean_and_variance_match(d, l, seed):
+    out = check.check(d, l, batch=1200, rng=seed)
+    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
+
+
+def test_default_run_passes(verify_config):
+    out = check.run(verify_config)
+    assert out and all(o.passed for o in out), [(o.name, o.params, o.measured, o.predicted)
+                                                for o in out if not o.passed]
+
+
+@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
+def test_negative_control_rejected(name):
+    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
+    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+
+
+def test_negative_controls_rejected_on_one_shared_sample():
+    x = check.sample(16, 3, batch=4000, rng=7)
+    assert all(o.passed for o in check.compare(x, check.predict(16, 3), {"d": 16, "l": 3}))
+    for name, ctrl in check.NEGATIVE_CONTROLS.items():
+        assert not all(o.passed for o in check.compare(x, ctrl(16, 3), {"d": 16, "l": 3})), name
+
+
+def test_bad_input_names_parameter():
+    with pytest.raises(ValueError, match="d must be an integer"):
+        check.sample(0, 1, batch=2, rng=0)
+    with pytest.raises(ValueError, match="l must be an integer"):
+        lemma1.predict(8, 0)

@@ -1,0 +1,153 @@
+"""Lemma 1: the squared norm of a unit vector pushed through a product of
+Gaussian matrices.
+
+For independent d x d matrices W_1..W_l with i.i.d. N(0, 1/d) entries and a
+unit vector u, ``X = ||u^T W_1 ... W_l||^2`` has mean 1 and variance
+``(1 + 2/d)^l - 1`` *exactly* (every d, every l), and concentrates around 1.
+
+The moments are derived, not typed in: the second moment of one factor
+``chi2_d / d`` comes from the Gaussian moments E z^2, E z^4 (``sympy.stats``),
+and the l-fold product follows from iterated expectation, a linear recursion
+``m_l = c m_{l-1}`` that ``sympy.rsolve`` solves for symbolic l.
+
+>>> derive()["variance"]
+((d + 2)/d)**l - 1
+>>> derive(d=64, l=1)["variance"]
+1/32
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from theory._validate import integer, to_sympy
+from theory.registry import CheckOutcome, Result, register
+
+__all__ = ["D", "L", "factor_moment", "derive", "closed_form", "predict", "RESULT"]
+
+D = sp.Symbol("d", positive=True, integer=True)
+L = sp.Symbol("l", positive=True, integer=True)
+
+
+@lru_cache(maxsize=None)
+def _gaussian_moments():
+    from sympy.stats import E, Normal
+
+    z = Normal("z", 0, 1)
+    return E(z**2), E(z**4)
+
+
+def factor_moment(k: int, d=D):
+    """E[(chi2_d / d)^k] for k = 1, 2, from the moments of a standard Gaussian.
+
+    ``chi2_d = sum_i z_i^2``; expanding the k-th power of the sum over
+    independent coordinates gives E chi2 = d E z^2 and
+    E chi2^2 = d E z^4 + d (d - 1) (E z^2)^2.
+
+    >>> sp.factor(factor_moment(2))
+    (d + 2)/d
+    """
+    k = integer("k", k, minimum=1, maximum=2)
+    ez2, ez4 = _gaussian_moments()
+    if k == 1:
+        return sp.cancel(d * ez2 / d)
+    return (d * ez4 + d * (d - 1) * ez2**2) / d**2
+
+
+def _iterate(c, l):
+    """m_l with m_l = c m_{l-1}, m_0 = 1 (iterated expectation over the factors)."""
+    m = sp.Function("m")
+    sol = sp.rsolve(m(L) - c * m(L - 1), m(L), {m(0): 1})
+    return sol.subs(L, l)
+
+
+def derive(d=D, l=L) -> dict:
+    """Mean and variance of ||u^T W_1...W_l||^2 derived by iterated expectation.
+
+    Conditioning on W_1..W_{l-1}, the row vector v = u^T W_1...W_{l-1} is
+    fixed and ||v W_l||^2 = ||v||^2 chi2_d / d (rotation invariance of W_l),
+    so every moment of the product is the l-th power of one factor's moment.
+    """
+    d = integer("d", d, minimum=1)
+    l = integer("l", l, minimum=1)
+    d, l = to_sympy(d), to_sympy(l)
+    m1 = _iterate(sp.cancel(factor_moment(1, D)), l)
+    m2 = _iterate(sp.cancel(factor_moment(2, D)), l)
+    mean = sp.simplify(m1.subs(D, d))
+    second = m2.subs(D, d)
+    variance = second - mean**2
+    if variance.free_symbols:
+        variance = sp.powsimp(sp.factor_terms(variance))
+    else:
+        variance = sp.nsimplify(variance)
+    return {"mean": mean, "second_moment": second, "variance": variance}
+
+
+def closed_form(d=D, l=L) -> dict:
+    """The lemma's statement: mean 1, variance (1 + 2/d)^l - 1."""
+    d, l = to_sympy(d), to_sympy(l)
+    return {"mean": sp.Integer(1), "variance": (1 + 2 / d) ** l - 1}
+
+
+@lru_cache(maxsize=None)
+def _general():
+    return derive()
+
+
+def predict(d, l) -> dict:
+    """Float mean and variance for the empirical check (the derived formulas
+    of :func:`derive`, evaluated at d, l)."""
+    d, l = integer("d", d, minimum=1), integer("l", l, minimum=1)
+    f = _general()
+    return {"mean": float(f["mean"].subs({D: d, L: l})),
+            "variance": float(f["variance"].subs({D: d, L: l}))}
+
+
+def _unrolled(d, l):
+    """The same moments by multiplying l explicit factors (no recursion solver)."""
+    m1 = sp.prod([factor_moment(1, d) for _ in range(l)])
+    m2 = sp.prod([factor_moment(2, d) for _ in range(l)])
+    return sp.cancel(m1), sp.cancel(m2 - m1**2)
+
+
+def _symbolic_checks() -> list[CheckOutcome]:
+    out = []
+    der, cf = derive(), closed_form()
+    for key in ("mean", "variance"):
+        diff = sp.simplify(der[key] - cf[key])
+        out.append(CheckOutcome(f"derived {key} = closed form (symbolic d, l)", {"d": "d", "l": "l"},
+                                measured=str(der[key]), predicted=str(cf[key]),
+                                passed=diff == 0, tolerance="exact"))
+    for l in range(1, 7):
+        mean, var = _unrolled(D, l)
+        ok = mean == 1 and sp.cancel(var - closed_form(D, l)["variance"]) == 0
+        out.append(CheckOutcome(f"l = {l} factors multiplied out = closed form", {"d": "d", "l": l},
+                                measured=str(var), predicted=str(closed_form(D, l)["variance"]),
+                                passed=bool(ok), tolerance="exact"))
+    # large-d behaviour used by Theorem 9: d * Var -> 2 l
+    lim = sp.limit(D * der["variance"], D, sp.oo)
+    out.append(CheckOutcome("d Var -> 2 l as d -> oo (concentration scale)", {"l": "l"},
+                            measured=str(lim), predicted="2*l", passed=sp.simplify(lim - 2 * L) == 0,
+                            tolerance="exact"))
+    return out
+
+
+RESULT = register(Result(
+    id="lemma1",
+    title="Norm of a vector through a product of Gaussian matrices",
+    kind="lemma",
+    source="Mind the Gap (arXiv 2410.07799 v1), Lemma 1",
+    statement=("For independent d x d Gaussian matrices with N(0, 1/d) entries and a unit vector u, "
+               "||u^T W_1...W_l||^2 has mean 1 and variance (1 + 2/d)^l - 1 exactly, and "
+               "concentrates around 1 with overwhelming probability."),
+    assumptions=("W_1..W_l independent, i.i.d. N(0, 1/d) entries", "u a fixed unit vector",
+                 "d >= 1, l >= 1 (exact for every d)"),
+    statement_latex=(r"\mathbb{E}\,\|u^\top W_1\cdots W_l\|^2 = 1,\quad "
+                     r"\operatorname{Var}\|u^\top W_1\cdots W_l\|^2 = (1 + 2/d)^l - 1"),
+    formulas=lambda d=D, l=L: {k: v for k, v in derive(d, l).items() if k != "second_moment"},
+    symbolic_checks=_symbolic_checks,
+    empirical_check="numerics.checks.lemma1",
+    findings=("The variance is exact at every d (checked at d as small as 16 by sampling), "
+              "not only asymptotically 2l/d.",),
+))
