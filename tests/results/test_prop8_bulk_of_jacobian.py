@@ -1,0 +1,61 @@
+"""Proposition 8: bulk of the Jacobian without the gap: m_k = (sA sV)^(2lk) FC_l(k)^2,
+mean (sA sV)^(2l), variance (sA sV)^(4l) (l^2 + 2l)."""
+import pytest
+import sympy as sp
+from hypothesis import given, strategies as st
+
+from numerics.checks import VerifyConfig, prop8 as check
+from theory.registry import get
+from theory.results import prop8
+from tests.strategies import ensembles, seeds
+
+
+def test_registered():
+    r = get("prop8")
+    assert r.empirical_check == "numerics.checks.prop8" and r.findings
+
+
+def test_symbolic_checks_pass():
+    out = prop8._symbolic_checks()
+    assert len(out) == 11 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+
+
+def test_symbolic_l_variance_is_l_squared_plus_2l():
+    g = prop8.general()
+    s = prop8.SA2 * prop8.SV2
+    assert sp.simplify(sp.powsimp(g["variance"] - s ** (2 * prop8.L) * (prop8.L**2 + 2 * prop8.L),
+                                  force=True)) == 0
+    # and not a perturbed form
+    assert sp.simplify(sp.powsimp(g["variance"] - s ** (2 * prop8.L) * ((prop8.L + 1) ** 2 + 2 * (prop8.L + 1)),
+                                  force=True)) != 0
+
+
+@pytest.mark.parametrize("l", [1, 2, 3])
+def test_fuss_catalan_numbers_squared(l):
+    for k in (1, 2, 3):
+        assert sp.simplify(prop8.moment(k, l, 1, 1) - prop8.fc_number(l, k) ** 2) == 0
+
+
+@given(l=st.integers(1, 3), ensemble=ensembles, sigma_v=st.floats(0.8, 1.25), seed=seeds)
+def test_sampled_jacobian_moments_converge(l, ensemble, sigma_v, seed):
+    out = check.check(l, ensemble, sigma_v**2, [24, 48], batch=4, rng=seed)
+    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
+
+
+def test_default_run_passes(verify_config):
+    out = check.run(verify_config)
+    assert out and all(o.passed for o in out), [(o.name, o.params, o.measured, o.predicted)
+                                                for o in out if not o.passed]
+
+
+@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
+def test_negative_control_rejected(name):
+    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
+    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="l must be an integer"):
+        prop8.predict(0, 1, 1)
+    with pytest.raises(ValueError, match="sigma_a2"):
+        prop8.predict(1, -1, 1)
