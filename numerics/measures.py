@@ -1,0 +1,310 @@
+"""Measures of sampled signals and matrices (batched over leading axes).
+
+* :func:`gram`: ``X X^T``;
+* :func:`stable_rank`: ``||M||_F^2 / ||M||_2^2`` in float64, each matrix first
+  divided by its largest entry (the measure is scale-invariant; this is what
+  keeps depth-10 signals, of size ``(sigma_V sqrt(d))^10``, from overflowing);
+  :func:`covariance_stable_rank` is the paper's ``srank(X_l X_l^T)``;
+* :func:`spectral_norm`: exact (eigvalsh / svdvals) for small matrices,
+  Lanczos with full reorthogonalisation (or plain power steps) for large;
+* :func:`top_singular_values`, :func:`gap_ratio` ``s1/s2``, :func:`esd`,
+  :func:`ks_distance` to a ``theory`` law, :func:`count_outliers`.
+
+Scalar-per-matrix measures return arrays in the input's namespace; ``esd``,
+``ks_distance`` and ``count_outliers`` return numpy.
+
+>>> import numpy as np
+>>> M = np.diag([3.0, 1.0, 1.0])[None]
+>>> stable_rank(M), gap_ratio(M)
+(array([1.22222222]), array([3.]))
+>>> round(float(spectral_norm(np.diag(np.arange(1.0, 301.0))[None], method="lanczos")[0]), 3)
+300.0
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from theory import _validate
+
+from .backend import get_namespace, is_numpy, to_numpy
+
+__all__ = ["gram", "stable_rank", "covariance_stable_rank", "spectral_norm",
+           "top_singular_values", "gap_ratio", "esd", "ks_distance", "count_outliers",
+           "frobenius_sq", "AUTO_EXACT_MAX", "LANCZOS_STEPS"]
+
+#: ``method="auto"`` uses an exact decomposition up to this size, Lanczos above
+AUTO_EXACT_MAX = 128
+#: default number of Lanczos steps (capped at n, where Lanczos is exact)
+LANCZOS_STEPS = 48
+
+
+def _T(xp, M):
+    return xp.matrix_transpose(M) if hasattr(xp, "matrix_transpose") else M.swapaxes(-1, -2)
+
+
+def _f64(M):
+    xp = get_namespace(M)
+    return xp, (M if M.dtype == xp.float64 else xp.astype(M, xp.float64))
+
+
+def _check_matrix(M, name="M"):
+    if len(M.shape) < 2:
+        raise ValueError(f"{name} must have at least 2 dimensions (..., p, q) (got shape {M.shape})")
+
+
+def gram(X):
+    """``X X^T`` over the last two axes (batched).
+
+    >>> import numpy as np
+    >>> gram(np.ones((1, 2, 3)))
+    array([[[3., 3.],
+            [3., 3.]]])
+    """
+    _check_matrix(X, "X")
+    xp = get_namespace(X)
+    return X @ _T(xp, X)
+
+
+def frobenius_sq(M):
+    """``||M||_F^2`` per matrix."""
+    xp = get_namespace(M)
+    return xp.sum(M * M, axis=(-2, -1))
+
+
+def _normalise(M):
+    """Divide each matrix by its largest |entry| (float64); zero matrices are an error."""
+    xp, M = _f64(M)
+    scale = xp.max(xp.abs(M), axis=(-2, -1), keepdims=True)
+    if not bool(xp.all(scale > 0)):
+        raise ValueError("M contains a zero matrix: its stable rank is undefined")
+    if not bool(xp.all(xp.isfinite(scale))):
+        raise ValueError("M contains non-finite entries")
+    return xp, M / scale
+
+
+def _is_symmetric(xp, M) -> bool:
+    if M.shape[-1] != M.shape[-2]:
+        return False
+    D = M - _T(xp, M)
+    return bool(xp.all(xp.abs(D) <= 1e-12 * xp.max(xp.abs(M)) + 0.0))
+
+
+def _lanczos_ritz(xp, op, shape_b, n, steps, dtype):
+    """Ritz values (ascending, shape (B, k)) of a batch of symmetric operators
+    after ``steps`` Lanczos steps with full reorthogonalisation."""
+    k = min(int(steps), n)
+    B = shape_b
+    rs = np.random.default_rng(12345)  # a fixed start: a measure consumes no user randomness
+    q = xp.asarray(rs.standard_normal((B, n)), dtype=dtype)
+    q = q / xp.sqrt(xp.sum(q * q, axis=-1, keepdims=True))
+    Qs, alphas, betas = [], [], []
+    for j in range(k):
+        Qs.append(q)
+        w = op(q)
+        alphas.append(xp.sum(q * w, axis=-1))
+        if j == k - 1:
+            break
+        Q = xp.stack(Qs, axis=-1)  # (B, n, j+1)
+        for _ in range(2):
+            c = xp.sum(Q * w[..., None], axis=-2)
+            w = w - xp.sum(Q * c[:, None, :], axis=-1)
+        b = xp.sqrt(xp.sum(w * w, axis=-1))
+        scale = xp.abs(alphas[0]) + xp.abs(alphas[-1]) + 1e-300
+        ok = b > 1e-10 * scale
+        if not bool(xp.all(ok)):
+            # invariant subspace found: continue with a fresh direction orthogonal to Q
+            r = xp.asarray(rs.standard_normal((B, n)), dtype=dtype)
+            for _ in range(2):
+                r = r - xp.sum(Q * xp.sum(Q * r[..., None], axis=-2)[:, None, :], axis=-1)
+            r = r / xp.sqrt(xp.sum(r * r, axis=-1, keepdims=True))
+            bsafe = xp.where(ok, b, xp.ones_like(b))
+            q = xp.where(ok[:, None], w / bsafe[:, None], r)
+            b = xp.where(ok, b, xp.zeros_like(b))
+        else:
+            q = w / b[:, None]
+        betas.append(b)
+    a = xp.stack(alphas, axis=-1)
+    kk = a.shape[-1]
+    T = xp.eye(kk, dtype=dtype)[None, ...] * a[:, None, :]
+    if betas:
+        bb = xp.stack(betas, axis=-1)  # (B, kk-1)
+        bfull = xp.concat([bb, xp.zeros_like(bb[:, :1])], axis=-1)
+        U = xp.eye(kk, k=1, dtype=dtype)[None, ...] * bfull[:, :, None]
+        T = T + U + _T(xp, U)
+    return xp.linalg.eigvalsh(T)
+
+
+def _flat(xp, M):
+    lead = M.shape[:-2]
+    B = int(np.prod(lead)) if lead else 1
+    return lead, xp.reshape(M, (B, M.shape[-2], M.shape[-1]))
+
+
+def _top_eigs_sym(xp, M, k, steps):
+    """Largest ``k`` values of |eigenvalue| of symmetric matrices via Lanczos."""
+    lead, Mf = _flat(xp, M)
+    n = Mf.shape[-1]
+    ritz = _lanczos_ritz(xp, lambda q: (Mf @ q[..., None])[..., 0], Mf.shape[0], n, steps, Mf.dtype)
+    vals = xp.sort(xp.abs(ritz), axis=-1, descending=True)[:, :k]
+    return xp.reshape(vals, (*lead, vals.shape[-1]))
+
+
+def _top_sv_lanczos(xp, M, k, steps):
+    """Largest ``k`` singular values via Lanczos on ``M^T M`` (or ``M M^T``)."""
+    lead, Mf = _flat(xp, M)
+    p, q_ = Mf.shape[-2], Mf.shape[-1]
+    if p <= q_:
+        op, n = (lambda v: (Mf @ (_T(xp, Mf) @ v[..., None]))[..., 0]), p
+    else:
+        op, n = (lambda v: (_T(xp, Mf) @ (Mf @ v[..., None]))[..., 0]), q_
+    ritz = _lanczos_ritz(xp, op, Mf.shape[0], n, steps, Mf.dtype)
+    vals = xp.sqrt(xp.clip(xp.sort(ritz, axis=-1, descending=True)[:, :k], 0, None))
+    return xp.reshape(vals, (*lead, vals.shape[-1]))
+
+
+def _method(method, n):
+    _validate.one_of("method", method, ("auto", "exact", "lanczos", "power"))
+    if method == "auto":
+        return "exact" if n <= AUTO_EXACT_MAX else "lanczos"
+    return method
+
+
+def top_singular_values(M, k=2, *, method="auto", steps=None, hermitian=None):
+    """The ``k`` largest singular values of each matrix, descending, shape (..., k).
+
+    ``method``: "exact" (svdvals, or eigvalsh for symmetric input), "lanczos"
+    (``steps`` Lanczos steps, default :data:`LANCZOS_STEPS` + 2k, exact once
+    steps >= n), or "auto" (exact up to :data:`AUTO_EXACT_MAX`).
+
+    >>> import numpy as np
+    >>> top_singular_values(np.diag([1.0, 4.0, 2.0])[None], 2)
+    array([[4., 2.]])
+    """
+    _check_matrix(M)
+    xp, Mf = _f64(M)
+    m = min(M.shape[-1], M.shape[-2])
+    k = _validate.integer("k", k, minimum=1, maximum=m)
+    method = _method(method, m)
+    sym = _is_symmetric(xp, Mf) if hermitian is None else bool(hermitian)
+    if method == "exact":
+        if sym:
+            s = xp.sort(xp.abs(xp.linalg.eigvalsh(Mf)), axis=-1, descending=True)
+        else:
+            s = xp.sort(xp.linalg.svdvals(Mf), axis=-1, descending=True)
+        return s[..., :k]
+    if method == "power":
+        if k != 1:
+            raise ValueError("method='power' gives the top singular value only (k = 1)")
+        return _power(xp, Mf, steps or 100, sym)[..., None]
+    steps = LANCZOS_STEPS + 2 * k if steps is None else _validate.integer("steps", steps, minimum=k)
+    return _top_eigs_sym(xp, Mf, k, steps) if sym else _top_sv_lanczos(xp, Mf, k, steps)
+
+
+def _power(xp, M, steps, sym):
+    lead, Mf = _flat(xp, M)
+    rs = np.random.default_rng(12345)
+    v = xp.asarray(rs.standard_normal((Mf.shape[0], Mf.shape[-1])), dtype=Mf.dtype)
+    op = (lambda u: (Mf @ (Mf @ u[..., None]))[..., 0]) if sym else \
+        (lambda u: (_T(xp, Mf) @ (Mf @ u[..., None]))[..., 0])
+    for _ in range(int(steps)):
+        v = op(v)
+        v = v / xp.sqrt(xp.sum(v * v, axis=-1, keepdims=True))
+    w = op(v)
+    return xp.reshape(xp.sqrt(xp.sqrt(xp.sum(w * w, axis=-1))), lead)
+
+
+def spectral_norm(M, method="auto", *, steps=None, hermitian=None):
+    """``||M||_2`` per matrix (see :func:`top_singular_values` for ``method``).
+
+    >>> import numpy as np
+    >>> spectral_norm(np.array([[[0.0, 2.0], [0.0, 0.0]]]))
+    array([2.])
+    """
+    return top_singular_values(M, 1, method=method, steps=steps, hermitian=hermitian)[..., 0]
+
+
+def stable_rank(M, method="auto", *, steps=None, hermitian=None):
+    """``||M||_F^2 / ||M||_2^2`` per matrix, in float64 after dividing each
+    matrix by its largest entry.
+
+    >>> import numpy as np
+    >>> stable_rank(np.eye(4)[None] * 1e200)
+    array([4.])
+    """
+    _check_matrix(M)
+    xp, Mn = _normalise(M)
+    s1 = spectral_norm(Mn, method, steps=steps, hermitian=hermitian)
+    return frobenius_sq(Mn) / (s1 * s1)
+
+
+def covariance_stable_rank(X, method="auto", *, steps=None):
+    """The paper's measure ``srank(X X^T)`` per sample (X renormalised first).
+
+    >>> import numpy as np
+    >>> covariance_stable_rank(np.eye(3)[None])
+    array([3.])
+    """
+    _check_matrix(X, "X")
+    xp, Xn = _normalise(X)
+    return stable_rank(gram(Xn), method, steps=steps, hermitian=True)
+
+
+def gap_ratio(M, *, method="auto", steps=None, hermitian=None):
+    """``s_1 / s_2`` per matrix."""
+    s = top_singular_values(M, 2, method=method, steps=steps, hermitian=hermitian)
+    return s[..., 0] / s[..., 1]
+
+
+def esd(M, *, hermitian=None, drop_top=0):
+    """The spectrum of each matrix as a numpy array (..., m), ascending:
+    eigenvalues for symmetric input, singular values otherwise; the
+    ``drop_top`` largest values of each matrix are left out (outliers).
+
+    >>> import numpy as np
+    >>> esd(np.diag([3.0, 1.0, 2.0])[None], drop_top=1)
+    array([[1., 2.]])
+    """
+    _check_matrix(M)
+    xp, Mf = _f64(M)
+    sym = _is_symmetric(xp, Mf) if hermitian is None else bool(hermitian)
+    vals = np.sort(to_numpy(xp.linalg.eigvalsh(Mf) if sym else xp.linalg.svdvals(Mf)), axis=-1)
+    drop_top = _validate.integer("drop_top", drop_top, minimum=0, maximum=vals.shape[-1] - 1)
+    return vals[..., :vals.shape[-1] - drop_top]
+
+
+def ks_distance(samples, law) -> float:
+    """Kolmogorov-Smirnov distance ``sup_x |F_n(x) - F(x)|`` between the pooled
+    ``samples`` and ``law`` (anything with a vectorised ``cdf_numpy``).
+
+    >>> import numpy as np
+    >>> class U:
+    ...     cdf_numpy = staticmethod(lambda x: np.clip(x, 0, 1))
+    >>> ks_distance(np.array([0.25, 0.75]), U())
+    0.25
+    """
+    if not hasattr(law, "cdf_numpy"):
+        raise ValueError(f"law must provide cdf_numpy(x) (got {type(law).__name__})")
+    x = np.sort(np.ravel(to_numpy(samples)).astype(float))
+    if x.size == 0:
+        raise ValueError("samples must not be empty")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("samples contain non-finite values")
+    F = np.asarray(law.cdf_numpy(x), dtype=float)
+    i = np.arange(1, x.size + 1)
+    return float(max(np.max(i / x.size - F), np.max(F - (i - 1) / x.size)))
+
+
+def count_outliers(values, edge, *, lower=None, rtol=0.0):
+    """Number of values (per row of the last axis) above ``edge * (1 + rtol)``,
+    or below ``lower * (1 - rtol)`` when ``lower`` is given.
+
+    >>> import numpy as np
+    >>> count_outliers(np.array([[0.5, 1.5, 2.5], [0.1, 0.2, 0.3]]), 2.0)
+    array([1, 0])
+    """
+    v = to_numpy(values).astype(float)
+    edge = float(_validate._as_real("edge", edge))
+    out = np.sum(v > edge * (1 + rtol), axis=-1)
+    if lower is not None:
+        out = out + np.sum(v < float(lower) * (1 - rtol), axis=-1)
+    return out
