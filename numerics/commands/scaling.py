@@ -1,0 +1,163 @@
+"""``gapcheck scaling``: sanity-check a scaling hypothesis (see :mod:`numerics.scaling`).
+
+Describe the model (``--preset NAME`` or its fields), the statistic and the
+predicted law; the command sweeps n, fits the exponent with a bootstrap CI,
+prints the verdict and writes a log-log figure with ``--plot FILE``.
+
+Exit code: 0 consistent, 1 inconsistent, 3 inconclusive, 2 bad input.
+
+Example (Xavier keys/queries make attention uniform)::
+
+    gapcheck scaling --attention key-query --sigma-qk2 xavier \\
+        --statistic attention-deviation --predict "1/d" --ns 32 64 128 256
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import sympy
+
+from ..scaling import STATISTICS, check_scaling
+
+EXIT = {"consistent": 0, "inconsistent": 1, "inconclusive": 3}
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "scaling", help="sanity-check a scaling hypothesis: sweep n, fit the exponent, judge",
+        description="Sweep n with gamma = n/d fixed, measure a statistic, fit its exponent "
+                    "with a bootstrap CI and compare with a predicted law. Exit code 0 "
+                    "consistent, 1 inconsistent, 3 inconclusive.")
+    m = p.add_argument_group("model (theory.model.AttentionModel)")
+    m.add_argument("--preset", metavar="NAME",
+                   help="one of the paper's 25 configurations, e.g. 'A', 'A-perp + skip + LN', "
+                        "'A(X)'; the options below override its fields")
+    m.add_argument("--attention", choices=("markov", "identity", "key-query"))
+    m.add_argument("--ensemble", help="Random Markov entries: lognormal, exponential, uniform")
+    m.add_argument("--sigma-a2", metavar="V", help="relative variance of the Markov entries")
+    m.add_argument("--sigma-qk2", metavar="S",
+                   help="key/query variance: a number, 'xavier' (1/d) or 'd^-a' (e.g. d^-0.5)")
+    m.add_argument("--sigma-v2", metavar="S", help="value variance: a number, 'xavier' or 'd^-a'")
+    m.add_argument("--remove-gap", metavar="K", type=int,
+                   help="0 keep the gap, 1 use A - 11^T/n, k >= 2 remove the top k")
+    m.add_argument("--layernorm", action="store_true", default=None, help="post-LayerNorm")
+    m.add_argument("--skip", help="standard, upscaled, or a residual strength alpha > 0")
+    m.add_argument("--depth", metavar="L", type=int, help="number of layers (default 1)")
+    m.add_argument("--gamma", metavar="G", help="n/d in (0, 1], e.g. 1/2 (default 1)")
+    s = p.add_argument_group("statistic and prediction")
+    s.add_argument("--statistic", required=True, choices=tuple(STATISTICS),
+                   help="; ".join(f"{k}: {v.description}" for k, v in STATISTICS.items()))
+    s.add_argument("--layer", type=int, help="layer of the statistic (default: the last)")
+    pred = s.add_mutually_exclusive_group(required=True)
+    pred.add_argument("--predict", metavar="EXPR",
+                      help="predicted law, a sympy expression in n (d = n/gamma), e.g. 'sqrt(n)/2'")
+    pred.add_argument("--exponent", metavar="A", help="predicted exponent, e.g. -1 or 1/2")
+    r = p.add_argument_group("sweep and output")
+    r.add_argument("--ns", nargs="+", type=int, default=[32, 64, 128, 256], metavar="N",
+                   help="grid of n (default 32 64 128 256)")
+    r.add_argument("--samples", type=int, default=16, help="samples per n (default 16)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--level", type=float, default=0.99, help="CI level (default 0.99)")
+    r.add_argument("--resolution", type=float, default=0.25,
+                   help="largest CI half-width for a 'consistent' verdict (default 0.25)")
+    r.add_argument("--backend", default="numpy", choices=("numpy", "cupy"))
+    r.add_argument("--plot", metavar="FILE", help="write the log-log figure (.png or .pdf)")
+    r.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
+    return p
+
+
+def parse_scale(name: str, text: str):
+    """A variance from the command line: a number, ``xavier`` / ``1/d``, or ``d^-a``.
+
+    >>> parse_scale("sigma_qk2", "xavier")
+    Scale.xavier()
+    >>> parse_scale("sigma_qk2", "d^-0.5")
+    Scale.power(0.5)
+    >>> parse_scale("sigma_v2", "2")
+    2
+    """
+    from theory.model import Scale
+
+    t = text.strip().lower().replace(" ", "")
+    if t in ("xavier", "1/d", "d^-1", "d**-1"):
+        return Scale.xavier()
+    m = re.fullmatch(r"d(?:\^|\*\*)\(?(-?[0-9.]+(?:/[0-9]+)?)\)?", t)
+    if m:
+        return Scale.power(_number(name, m.group(1)) * -1)
+    value = _number(name, t)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, 'xavier' or 'd^-a' (got {text!r})")
+    return value
+
+
+def _number(name: str, text: str):
+    try:
+        v = sympy.Rational(text)
+    except (TypeError, ValueError, SyntaxError):
+        raise ValueError(f"{name} must be a number, 'xavier' or 'd^-a' (got {text!r})") from None
+    if v.is_Integer:
+        return int(v)
+    return float(v) if "." in text else v
+
+
+def build_model(args, n: int):
+    """The ``AttentionModel`` the options describe, at width n."""
+    from theory.model import AttentionModel, preset
+
+    fields = {}
+    if args.attention is not None:
+        fields["attention"] = args.attention
+    if args.ensemble is not None:
+        fields["ensemble"] = args.ensemble
+    if args.sigma_a2 is not None:
+        fields["sigma_a2"] = _number("sigma_a2", args.sigma_a2)
+    if args.sigma_qk2 is not None:
+        fields["sigma_qk2"] = parse_scale("sigma_qk2", args.sigma_qk2)
+    if args.sigma_v2 is not None:
+        fields["sigma_v2"] = parse_scale("sigma_v2", args.sigma_v2)
+    if args.remove_gap is not None:
+        fields["remove_gap"] = args.remove_gap
+    if args.layernorm:
+        fields["layernorm"] = True
+    if args.skip is not None:
+        fields["skip"] = args.skip if args.skip in ("standard", "upscaled") else \
+            float(_number("skip", args.skip))
+    depth = 1 if args.depth is None else args.depth
+    gamma = 1 if args.gamma is None else _number("gamma", args.gamma)
+    if args.preset is not None:
+        return preset(args.preset, n=n, depth=depth, gamma=gamma, **fields)
+    return AttentionModel(n=n, depth=depth, gamma=gamma, **fields)
+
+
+def run(args) -> int:
+    template = build_model(args, min(args.ns))
+    prediction = args.predict if args.predict is not None else float(
+        _number("exponent", args.exponent))
+    if args.plot:
+        from pathlib import Path
+        target = Path(args.plot)
+        if target.suffix.lower() not in (".png", ".pdf", ".svg"):
+            raise ValueError(f"--plot must end in .png, .pdf or .svg (got {args.plot!r})")
+        if target.is_dir() or (target.parent.exists() and not target.parent.is_dir()):
+            raise OSError(f"cannot write --plot {target}: not a file path")
+    report = check_scaling(template, args.statistic, prediction, ns=args.ns, layer=args.layer,
+                           samples=args.samples, rng=args.seed, backend=args.backend,
+                           level=args.level, resolution=args.resolution)
+    if args.plot:
+        try:
+            report.plot(args.plot)
+        except OSError as exc:
+            raise OSError(f"cannot write --plot {args.plot}: {exc.strerror or exc}") from None
+    if args.json:
+        print(json.dumps(report.to_json(), indent=1))
+    else:
+        print(f"model: {report.model}")
+        for n, m, se in zip(report.ns, report.means, report.ses):
+            print(f"  n = {n:6d}   {args.statistic} = {m:.6g} ± {se:.2g} (SE)")
+        print(report.summary())
+        if args.plot:
+            print(f"wrote {args.plot}", file=sys.stderr)
+    return EXIT[report.verdict]
