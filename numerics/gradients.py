@@ -1,0 +1,241 @@
+"""Gradient norms ``||dX_L / dW_l||_F^2`` of a sampled stack (Propositions 4, 6).
+
+Three methods, all batched over samples:
+
+* ``"kronecker"`` (attention independent of X, no skip, no LayerNorm): with
+  ``P = A_L ... A_1`` (applied attentions) ``X_L = (P X_0 W_1...W_{l-1}) W_l
+  (W_{l+1}...W_L)``, so the Jacobian is the Kronecker product
+  ``(P X_0 W_{<l}) kron (W_{>l})^T`` and its squared Frobenius norm is
+  ``||P X_0 W_{<l}||_F^2 ||W_{>l}||_F^2``: exact, never materialised.
+* ``"exact"`` (any model): a hand-written forward-mode derivative (JVP) of
+  each layer, pushed through layers l+1..L for a basis of directions.  The
+  direction ``E`` of ``W_l`` enters as ``alpha B E`` with ``B = A_l X_{l-1}``;
+  with the SVD ``B = U S V^T``, ``sum_E ||J(B E)||^2 = sum_{k,j} s_k^2
+  ||J(u_k e_j^T)||^2``, so n d JVPs give the norm exactly.
+* ``"hutchinson"``: ``E`` with i.i.d. N(0, 1) entries; ``E ||J(B E)||^2`` is
+  the squared norm, estimated by the mean over ``probes`` directions with its
+  standard error (``return_se=True``).
+
+``"auto"`` picks kronecker where it applies, exact while n d <= 256, and
+Hutchinson above.
+
+>>> from theory.model import preset
+>>> g = grad_norms_sq(preset("A", n=4, depth=2), batch=3, rng=0)
+>>> g.shape
+(3, 2)
+>>> import numpy as np
+>>> ge = grad_norms_sq(preset("A", n=4, depth=2), batch=3, rng=0, method="exact")
+>>> bool(np.allclose(g, ge))
+True
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from theory import _validate
+from theory.model import AttentionModel, LAYERNORM_EPS
+
+from .backend import get_namespace, to_numpy
+from .forward import Draws, attention_at, draw
+from .rng import as_generator
+
+__all__ = ["grad_norms_sq", "forward_cache", "jvp", "METHODS", "AUTO_EXACT_MAX_ND"]
+
+METHODS = ("auto", "kronecker", "exact", "hutchinson")
+#: ``method="auto"`` computes exactly by JVPs while n * d is at most this
+AUTO_EXACT_MAX_ND = 256
+
+
+def _T(xp, M):
+    return xp.matrix_transpose(M) if hasattr(xp, "matrix_transpose") else M.swapaxes(-1, -2)
+
+
+def forward_cache(model: AttentionModel, draws: Draws) -> list:
+    """Per layer m = 1..L (index 0 unused) the primal values the JVP needs:
+    input ``X``, applied attention ``A`` (``None`` = identity), softmax ``P``
+    and logit matrix ``Mqk`` (key-query), ``AX``, ``XW``, and the LayerNorm
+    output ``Y`` and scale ``sig``."""
+    xp = get_namespace(draws.X0)
+    alpha = model.skip_alpha
+    alpha = 1.0 if alpha is None else float(alpha)
+    X = draws.X0
+    cache = [None]
+    for m in range(1, int(model.depth) + 1):
+        c = {"X": X, "W": draws.W[m], "alpha": alpha}
+        if model.attention == "key-query":
+            if model.remove_gap >= 2:
+                raise ValueError("gradient norms with key-query attention support remove_gap "
+                                 "0 or 1 (the JVP of a top-k SVD truncation is not implemented)")
+            c["Mqk"] = draws.qk_product(m, model.d)
+            c["P"] = attention_at(model, draws, m, X, applied=False)
+        A = attention_at(model, draws, m, X)
+        c["A"] = A
+        c["AX"] = X if A is None else A @ X
+        c["XW"] = X @ draws.W[m]
+        Z = c["AX"] @ draws.W[m]
+        Z = X + alpha * Z if model.skip is not None else Z
+        if model.layernorm:
+            Zc = Z - xp.mean(Z, axis=-1, keepdims=True)
+            sig = xp.sqrt(xp.mean(Zc * Zc, axis=-1, keepdims=True) + LAYERNORM_EPS)
+            c["Y"], c["sig"] = Zc / sig, sig
+            Z = c["Y"]
+        cache.append(c)
+        X = Z
+    return cache
+
+
+def _ln_jvp(xp, c, dZ):
+    dZc = dZ - xp.mean(dZ, axis=-1, keepdims=True)
+    Y = c["Y"]
+    return (dZc - Y * xp.mean(Y * dZc, axis=-1, keepdims=True)) / c["sig"]
+
+
+def _layer_jvp(model, xp, c, dX):
+    """Tangent of X_m given the tangent dX of its input X_{m-1}."""
+    A = c["A"]
+    dZ = (dX if A is None else A @ dX) @ c["W"]
+    if model.attention == "key-query":
+        X, Mqk, P = c["X"], c["Mqk"], c["P"]
+        dS = (dX @ Mqk) @ _T(xp, X) + (X @ Mqk) @ _T(xp, dX)
+        dA = P * (dS - xp.sum(P * dS, axis=-1, keepdims=True))
+        dZ = dZ + dA @ c["XW"]
+    if model.skip is not None:
+        dZ = dX + c["alpha"] * dZ if c["alpha"] != 1 else dX + dZ
+    if model.layernorm:
+        dZ = _ln_jvp(xp, c, dZ)
+    return dZ
+
+
+def _start(model, xp, c, dZ):
+    """Tangent of X_l for the pre-norm tangent ``dZ = alpha A_l X_{l-1} E``."""
+    return _ln_jvp(xp, c, dZ) if model.layernorm else dZ
+
+
+def jvp(model: AttentionModel, draws: Draws, l: int, E, *, cache=None):
+    """Directional derivative of X_L with respect to W_l along ``E``.
+
+    ``E`` has shape (..., batch, d, d) (leading axes: several directions);
+    the result has shape (..., batch, n, d).
+    """
+    L = int(model.depth)
+    l = _validate.integer("l", l, minimum=1, maximum=L)
+    cache = forward_cache(model, draws) if cache is None else cache
+    xp = get_namespace(draws.X0)
+    c = cache[l]
+    dX = _start(model, xp, c, c["alpha"] * (c["AX"] @ E) if model.skip is not None else c["AX"] @ E)
+    for m in range(l + 1, L + 1):
+        dX = _layer_jvp(model, xp, cache[m], dX)
+    return dX
+
+
+def _sumsq(xp, T):
+    return xp.sum(T * T, axis=(-2, -1))
+
+
+def _kronecker(model, draws):
+    xp = get_namespace(draws.X0)
+    L = int(model.depth)
+    # P X0 with the applied attentions
+    Y = draws.X0
+    for m in range(1, L + 1):
+        A = attention_at(model, draws, m, Y)
+        Y = Y if A is None else A @ Y
+    lefts = []  # ||P X0 W_1...W_{l-1}||_F^2
+    for l in range(1, L + 1):
+        lefts.append(_sumsq(xp, Y))
+        if l < L:
+            Y = Y @ draws.W[l]
+    rights = [None] * (L + 1)  # ||W_{l+1}...W_L||_F^2
+    R = None
+    d = draws.W[1].shape[-1]
+    for l in range(L, 0, -1):
+        rights[l] = _sumsq(xp, R) if R is not None else xp.zeros_like(lefts[0]) + d
+        R = draws.W[l] if R is None else draws.W[l] @ R
+    out = xp.stack([lefts[l - 1] * rights[l] for l in range(1, L + 1)], axis=-1)
+    return to_numpy(out), np.zeros(out.shape)
+
+
+def _exact(model, draws, chunk):
+    xp = get_namespace(draws.X0)
+    cache = forward_cache(model, draws)
+    L = int(model.depth)
+    n, d = draws.X0.shape[-2], draws.X0.shape[-1]
+    eye_d = xp.eye(d, dtype=draws.X0.dtype)
+    cols = []
+    for l in range(1, L + 1):
+        c = cache[l]
+        B = c["AX"] * (c["alpha"] if model.skip is not None else 1.0)
+        U, s, _ = xp.linalg.svd(B, full_matrices=False)  # U (batch, n, r), s (batch, r)
+        r = s.shape[-1]
+        total = 0
+        for k0 in range(0, r, chunk):
+            ks = range(k0, min(r, k0 + chunk))
+            # tangents s_k u_k e_j^T for k in ks, j < d: shape (len(ks) * d, batch, n, d)
+            parts = []
+            for k in ks:
+                uk = U[..., :, k] * s[..., k:k + 1]  # (batch, n)
+                parts.append(uk[None, :, :, None] * eye_d[:, None, None, :])  # (d, batch, n, d)
+            dZ = xp.concat(parts, axis=0)
+            dX = _start(model, xp, c, dZ)
+            for m in range(l + 1, L + 1):
+                dX = _layer_jvp(model, xp, cache[m], dX)
+            total = total + xp.sum(_sumsq(xp, dX), axis=0)
+        cols.append(total)
+    out = to_numpy(xp.stack(cols, axis=-1))
+    return out, np.zeros(out.shape)
+
+
+def _hutchinson(model, draws, probes, rng, chunk):
+    xp = get_namespace(draws.X0)
+    cache = forward_cache(model, draws)
+    L = int(model.depth)
+    batch, d = draws.X0.shape[0], draws.X0.shape[-1]
+    gen = as_generator(rng)
+    means, ses = [], []
+    for l, g in zip(range(1, L + 1), gen.spawn(L)):
+        c = cache[l]
+        vals = []
+        for p0 in range(0, probes, chunk):
+            p = min(chunk, probes - p0)
+            E = xp.asarray(g.standard_normal((p, batch, d, d)), dtype=draws.X0.dtype)
+            dX = jvp(model, draws, l, E, cache=cache)
+            vals.append(to_numpy(_sumsq(xp, dX)))
+        v = np.concatenate(vals, axis=0)  # (probes, batch)
+        means.append(v.mean(axis=0))
+        ses.append(v.std(axis=0, ddof=1) / math.sqrt(probes))
+    return np.stack(means, axis=-1), np.stack(ses, axis=-1)
+
+
+def grad_norms_sq(model: AttentionModel, *, batch=1, rng=None, backend="numpy", dtype="float64",
+                  method="auto", probes=64, draws=None, return_se=False, chunk=None):
+    """``||dX_L/dW_l||_F^2`` for l = 1..L, shape (batch, L), as numpy.
+
+    ``draws`` (from :func:`numerics.forward.draw`) reuses given networks;
+    otherwise ``batch`` networks are drawn from ``rng``.  With
+    ``return_se=True`` also returns the standard errors (zero for the exact
+    methods).  The Hutchinson probes come from a child stream of ``rng``.
+    """
+    if not isinstance(model, AttentionModel):
+        raise ValueError(f"model must be a theory.model.AttentionModel (got {type(model).__name__})")
+    _validate.one_of("method", method, METHODS)
+    probes = _validate.integer("probes", probes, minimum=2)
+    gen = as_generator(rng)
+    g_draw, g_probe = gen.spawn(2)
+    if draws is None:
+        draws = draw(model, batch=batch, rng=g_draw, backend=backend, dtype=dtype)
+    n, d = int(model.n), model.d
+    kron_ok = model.is_linear and model.skip is None
+    if method == "auto":
+        method = "kronecker" if kron_ok else ("exact" if n * d <= AUTO_EXACT_MAX_ND else "hutchinson")
+    if method == "kronecker":
+        if not kron_ok:
+            raise ValueError("method='kronecker' needs attention independent of X, no skip and no "
+                             "LayerNorm; use 'exact' or 'hutchinson'")
+        vals, se = _kronecker(model, draws)
+    elif method == "exact":
+        vals, se = _exact(model, draws, chunk or max(1, 4096 // max(d, 1)))
+    else:
+        vals, se = _hutchinson(model, draws, probes, g_probe, chunk or 16)
+    return (vals, se) if return_se else vals
