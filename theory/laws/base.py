@@ -188,12 +188,19 @@ class SpectralLaw:
         raise NotImplementedError  # pragma: no cover
 
     def _support_mp(self):
-        a, b = self.support()
-        return _mp(a), _mp(b)
+        cache = self.__dict__.setdefault("_support_mp_cache", {})
+        prec = mpmath.mp.prec
+        if prec not in cache:
+            a, b = self.support()
+            cache[prec] = (_mp(a), _mp(b))
+        return cache[prec]
 
     def _support_float(self):
-        a, b = self.support()
-        return float(a), float(b)
+        cache = self.__dict__.get("_support_float_cache")
+        if cache is None:
+            a, b = self.support()
+            cache = self.__dict__["_support_float_cache"] = (float(a), float(b))
+        return cache
 
     # ---------------------------------------------------------- densities
     #: names of the density evaluations this law has, "auto" picks the first
@@ -465,22 +472,43 @@ class AlgebraicLaw(SpectralLaw):
 
     # ------------------------------------------------------- mpmath side
     def _mp_factors(self):
-        return [(_mp(a), f) for a, f in self._q_factors]
+        cache = self.__dict__.setdefault("_mp_factor_cache", {})
+        prec = mpmath.mp.prec
+        if prec not in cache:
+            cache[prec] = [(_mp(a), f) for a, f in self._q_factors]
+        return cache[prec]
 
     def _phase(self, psi, factors):
         return sum(f * mpmath.arg(1 + a * psi) for a, f in factors) - mpmath.arg(psi)
 
     def _physical_psi(self, xu):
         """Physical root of ``Q(psi) = xu psi`` for ``xu`` inside the unit-scale
-        support (see the module docstring for the selection rule)."""
+        support (see the module docstring for the selection rule).
+
+        Fast path: the float root (same selection rule) polished by Newton at
+        the working precision, accepted only if it still passes both tests;
+        otherwise all roots by ``mpmath.polyroots`` and the selection rule."""
         factors = self._mp_factors()
         q = [mpmath.mpf(1)]
         for a, f in factors:
             for _ in range(f):
                 q = [c0 + a * c1 for c0, c1 in zip(q + [0], [0] + q)]
         q[1] -= xu
-        roots = mpmath.polyroots(q[::-1], maxsteps=400, extraprec=2 * mpmath.mp.prec)
         tol = mpmath.mpf(10) ** (-mpmath.mp.dps // 2)
+        if 1e-300 < xu < 1e300:
+            psi = mpmath.mpc(complex(self._psi_numpy(np.array([float(xu)]))[0]))
+            for _ in range(100):
+                val, der = mpmath.polyval(q[::-1], psi, derivative=True)
+                step = val / der
+                psi -= step
+                if abs(step) <= 4 * mpmath.eps * abs(psi):
+                    break
+            else:
+                psi = None
+            if (psi is not None and mpmath.im(psi) < 0
+                    and abs(self._phase(psi, factors)) < tol):
+                return psi
+        roots = mpmath.polyroots(q[::-1], maxsteps=400, extraprec=2 * mpmath.mp.prec)
         good = [r for r in roots
                 if mpmath.im(r) < 0 and abs(self._phase(r, factors)) < tol]
         if len(good) != 1:
@@ -538,7 +566,8 @@ class AlgebraicLaw(SpectralLaw):
         for _ in range(2):
             p = np.polynomial.polynomial.polyval(psi, q) - xu * psi
             dp = np.polynomial.polynomial.polyval(psi, dq) - xu
-            psi = psi - p / dp
+            ok = np.abs(dp) > 0
+            psi = np.where(ok, psi - p / np.where(ok, dp, 1.0), psi)
         return psi
 
     def _pdf_numpy_inside(self, x):

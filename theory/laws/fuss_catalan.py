@@ -81,79 +81,111 @@ class FussCatalan(AlgebraicLaw):
                 self.variance_parameter**p * sympy.Integer(p + 1)**(p + 1) / sympy.Integer(p)**p)
 
     # ---------------------------------------------------------- parametrisation
-    def _x_of_theta_mp(self, t):
-        p = self.order
-        return mpmath.sin((p + 1) * t)**(p + 1) / (mpmath.sin(t) * mpmath.sin(p * t)**p)
+    # The unknown is delta = pi/(p+1) - theta, solved for L = log(delta):
+    # near x = 0, log x ~ (p+1) L + const is nearly linear in L, and the
+    # sines are written so that no cancellation occurs for small delta:
+    # sin((p+1) theta) = sin((p+1) delta), sin(p theta) = sin(t0 + p delta).
+    def _theta0(self, lib):
+        return lib.pi / (self.order + 1)
 
-    def _theta_mp(self, xu):
-        """theta with x(theta) = xu (unit scale), to the working precision."""
+    def _delta_numpy(self, xu):
+        """Vectorised delta(xu): safeguarded Newton on log x in L = log delta."""
         p = self.order
-        t = mpmath.mpf(float(self._theta_numpy(np.array([float(xu)]))[0]))
-        target = mpmath.log(xu)
-        for _ in range(200):
-            f = ((p + 1) * mpmath.log(mpmath.sin((p + 1) * t)) - mpmath.log(mpmath.sin(t))
-                 - p * mpmath.log(mpmath.sin(p * t))) - target
-            df = ((p + 1)**2 * mpmath.cot((p + 1) * t) - mpmath.cot(t)
-                  - p**2 * mpmath.cot(p * t))
-            step = f / df
-            t -= step
-            if abs(step) < mpmath.eps * 4 * abs(t):
-                break
-        return t
-
-    def _theta_numpy(self, xu):
-        """Vectorised theta(xu): safeguarded Newton on log x(theta)."""
-        p = self.order
-        lo = np.zeros_like(xu)
-        hi = np.full_like(xu, np.pi / (p + 1))
+        t0 = np.pi / (p + 1)
         target = np.log(xu)
-        # initial guess from the two edge asymptotics blended by interpolation
-        grid = np.linspace(0, np.pi / (p + 1), 257)[1:-1]
-        lx = ((p + 1) * np.log(np.sin((p + 1) * grid)) - np.log(np.sin(grid))
-              - p * np.log(np.sin(p * grid)))
-        t = np.interp(-target, -lx, grid)
-        for _ in range(60):
-            s1, s0, sp = np.sin((p + 1) * t), np.sin(t), np.sin(p * t)
-            f = (p + 1) * np.log(s1) - np.log(s0) - p * np.log(sp) - target
-            df = ((p + 1)**2 * np.cos((p + 1) * t) / s1 - np.cos(t) / s0
-                  - p**2 * np.cos(p * t) / sp)
-            # f decreasing in t: f > 0 means t too small
-            lo = np.where(f > 0, t, lo)
-            hi = np.where(f > 0, hi, t)
-            new = t - f / df
+        # initial guess: interpolation on a grid in L (covers every float x > 0
+        # through the x ~ C delta^(p+1) asymptotics below the grid)
+        Lg = np.linspace(np.log(t0) - 40.0, np.log(t0) - 1e-9, 2001)
+        lx = self._logx_numpy(np.exp(Lg))
+        L = np.interp(target, lx, Lg)
+        low = target < lx[0]
+        L = np.where(low, Lg[0] + (target - lx[0]) / (p + 1), L)
+        lo = np.full_like(xu, -np.inf)
+        hi = np.full_like(xu, np.log(t0))
+        for _ in range(50):
+            d = np.exp(L)
+            g = self._logx_numpy(d) - target
+            dg = d * ((p + 1)**2 / np.tan((p + 1) * d) + 1 / np.tan(t0 - d)
+                      - p**2 / np.tan(t0 + p * d))
+            lo = np.where(g < 0, L, lo)
+            hi = np.where(g < 0, hi, L)
+            new = L - g / dg
             bad = ~((new > lo) & (new < hi))
-            new = np.where(bad, 0.5 * (lo + hi), new)
-            done = np.abs(new - t) <= 4e-16 * np.abs(t)
-            t = new
+            mid = np.where(np.isfinite(lo), 0.5 * (lo + hi), hi - 1.0)
+            new = np.where(bad, mid, new)
+            done = np.abs(new - L) <= 1e-15 * np.maximum(1.0, np.abs(L))
+            L = new
             if done.all():
                 break
-        return t
+        return np.exp(L)
+
+    def _logx_numpy(self, d):
+        p = self.order
+        t0 = np.pi / (p + 1)
+        return ((p + 1) * np.log(np.sin((p + 1) * d)) - np.log(np.sin(t0 - d))
+                - p * np.log(np.sin(t0 + p * d)))
+
+    def _delta_mp(self, xu):
+        """delta(xu) to the working precision: Newton in L = log delta from the
+        float solution, kept inside the bracket (bisection otherwise)."""
+        p = self.order
+        t0 = mpmath.pi / (p + 1)
+        target = mpmath.log(xu)
+        d0 = float(self._delta_numpy(np.array([max(float(xu), 1e-300)]))[0])
+        if float(xu) < 1e-300:   # below float range: the asymptotic guess
+            d0 = None
+        L = (mpmath.log(d0) if d0 else
+             (target - (p + 1) * mpmath.log((p + 1) / mpmath.sin(t0))) / (p + 1))
+        lo, hi = mpmath.mpf("-inf"), mpmath.log(t0)
+        for _ in range(400):
+            d = mpmath.exp(L)
+            g = ((p + 1) * mpmath.log(mpmath.sin((p + 1) * d)) - mpmath.log(mpmath.sin(t0 - d))
+                 - p * mpmath.log(mpmath.sin(t0 + p * d))) - target
+            dg = d * ((p + 1)**2 * mpmath.cot((p + 1) * d) + mpmath.cot(t0 - d)
+                      - p**2 * mpmath.cot(t0 + p * d))
+            if g < 0:
+                lo = L
+            else:
+                hi = L
+            new = L - g / dg
+            if not (lo < new < hi):
+                new = (lo + hi) / 2 if lo != mpmath.mpf("-inf") else hi - 1
+            if abs(new - L) <= 8 * mpmath.eps * max(1, abs(L)):
+                L = new
+                break
+            L = new
+        return mpmath.exp(L)
 
     def _pdf_closed(self, x):
         p = self.order
         c = _mp(self._scale)
-        t = self._theta_mp(x / c)
-        return (mpmath.sin(t)**2 * mpmath.sin(p * t)**(p - 1)
-                / (mpmath.pi * mpmath.sin((p + 1) * t)**p)) / c
+        t0 = mpmath.pi / (p + 1)
+        d = self._delta_mp(x / c)
+        return (mpmath.sin(t0 - d)**2 * mpmath.sin(t0 + p * d)**(p - 1)
+                / (mpmath.pi * mpmath.sin((p + 1) * d)**p)) / c
 
     def _pdf_numpy_inside(self, x):
         p = self.order
         c = float(self._scale)
-        t = self._theta_numpy(x / c)
-        return (np.sin(t)**2 * np.sin(p * t)**(p - 1) / (np.pi * np.sin((p + 1) * t)**p)) / c
+        t0 = np.pi / (p + 1)
+        d = self._delta_numpy(x / c)
+        return (np.sin(t0 - d)**2 * np.sin(t0 + p * d)**(p - 1)
+                / (np.pi * np.sin((p + 1) * d)**p)) / c
 
     def _cdf_inside(self, x):
         p = self.order
         c = _mp(self._scale)
-        t = self._theta_mp(x / c)
-        psi = mpmath.sin((p + 1) * t) / mpmath.sin(p * t) * mpmath.expj(-t) - 1
+        t0 = mpmath.pi / (p + 1)
+        d = self._delta_mp(x / c)
+        psi = mpmath.sin((p + 1) * d) / mpmath.sin(t0 + p * d) * mpmath.expj(d - t0) - 1
         return 1 - (p * mpmath.im(psi) - mpmath.arg(psi)) / mpmath.pi
 
     def _cdf_numpy_inside(self, x):
         p = self.order
         c = float(self._scale)
-        t = self._theta_numpy(x / c)
-        psi = np.sin((p + 1) * t) / np.sin(p * t) * np.exp(-1j * t) - 1
+        t0 = np.pi / (p + 1)
+        d = self._delta_numpy(x / c)
+        psi = np.sin((p + 1) * d) / np.sin(t0 + p * d) * np.exp(1j * (d - t0)) - 1
         return 1 - (p * psi.imag - np.angle(psi)) / np.pi
 
     def _latex_density(self):
