@@ -590,12 +590,12 @@ class AlgebraicLaw(SpectralLaw):
         if hasattr(self, "moment_formula"):
             return SpectralLaw._latex_moments(self)
         w = sympy.Symbol("w")
-        c = sympy.latex(self._scale)
-        return (rf"m_k = \frac{{({c})^k}}{{k}}\,[w^{{k-1}}]\left({sympy.latex(self.q_polynomial(w))}"
+        c = "" if self._scale == 1 else rf"\left({sympy.latex(self._scale)}\right)^k"
+        return (rf"m_k = \frac{{{c or 1}}}{{k}}\,[w^{{k-1}}]\left({sympy.latex(self.q_polynomial(w))}"
                 r"\right)^{k}")
 
     def _latex_density(self):
         w = sympy.Symbol(r"\psi")
-        c = sympy.latex(self._scale)
+        c = "" if self._scale == 1 else sympy.latex(self._scale) + r"\,"
         return (r"\rho(x) = -\frac{\operatorname{Im}\psi(x)}{\pi x},\quad "
-                rf"x\,\psi = {c}\,{sympy.latex(self.q_polynomial(w))}")
+                rf"x\,\psi = {c}{sympy.latex(self.q_polynomial(w))}")
