@@ -1,0 +1,107 @@
+"""Proposition 3: rank collapse in width.
+
+With Random Markov attention (gap present) the stable rank of
+``Sigma_l = X_l X_l^T`` tends to 1, at the rate (THEORY_REFERENCE section 6)
+
+    srank(Sigma_l) - 1 ~ m_2(mu_l) sigma_A^(4l) n^(1 - 2l),
+
+because the top eigenvalue is ``~ (sigma_V^2 d)^l`` (Theorem 9) while the
+``n`` bulk eigenvalues are ``(sigma_A^2 sigma_V^2 d/n)^l`` times a draw from
+the mean-1 law ``mu_l = MP(1)^(boxtimes l) boxtimes MP(gamma)^(boxtimes l)``
+(Prop 7's bulk).  Its second moment ``m_2 = 1 + l (1 + gamma)`` is *derived*
+from the S-transform ``S(z) = (1 + z)^-l (1 + gamma z)^-l`` by
+:func:`theory.freeprob.moments_from_s_transform` for symbolic ``l`` and
+``gamma``, and compared with :func:`theory.laws.free_product` of the
+Marchenko-Pastur laws for each numeric depth.
+
+>>> from theory.registry import get
+>>> get("prop3").formulas()["m_2(mu_l)"]
+gamma*l + l + 1
+"""
+from __future__ import annotations
+
+import sympy
+
+from theory import _validate
+from theory.freeprob import moments_from_s_transform
+from theory.registry import CheckOutcome, Result, register
+
+n = sympy.Symbol("n", positive=True)
+l = sympy.Symbol("l", positive=True, integer=True)
+gamma = sympy.Symbol("gamma", positive=True)
+sigma_A = sympy.Symbol("sigma_A", positive=True)
+_z = sympy.Symbol("z")
+
+
+def bulk_law(l_, gamma_):
+    """``MP(1)^(boxtimes l) boxtimes MP(gamma)^(boxtimes l)`` for a numeric depth."""
+    from theory.laws import MarchenkoPastur, free_product
+    return free_product(*([MarchenkoPastur(1)] * l_ + [MarchenkoPastur(gamma_)] * l_))
+
+
+def bulk_moments(l_=l, gamma_=gamma, K=2):
+    """Moments m_1..m_K of the mean-1 bulk law, from the product of S-transforms."""
+    S = (1 + _z) ** (-l_) * (1 + gamma_ * _z) ** (-l_)
+    coeffs = [sympy.expand(c) for c in sympy.Poly(
+        sympy.series(S, _z, 0, K).removeO(), _z).all_coeffs()[::-1]]
+    coeffs += [sympy.Integer(0)] * (K - len(coeffs))
+    return [sympy.factor(m) if not m.is_number else m for m in moments_from_s_transform(coeffs, K)]
+
+
+def formulas(l=l, gamma=gamma, sigma_A=sigma_A, n=n):
+    _validate.integer("l", l, minimum=1)
+    _validate.in_interval("gamma", gamma, 0, 1)
+    _validate.positive("sigma_A", sigma_A)
+    l, gamma, sigma_A = (_validate.to_sympy(x) for x in (l, gamma, sigma_A))
+    m1, m2 = bulk_moments(l, gamma)
+    m2 = sympy.expand(m2)
+    rate = m2 * sigma_A ** (4 * l) * n ** (1 - 2 * l)
+    return {
+        "m_1(mu_l)": m1,
+        "m_2(mu_l)": m2,
+        "srank - 1": rate,
+        "srank - 1 exponent in n": 1 - 2 * l,
+        "srank limit": sympy.limit(1 + rate, n, sympy.oo) if l.is_number else sympy.Integer(1),
+    }
+
+
+def symbolic_checks() -> list[CheckOutcome]:
+    outs = []
+    f = formulas()
+    closed = 1 + l * (1 + gamma)
+    outs.append(CheckOutcome("m_2 of the bulk law (S-transform, symbolic l) = 1 + l(1 + gamma)", {},
+                             f["m_2(mu_l)"], closed, sympy.expand(f["m_2(mu_l)"] - closed) == 0, "exact"))
+    outs.append(CheckOutcome("bulk law has mean 1", {}, f["m_1(mu_l)"], 1, f["m_1(mu_l)"] == 1, "exact"))
+    for depth in (1, 2, 3):
+        for g in (sympy.Integer(1), sympy.Rational(1, 2)):
+            law = bulk_law(depth, g)
+            m = law.moments(2)
+            want = closed.subs({l: depth, gamma: g})
+            outs.append(CheckOutcome("free_product of MP laws: m_2 = 1 + l(1 + gamma)",
+                                     {"l": depth, "gamma": g}, m[1], want,
+                                     m[0] == 1 and sympy.simplify(m[1] - want) == 0, "exact"))
+    return outs
+
+
+RESULT = register(Result(
+    id="prop3",
+    title="Rank collapse in width",
+    kind="proposition",
+    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 3 (rate constant derived here)",
+    statement=("With Random Markov attention (gap present) srank(X_l X_l^T) -> 1 as n grows, at "
+               "the polynomial rate srank - 1 ~ (1 + l(1 + gamma)) sigma_A^(4l) n^(1 - 2l)."),
+    assumptions=("A_l independent Random Markov (Definition 1.1), relative variance sigma_A^2",
+                 "W_l i.i.d. N(0, sigma_V^2), X0 isometric", "gamma = n/d in (0, 1] fixed, depth l >= 1",
+                 "n -> infinity"),
+    statement_latex=(r"\operatorname{srank}(\Sigma_l) - 1 \sim \big(1 + l(1+\gamma)\big)\,"
+                     r"\sigma_A^{4l}\, n^{1-2l},\quad \Sigma_l = X_l X_l^\top"),
+    formulas=formulas,
+    symbolic_checks=symbolic_checks,
+    empirical_check="numerics.checks.prop3",
+    findings=(
+        "The rate exponent 1 - 2l and the constant (1 + l(1 + gamma)) sigma_A^(4l) are confirmed; the "
+        "constant is checked through the normalised bulk sum n^(2l-1) sum_{i>=2} lambda_i^2 / "
+        "(sigma_A^(4l) (sigma_V^2 d)^(2l)) -> 1 + l(1 + gamma), whose fluctuations are small, "
+        "while srank - 1 itself carries the O(sqrt(l/d)) fluctuation of lambda_1 (Lemma 1).",
+    ),
+))
