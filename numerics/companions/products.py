@@ -30,7 +30,7 @@ import numpy as np
 from theory._validate import in_interval, integer, nonnegative, one_of, positive
 
 __all__ = ["soft_rank", "rank_tau", "random_psd", "lyapunov_qr", "bn_chain",
-           "orthogonality_gap", "orthogonality_chain", "product_top_sv2"]
+           "orthogonality_gap", "orthogonality_chain", "product_top_sv2", "product_top_sv2_lanczos"]
 
 
 def _gen(rng):
@@ -246,3 +246,55 @@ def product_top_sv2(d, depth, *, batch=1, rng=None):
         logscale += 2 * np.log(s)
     top = np.linalg.eigvalsh(np.swapaxes(P, -1, -2) @ P)[:, -1]
     return logscale + np.log(top)
+
+
+def product_top_sv2_lanczos(d, depth, *, batch=1, rng=None, steps=40):
+    """``sigma_1^2`` of ``W_depth ... W_1`` (``W`` iid ``N(0, 1/d)``) without
+    forming the product: batched Lanczos with full re-orthogonalisation on
+    ``P^T P``, each matrix-vector product costing ``2 depth d^2`` (instead of the
+    ``depth d^3`` of the product and the ``d^3`` of an eigensolver). ``steps``
+    Lanczos steps; the top Ritz value converges like
+    ``exp(-2 steps sqrt(gap))`` with the relative edge gap ``~ d^{-2/3}``.
+
+    >>> import numpy as np
+    >>> a = product_top_sv2_lanczos(60, 2, batch=3, rng=0)
+    >>> b = np.exp(product_top_sv2(60, 2, batch=3, rng=0))
+    >>> bool(np.allclose(a, b, rtol=1e-10))
+    True
+    """
+    integer("d", d, minimum=1)
+    integer("depth", depth, minimum=1)
+    integer("batch", batch, minimum=1)
+    integer("steps", steps, minimum=2)
+    g = _gen(rng)
+    Ws = [g.standard_normal((batch, d, d)) / np.sqrt(d) for _ in range(depth)]
+
+    Wts = [np.swapaxes(W, -1, -2) for W in Ws]
+
+    def gram(v):                      # P^T P v, P = W_depth ... W_1
+        v = v[:, :, None]
+        for W in Ws:
+            v = W @ v
+        for Wt in reversed(Wts):
+            v = Wt @ v
+        return v[:, :, 0]
+
+    k = min(steps, d)
+    V = np.zeros((batch, k, d))
+    alpha, beta = np.zeros((batch, k)), np.zeros((batch, k))
+    v = np.ones((batch, d)) / np.sqrt(d)
+    for j in range(k):
+        V[:, j] = v
+        w = gram(v)
+        alpha[:, j] = np.einsum("bi,bi->b", w, v)
+        Vj = V[:, : j + 1]
+        for _ in range(2):            # full re-orthogonalisation, twice
+            w = w - (np.swapaxes(Vj, -1, -2) @ (Vj @ w[:, :, None]))[:, :, 0]
+        beta[:, j] = np.linalg.norm(w, axis=1)
+        v = w / np.maximum(beta[:, j], 1e-300)[:, None]
+    T = np.zeros((batch, k, k))
+    idx = np.arange(k)
+    T[:, idx, idx] = alpha
+    T[:, idx[:-1], idx[1:]] = beta[:, :-1]
+    T[:, idx[1:], idx[:-1]] = beta[:, :-1]
+    return np.linalg.eigvalsh(T)[:, -1]

@@ -38,7 +38,8 @@ __all__ = ["chi2_mellin", "expected_log_chi2", "variance_log_chi2", "lyapunov_ex
            "lyapunov_closed_form", "lyapunov_numeric", "lyapunov_se", "lyapunov_gap_series",
            "top_exponent_series", "soft_rank_exact", "rank_tau_exact", "soft_rank_bound",
            "soft_rank_tight_ratio", "sphere_moments", "orthogonality_response",
-           "orthogonality_noise", "orthogonality_floor", "fc_edge", "RESULTS"]
+           "orthogonality_noise", "orthogonality_floor", "orthogonality_bound", "fc_edge",
+           "expected_log_sphere_coordinate", "log_top_sv2_mean", "RESULTS"]
 
 _x, _s = sympy.symbols("x s", positive=True)
 _d, _k, _nu, _tau, _n, _L = sympy.symbols("d k nu tau n L", positive=True)
@@ -277,13 +278,41 @@ def fc_edge(order):
     ``order``-fold product of square Ginibre matrices), from
     :class:`theory.laws.FussCatalan` (``support()[1]``).
 
-    >>> fc_edge(1)
-    4
+    >>> fc_edge(1), fc_edge(2)
+    (4, 27/4)
     """
     integer("order", order, minimum=1)
     from theory.laws import FussCatalan
 
     return sympy.nsimplify(FussCatalan(order).support()[1])
+
+
+def expected_log_sphere_coordinate(d=_d):
+    """``E log v_1^2`` for ``v`` uniform on the unit sphere of ``R^d``
+    (``v_1^2 ~ Beta(1/2, (d-1)/2)``), from the derivative at 0 of the Beta
+    Mellin transform ``B(1/2 + s, (d-1)/2)/B(1/2, (d-1)/2)``.
+
+    >>> expected_log_sphere_coordinate(5)
+    -8/3
+    """
+    a, b = sympy.Rational(1, 2), (_d - 1) / 2
+    mellin = sympy.gamma(a + _s) * sympy.gamma(a + b) / (sympy.gamma(a) * sympy.gamma(a + b + _s))
+    return sympy.simplify(sympy.expand_log(
+        sympy.simplify(sympy.diff(mellin, _s).subs(_s, 0)).subs(_d, to_sympy(d)), force=True))
+
+
+def log_top_sv2_mean(d=_d, L=_L):
+    """``E log sigma_1^2`` of an ``L``-fold product at fixed ``d``, large ``L``:
+    ``log|P e_1|^2`` is a sum of ``L`` independent ``log R_11^2`` (mean
+    ``2 mu_1`` each), and ``|P e_1|^2 / sigma_1^2 -> v_1^2`` with ``v`` the top
+    right singular vector, uniform on the sphere (right rotation invariance),
+    so ``E log sigma_1^2 = 2 L mu_1 - E log v_1^2 + O(exp(-2 L (mu_1 - mu_2)))``
+    (gapcheck's own derivation, grade B).
+
+    >>> round(float(log_top_sv2_mean(3, 10)), 6)
+    -1.689751
+    """
+    return 2 * to_sympy(L) * lyapunov_exponent(d, 1) - expected_log_sphere_coordinate(d)
 
 
 # --------------------------------------------------------------------------- symbolic checks
@@ -431,4 +460,44 @@ RESULTS["bn.orthogonality-gap"] = register(Result(
     findings=("The measured floor sqrt(d) E V ~ 1.1-1.15 (n = 4) sits far below the 2021 bound "
               "3n/(alpha sqrt d) >= 3 n^1.5/sqrt(d) = 24/sqrt(d); our derived d E V^2 -> 27/20 matches "
               "simulation to O(1/d).",),
+))
+
+
+def _fc_symbolic():
+    out = [_exact("Fuss-Catalan edge (theory.laws) vs (L+1)^(L+1)/L^L", {"L": L}, fc_edge(L),
+                  sympy.Integer(L + 1) ** (L + 1) / sympy.Integer(L) ** L) for L in (1, 2, 3, 4)]
+    edge = (_L + 1) ** (_L + 1) / _L**_L
+    out.append(_exact("(1/L) log(edge) -> 0: Fuss-Catalan order of limits", {"L": "L -> oo"},
+                      sympy.limit(sympy.log(edge) / _L, _L, sympy.oo), 0))
+    out.append(_exact("edge / (L+1) -> e", {"L": "L -> oo"},
+                      sympy.limit(edge / (_L + 1), _L, sympy.oo), sympy.E))
+    d = 5
+    with mpmath.workdps(30):
+        quad = mpmath.quad(lambda t: mpmath.log(t) * t ** (-0.5) * (1 - t) ** ((d - 3) / 2), [0, 1])
+        quad /= mpmath.beta(0.5, (d - 1) / 2)
+    out.append(_close("E log v_1^2 on S^{d-1}: Beta Mellin vs quadrature", {"d": d},
+                      sympy.N(expected_log_sphere_coordinate(d), 30), quad, rel=1e-12))
+    return out
+
+
+RESULTS["bn.fc-vs-lyapunov"] = register(Result(
+    id="bn.fc-vs-lyapunov",
+    title="Fuss-Catalan versus Lyapunov: the two orders of limits",
+    kind="companion",
+    source=("Daneshmand et al. / core Prop. 8 link as stated in COMPANIONS.md E5 (grade B); the finite-L "
+            "correction psi(d/2) - psi(1/2) is gapcheck's own derivation (grade B)"),
+    statement=("At fixed depth L and d -> oo the top squared singular value of an L-fold Gaussian product "
+               "tends to the Fuss-Catalan edge (L+1)^(L+1)/L^L, so (1/L) log sigma_1^2 -> 0 as L grows; at "
+               "fixed d and L -> oo, E log sigma_1^2 = 2 L mu_1 + psi(d/2) - psi(1/2) + o(1), "
+               "2 mu_1 = log(2/d) + psi(d/2) ~ -1/d."),
+    assumptions=("W_l iid with iid N(0, 1/d) entries",
+                 "soft-edge corrections O(d^{-2/3}) at fixed L (extrapolated)",
+                 "corrections O(exp(-2 L (mu_1 - mu_2))) at fixed d"),
+    statement_latex=(r"\sigma_1^2\big(\textstyle\prod_{l\le L}W_l\big)\xrightarrow[d\to\infty]{}\frac{(L+1)^{L+1}}{L^L},"
+                     r"\qquad \mathbb{E}\log\sigma_1^2 = L\Big(\log\tfrac2d+\psi\big(\tfrac d2\big)\Big)"
+                     r"+\psi\big(\tfrac d2\big)-\psi\big(\tfrac12\big)+o(1)"),
+    formulas=lambda d=_d, L=_L: {"E log sigma_1^2 (fixed d)": log_top_sv2_mean(d, L),
+                                 "E log v_1^2": expected_log_sphere_coordinate(d)},
+    symbolic_checks=_fc_symbolic,
+    empirical_check="numerics.checks.bn_fc_vs_lyapunov",
 ))
