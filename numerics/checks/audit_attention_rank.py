@@ -5,8 +5,8 @@ relative threshold; generic Gaussian inputs):
 * the skip sum ``X + A X W`` reaches rank ``min(2 r, n, d)``;
 * ``relu(a b^T)`` has rank 2 when ``a, b`` have mixed signs (and equals
   ``a_+ b_+^T + a_- b_-^T`` to ``1e-15``); ``tanh(s a b^T)`` has full rank
-  ``min(n, d)`` (entries of size up to ~4, so the ``k``-th odd Taylor term
-  stays far above the threshold).
+  ``min(n, d)`` (``6 x 5``; entries up to 4 and well-separated magnitudes, so
+  the smallest singular value stays above ``1e-6`` relative).
 
 ``predict(n, d, r) -> dict`` of predicted ranks: ``"path"`` (upper bound),
 ``"skip"``, ``"relu"``, ``"tanh"``.
@@ -38,6 +38,17 @@ NEGATIVE_CONTROLS = {
 }
 
 
+def _spread(m, rng):
+    """Entries with mixed signs and well-separated magnitudes in [0.3, 1]: equal
+    magnitudes would make rows of the odd function tanh(a b^T) proportional
+    (a non-generic rank drop), and close ones push the smallest singular
+    value toward the threshold (worst 2.6e-6 relative over 2000 draws)."""
+    mag = 0.3 + 0.7 * (np.arange(m) + rng.uniform(0, 0.5, m)) / m
+    sign = rng.choice([-1.0, 1.0], m)
+    sign[0], sign[1] = 1.0, -1.0
+    return rng.permutation(mag * sign)
+
+
 def run(config, predict=None):
     predict = predict or _predict
     rng = np.random.default_rng([config.seed, 303])
@@ -59,9 +70,9 @@ def run(config, predict=None):
                             measured=[int(min(skip_rank)), int(max(skip_rank))], predicted=0,
                             passed=min(skip_rank) == 0 == max(skip_rank), tolerance="exact (integer ranks)"))
     relu_r, tanh_r, ident = [], [], 0.0
+    n, d = 6, 5
     for _ in range(reps):
-        a, b = rng.standard_normal(n), rng.standard_normal(d)
-        a[0], a[1], b[0], b[1] = abs(a[0]), -abs(a[1]), abs(b[0]), -abs(b[1])   # mixed signs
+        a, b = _spread(n, rng), _spread(d, rng)
         P = np.outer(a, b)
         relu = np.maximum(P, 0)
         ident = max(ident, float(np.abs(relu - np.outer(np.maximum(a, 0), np.maximum(b, 0))
