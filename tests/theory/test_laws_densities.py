@@ -126,16 +126,16 @@ def _memo(f):
 def test_mass_and_moments_by_quadrature(name):
     """int pdf + atom = 1 and int x^k pdf = m_k (k = 1..3) by mpmath.quad."""
     law = LAWS[name]
-    dps = 20
-    pdf = _memo(lambda x: law.pdf(x, dps=dps + 5))
+    dps = 16
+    pdf = _memo(lambda x: law.pdf(x, dps=dps + 4))
     with mpmath.workdps(dps):
         a, b = (mpmath.mpf(sympy.N(v, 30)) for v in law.support())
         mass = _quad(pdf, a, b) + mpmath.mpf(sympy.N(law.atom(), 30))
-        assert abs(mass - 1) < mpmath.mpf(10)**-15
+        assert abs(mass - 1) < mpmath.mpf(10)**-13
         for k, mk in enumerate(law.moments(3), start=1):
             mk = mpmath.mpf(sympy.N(mk, 30))
             q = _quad(lambda x: x**k * pdf(x), a, b)
-            assert rel(q, mk) < mpmath.mpf(10)**-14
+            assert rel(q, mk) < mpmath.mpf(10)**-12
             # negative control: the next moment is not the quadrature
             assert rel(q, mpmath.mpf(sympy.N(law.moment(k + 1), 30))) > 1e-3
 
@@ -235,7 +235,7 @@ def test_kstest_with_cdf_numpy_accepts_the_right_law_and_rejects_a_wrong_one():
     (ratio 3/4, variance 6/5) sit at distance > 0.08 in the limit."""
     from scipy import stats
     rng = np.random.default_rng(20261123)
-    n, d = 400, 800
+    n, d = 300, 600
     G = rng.standard_normal((n, d))
     ev = np.linalg.eigvalsh(G @ G.T / d)
     right = stats.kstest(ev, MarchenkoPastur(R(1, 2)).cdf_numpy, method="asymp")
@@ -255,3 +255,15 @@ def test_to_scipy_distribution():
     assert lo == 0 and abs(hi - 6.75) < 1e-12
     with pytest.raises(ValueError, match="atom"):
         MarchenkoPastur(2).to_scipy()
+
+
+@pytest.mark.parametrize("p", [1, 3, 6])
+def test_fc_float_path_deep_in_the_left_tail(p):
+    """The x^(-p/(p+1)) singularity down to x = 1e-300: float path within
+    1e-12 of mpmath (the regime solve for the small angle has no cancellation)."""
+    law = FussCatalan(p)
+    xs = np.array([1e-300, 1e-200, 1e-50, 1e-10, 1e-3])
+    ref = np.array([float(law.pdf(x, dps=30)) for x in xs])
+    assert np.max(np.abs(law.pdf_numpy(xs) / ref - 1)) < 1e-12
+    ref_cdf = np.array([float(law.cdf(x, dps=30)) for x in xs])
+    assert np.max(np.abs(law.cdf_numpy(xs) - ref_cdf)) < 1e-14

@@ -88,42 +88,96 @@ class FussCatalan(AlgebraicLaw):
     def _theta0(self, lib):
         return lib.pi / (self.order + 1)
 
-    def _delta_numpy(self, xu):
-        """Vectorised delta(xu): safeguarded Newton on log x in L = log delta."""
+    def _sines_numpy(self, t, d, left):
+        """sin and cos of theta, p theta, (p+1) theta computed from the small
+        angle (delta where ``left``, theta elsewhere), without cancellation."""
         p = self.order
         t0 = np.pi / (p + 1)
-        target = np.log(xu)
-        # initial guess: interpolation on a grid in L (covers every float x > 0
-        # through the x ~ C delta^(p+1) asymptotics below the grid)
-        Lg = np.linspace(np.log(t0) - 40.0, np.log(t0) - 1e-9, 2001)
-        lx = self._logx_numpy(np.exp(Lg))
-        L = np.interp(target, lx, Lg)
-        low = target < lx[0]
-        L = np.where(low, Lg[0] + (target - lx[0]) / (p + 1), L)
-        lo = np.full_like(xu, -np.inf)
-        hi = np.full_like(xu, np.log(t0))
-        for _ in range(50):
-            d = np.exp(L)
-            g = self._logx_numpy(d) - target
-            dg = d * ((p + 1)**2 / np.tan((p + 1) * d) + 1 / np.tan(t0 - d)
-                      - p**2 / np.tan(t0 + p * d))
-            lo = np.where(g < 0, L, lo)
-            hi = np.where(g < 0, hi, L)
-            new = L - g / dg
-            bad = ~((new > lo) & (new < hi))
-            mid = np.where(np.isfinite(lo), 0.5 * (lo + hi), hi - 1.0)
-            new = np.where(bad, mid, new)
-            done = np.abs(new - L) <= 1e-15 * np.maximum(1.0, np.abs(L))
-            L = new
-            if done.all():
-                break
-        return np.exp(L)
+        s1 = np.where(left, np.sin((p + 1) * d), np.sin((p + 1) * t))
+        c1 = np.where(left, -np.cos((p + 1) * d), np.cos((p + 1) * t))
+        sp = np.where(left, np.sin(t0 + p * d), np.sin(p * t))
+        cp = np.where(left, -np.cos(t0 + p * d), np.cos(p * t))
+        return s1, c1, np.sin(t), np.cos(t), sp, cp
 
-    def _logx_numpy(self, d):
+    def _angles_numpy(self, xu):
+        """Vectorised (theta, delta, left) with x(theta) = xu, delta = pi/(p+1) - theta.
+
+        Two regimes, so that the small angle is always the unknown (no
+        cancellation in t0 - angle): near 0 (``left``: theta > t0/2) solve for
+        L = log delta, where log x ~ (p+1) L; near the right edge solve for
+        L = log theta, where log b - log x ~ kappa theta^2.  Initial guess by
+        interpolation on a grid of L, then Newton steps kept inside a bracket
+        (bisection in L otherwise)."""
         p = self.order
         t0 = np.pi / (p + 1)
-        return ((p + 1) * np.log(np.sin((p + 1) * d)) - np.log(np.sin(t0 - d))
-                - p * np.log(np.sin(t0 + p * d)))
+        half = np.log(t0 / 2)
+        target = np.log(xu)
+        left = target <= self._logx_numpy(np.array([t0 / 2]), np.array([t0 / 2]),
+                                          np.array([True]))[0]
+        def g_and_dg(L, flag):
+            a = np.exp(L)
+            if flag:
+                d, t = a, t0 - a
+                s1, c1 = np.sin((p + 1) * d), -np.cos((p + 1) * d)
+                sp, cp = np.sin(t0 + p * d), -np.cos(t0 + p * d)
+            else:
+                d, t = t0 - a, a
+                s1, c1 = np.sin((p + 1) * t), np.cos((p + 1) * t)
+                sp, cp = np.sin(p * t), np.cos(p * t)
+            s0, c0 = np.sin(t), np.cos(t)
+            g = (p + 1) * np.log(s1) - np.log(s0) - p * np.log(sp)
+            dlog_dtheta = (p + 1)**2 * c1 / s1 - c0 / s0 - p**2 * cp / sp
+            return g, (-a if flag else a) * dlog_dtheta
+
+        Lg = np.linspace(half - 36.0, half, 2001)
+        L = np.empty_like(xu)
+        for flag in (True, False):
+            idx = np.nonzero(left == flag)[0]
+            if idx.size == 0:
+                continue
+            tg = target[idx]
+            lg, _ = g_and_dg(Lg, flag)
+            if flag:        # increasing in L; below the grid x ~ C delta^(p+1)
+                Li = np.interp(tg, lg, Lg)
+                Li = np.where(tg < lg[0], Lg[0] + (tg - lg[0]) / (p + 1), Li)
+            else:           # decreasing in L
+                Li = np.interp(-tg, -lg, Lg)
+            sign = 1.0 if flag else -1.0
+            lo = np.full(idx.size, -np.inf)
+            hi = np.full(idx.size, half)
+            act = np.arange(idx.size)
+            for _ in range(60):
+                La = Li[act]
+                g, dg = g_and_dg(La, flag)
+                f = g - tg[act]
+                up = sign * f < 0                  # L too small
+                lo[act] = np.where(up, La, lo[act])
+                hi[act] = np.where(up, hi[act], La)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    new = La - f / dg
+                bad = ~((new > lo[act]) & (new < hi[act])) | ~np.isfinite(new)
+                mid = np.where(np.isfinite(lo[act]), 0.5 * (lo[act] + hi[act]), hi[act] - 1.0)
+                new = np.where(bad, mid, new)
+                converged = np.abs(f) <= 4e-16 * np.maximum(1.0, np.abs(tg[act]))
+                new = np.where(converged, La, new)     # residual at rounding level
+                Li[act] = new
+                keep = ~converged & (np.abs(new - La) > 1e-15 * np.maximum(1.0, np.abs(new)))
+                act = act[keep]
+                if act.size == 0:
+                    break
+            L[idx] = Li
+        a = np.exp(L)
+        d = np.where(left, a, t0 - a)
+        t = np.where(left, t0 - a, a)
+        return t, d, left
+
+    def _delta_numpy(self, xu):
+        return self._angles_numpy(xu)[1]
+
+    def _logx_numpy(self, t, d, left):
+        p = self.order
+        s1, _, s0, _, sp, _ = self._sines_numpy(t, d, left)
+        return (p + 1) * np.log(s1) - np.log(s0) - p * np.log(sp)
 
     def _delta_mp(self, xu):
         """delta(xu) to the working precision: Newton in L = log delta from the
@@ -168,9 +222,8 @@ class FussCatalan(AlgebraicLaw):
         p = self.order
         c = float(self._scale)
         t0 = np.pi / (p + 1)
-        d = self._delta_numpy(x / c)
-        return (np.sin(t0 - d)**2 * np.sin(t0 + p * d)**(p - 1)
-                / (np.pi * np.sin((p + 1) * d)**p)) / c
+        s1, _, s0, _, sp, _ = self._sines_numpy(*self._angles_numpy(x / c))
+        return (s0**2 * sp**(p - 1) / (np.pi * s1**p)) / c
 
     def _cdf_inside(self, x):
         p = self.order
@@ -184,8 +237,9 @@ class FussCatalan(AlgebraicLaw):
         p = self.order
         c = float(self._scale)
         t0 = np.pi / (p + 1)
-        d = self._delta_numpy(x / c)
-        psi = np.sin((p + 1) * d) / np.sin(t0 + p * d) * np.exp(1j * (d - t0)) - 1
+        t, d, left = self._angles_numpy(x / c)
+        s1, _, _, _, sp, _ = self._sines_numpy(t, d, left)
+        psi = s1 / sp * np.exp(-1j * t) - 1
         return 1 - (p * psi.imag - np.angle(psi)) / np.pi
 
     def _latex_density(self):
