@@ -17,7 +17,7 @@ import sympy
 from theory import _validate
 from theory.registry import CheckOutcome, Result, register
 
-n = sympy.Symbol("n", positive=True)
+n = _n = sympy.Symbol("n", positive=True)
 sigma_A = sympy.Symbol("sigma_A", positive=True)
 
 
@@ -35,7 +35,7 @@ def formulas(sigma_A=sigma_A, n=n):
         "s_2(sqrt(n) A) limit": edge,
         "gap ratio s_1/s_2": sympy.sqrt(n) / edge,
         "gap ratio exponent in n": sympy.simplify(
-            sympy.diff(sympy.log(sympy.sqrt(n) / edge), n) * n),
+            sympy.diff(sympy.log(sympy.sqrt(_n) / edge), _n) * _n),
     }
 
 
