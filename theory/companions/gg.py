@@ -335,14 +335,15 @@ def _check_map_args(p, beta, T, alpha_a, alpha_m, sigma_v2, sigma_w2, sigma_b2):
         nonnegative(name, v)
 
 
-def _attn_branch(q, p, beta, T, sigma_v2, sigma_b2, gain, prenorm_beta):
-    """Moments added by the attention branch acting on tokens (q, p)."""
+def _attn_branch(q, p, beta, T, sigma_v2, sigma_b2, gain, prenorm_beta, participation=None):
+    """Moments added by the attention branch acting on tokens (q, p);
+    ``participation(beta_eff, T)`` defaults to :func:`participation_ratio`."""
     if prenorm_beta == "ln":           # attention sees LN(x): q = 1, p -> p/q (A1)
         qs, ps = 1.0, p / q
     else:                               # the notebook's choice: un-normalised (q, p)
         qs, ps = q, p
     be = beta * math.sqrt(max(qs * (qs - ps), 0.0))
-    Y = participation_ratio(be, T)
+    Y = (participation or participation_ratio)(be, T)
     qa, pa = 1.0, p / q                 # LN(x) enters the value path
     if gain:                            # (A - J) X W_V: zero token mean, Y - 1/T on the norm
         return sigma_v2 * (qa - pa) * max(Y - (1.0 / T if T else 0.0), 0.0) + sigma_b2, sigma_b2
@@ -350,7 +351,7 @@ def _attn_branch(q, p, beta, T, sigma_v2, sigma_b2, gain, prenorm_beta):
 
 
 def block_map_postln(p, beta, T=None, alpha_a=1.0, alpha_m=1.0, sigma_v2=1.0, sigma_w2=1.0,
-                     sigma_b2=0.0, gain=False):
+                     sigma_b2=0.0, gain=False, participation=None):
     """One post-LN block (attention + ReLU MLP, skips ``alpha_A``, ``alpha_M``)
     acting on the overlap ``p`` of LN tokens (``q = 1``): the A6 map; with
     ``gain=True`` the gain-controlled attention of A7 (= core fix ``A - J``).
@@ -359,7 +360,7 @@ def block_map_postln(p, beta, T=None, alpha_a=1.0, alpha_m=1.0, sigma_v2=1.0, si
     0.3135
     """
     _check_map_args(p, beta, T, alpha_a, alpha_m, sigma_v2, sigma_w2, sigma_b2)
-    qa, pa = _attn_branch(1.0, p, beta, T, sigma_v2, sigma_b2, gain, "ln")
+    qa, pa = _attn_branch(1.0, p, beta, T, sigma_v2, sigma_b2, gain, "ln", participation)
     a2 = alpha_a**2
     p0 = (pa + a2 * p) / (qa + a2)
     q_m, p_m = relu_mlp_moments(p0, sigma_w2, sigma_b2)
@@ -373,7 +374,7 @@ def block_map_gain_postln(p, beta, T=None, **kw):
 
 
 def block_map_preln(q, p, beta, T=None, alpha_a=1.0, alpha_m=1.0, sigma_v2=1.0, sigma_w2=1.0,
-                    sigma_b2=0.0, gain=False, beta_c_from="ln"):
+                    sigma_b2=0.0, gain=False, beta_c_from="ln", participation=None):
     """One pre-LN block on the un-normalised stream ``(q, p)`` (A7):
     ``x <- alpha_A x + Attn(LN x)``, ``x <- alpha_M x + MLP(LN x)``.
 
@@ -387,7 +388,7 @@ def block_map_preln(q, p, beta, T=None, alpha_a=1.0, alpha_m=1.0, sigma_v2=1.0, 
     _check_map_args(p / q, beta, T, alpha_a, alpha_m, sigma_v2, sigma_w2, sigma_b2)
     positive("q", q)
     one_of("beta_c_from", beta_c_from, ("ln", "stream"))
-    qa, pa = _attn_branch(q, p, beta, T, sigma_v2, sigma_b2, gain, beta_c_from)
+    qa, pa = _attn_branch(q, p, beta, T, sigma_v2, sigma_b2, gain, beta_c_from, participation)
     a2, m2 = alpha_a**2, alpha_m**2
     q1, p1 = a2 * q + qa, a2 * p + pa
     q_m, p_m = relu_mlp_moments(p1 / q1, sigma_w2, sigma_b2)
