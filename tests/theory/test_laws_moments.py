@@ -192,6 +192,13 @@ def test_free_product_scaling_and_nesting():
 def test_float_parameters():
     law = MarchenkoPastur(0.5, 2.0)
     assert abs(float(law.moment(3)) - 8 * float(narayana(3, R(1, 2)))) < 1e-12
+    exact = free_product(MarchenkoPastur(R(3, 10)), MarchenkoPastur(R(3, 2), R(1, 2)))
+    floats = free_product(MarchenkoPastur(0.3), MarchenkoPastur(1.5, 0.5))
+    for a, b in zip(floats.moments(6), exact.moments(6)):
+        assert abs(float(a) / float(b) - 1) < 1e-12
+    for a, b in zip(floats.support(), exact.support()):
+        assert abs(float(a) - float(b)) < 1e-12
+    assert abs(float(floats.pdf(1.0)) / float(exact.pdf(1.0)) - 1) < 1e-12
 
 
 # ------------------------------------------------------------------ QC

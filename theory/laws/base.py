@@ -458,9 +458,12 @@ class AlgebraicLaw(SpectralLaw):
         if left != 0 and left.is_zero:
             left = sympy.Integer(0)
         c = self._scale
-        lo, hi = sympy.simplify(c * left), sympy.simplify(c * right)
+
+        def tidy(e):
+            return sympy.expand(e) if e.has(sympy.CRootOf) else sympy.simplify(e)
+        lo, hi = tidy(c * left), tidy(c * right)
         if any(a.is_Float for a, _ in self._factors) or self._scale.is_Float:
-            lo, hi = sympy.Float(lo), sympy.Float(hi)
+            lo, hi = sympy.Float(sympy.N(lo, 30)), sympy.Float(sympy.N(hi, 30))
         return lo, hi
 
     def support(self):
