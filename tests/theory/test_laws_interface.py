@@ -160,3 +160,41 @@ def test_latex_formula_matches_the_numbers():
     for kk in range(1, 6):
         assert mp.moment_formula(k).subs(k, kk).doit() == mp.moment(kk)
         assert FussCatalan(4).moment_formula(kk) == FussCatalan(4).moment(kk)
+
+
+class _Uniform01(SpectralLaw):
+    """A user-defined law through the bare interface: uniform on [0, 1]."""
+
+    _pdf_methods = ("closed",)
+
+    @property
+    def parameters(self):
+        return {}
+
+    def _moments(self, K):
+        return [R(1, k + 1) for k in range(1, K + 1)]
+
+    def support(self):
+        return (sympy.Integer(0), sympy.Integer(1))
+
+    def _pdf_closed(self, x):
+        return mpmath.mpf(1)
+
+
+def test_user_defined_law_gets_the_generic_machinery():
+    u = _Uniform01()
+    assert u.mean() == R(1, 2) and u.variance() == R(1, 12)
+    assert u.relative_variance() == R(1, 3)
+    with mpmath.workdps(30):
+        assert abs(u.cdf(R(1, 3), dps=30) - mpmath.mpf(1) / 3) < mpmath.mpf(10)**-28
+    assert np.allclose(u.cdf_numpy([0.25, 2.0]), [0.25, 1.0])
+    assert np.allclose(u.pdf_numpy([0.5, -1.0]), [1.0, 0.0])
+    # the free product with MP(1) has mean 1/2 and relative variance 1/3 + 1
+    prod = free_product(u, MarchenkoPastur(1))
+    assert prod.mean() == R(1, 2) and prod.relative_variance() == R(4, 3)
+    with pytest.raises(ValueError, match="no known algebraic equation"):
+        u.stieltjes_polynomial()
+    with pytest.raises(ValueError, match="no density evaluation"):
+        _Signed().pdf(0.5)
+    with pytest.raises(TypeError):
+        SpectralLaw()

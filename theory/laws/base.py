@@ -54,6 +54,7 @@ distribution function by quadrature.
 """
 from __future__ import annotations
 
+import abc
 import math
 import numbers
 from functools import cached_property
@@ -67,7 +68,7 @@ from .. import freeprob
 
 __all__ = ["SpectralLaw", "AlgebraicLaw"]
 
-_Z, _M, _X, _W = sympy.symbols("z m x w")
+_Z, _M, _W = sympy.symbols("z m w")
 
 
 def _check_dps(dps):
@@ -99,11 +100,15 @@ def _mp(value):
     return mpmath.mpmathify(value)
 
 
-class SpectralLaw:
+class SpectralLaw(abc.ABC):
     """A probability law on [0, inf) with exact moments and mpmath densities.
 
-    Subclasses provide ``_moments(K)`` (exact ``[m_1..m_K]``), ``support()``,
-    ``atom()`` and the densities; the rest is derived here.
+    Subclasses provide ``parameters``, ``_moments(K)`` (exact ``[m_1..m_K]``)
+    and ``support()``; for densities ``_pdf_<method>(x)`` (mpmath, inside the
+    support), ``_cdf_inside``, ``_pdf_numpy_inside``, ``_cdf_numpy_inside``;
+    ``atom()`` if the law has mass at 0.  Mean, variance, relative variance,
+    free cumulants, S-transform series, validation, support handling, the
+    scipy bridge and LaTeX are derived here.
     """
 
     #: short name used in ``repr`` and LaTeX
@@ -111,9 +116,9 @@ class SpectralLaw:
 
     # ---------------------------------------------------------- parameters
     @property
+    @abc.abstractmethod
     def parameters(self) -> dict:
         """The law's parameters (sympy), by name."""
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
 
     @property
     def is_symbolic(self) -> bool:
@@ -131,8 +136,9 @@ class SpectralLaw:
                              "substitute numbers for the symbols first")
 
     # ---------------------------------------------------------- moments
+    @abc.abstractmethod
     def _moments(self, K):
-        raise NotImplementedError  # pragma: no cover
+        """Exact ``[m_1, ..., m_K]``."""
 
     def moments(self, K) -> list:
         """Exact moments ``[m_1, ..., m_K]`` (sympy)."""
@@ -178,14 +184,16 @@ class SpectralLaw:
         return sum(c * z**j for j, c in enumerate(coeffs)) + sympy.O(z**order)
 
     def stieltjes_polynomial(self, z=None, m=None):
-        raise NotImplementedError  # pragma: no cover
+        """``P(z, m)`` with ``P(z, m(z)) = 0``; laws without one raise ValueError."""
+        raise ValueError(f"{self!r} has no known algebraic equation for its Stieltjes transform")
 
     def atom(self):
         """Mass of the atom at 0 (exact); 0 for laws without one."""
         return sympy.Integer(0)
 
+    @abc.abstractmethod
     def support(self):
-        raise NotImplementedError  # pragma: no cover
+        """Exact endpoints ``(a, b)`` of the support (of the continuous part)."""
 
     def _support_mp(self):
         cache = self.__dict__.setdefault("_support_mp_cache", {})
@@ -204,7 +212,7 @@ class SpectralLaw:
 
     # ---------------------------------------------------------- densities
     #: names of the density evaluations this law has, "auto" picks the first
-    _pdf_methods = ("stieltjes",)
+    _pdf_methods = ()
 
     def pdf(self, x, dps=30, method="auto"):
         """Density at ``x`` (mpmath number at ``dps`` digits).
@@ -216,6 +224,8 @@ class SpectralLaw:
         """
         dps = _check_dps(dps)
         x = _real_number("x", x)
+        if not self._pdf_methods:
+            raise ValueError(f"{self!r} has no density evaluation")
         if method == "auto":
             method = self._pdf_methods[0]
         _validate.one_of("method", method, self._pdf_methods)
@@ -249,6 +259,23 @@ class SpectralLaw:
                 val = self._cdf_inside(xm)
         with mpmath.workdps(dps):
             return +val
+
+    # generic fallbacks (subclasses override with closed forms / batched code)
+    def _cdf_inside(self, x):
+        """``atom + int_a^x pdf`` by tanh-sinh quadrature, with ``t = a + (x - a) s^6``
+        so that an integrable power singularity at ``a`` does not lose mass."""
+        a, _ = self._support_mp()
+        method = getattr(self, f"_pdf_{self._pdf_methods[0]}")
+        return _mp(self.atom()) + mpmath.quad(
+            lambda s: method(a + (x - a) * s**6) * 6 * (x - a) * s**5 if s > 0 else 0, [0, 1])
+
+    def _pdf_numpy_inside(self, x):
+        with mpmath.workdps(20):
+            return np.array([float(self.pdf(v, dps=20)) for v in x])
+
+    def _cdf_numpy_inside(self, x):
+        with mpmath.workdps(20):
+            return np.array([float(self.cdf(v, dps=20)) for v in x])
 
     def pdf_numpy(self, x):
         """Float density, vectorised over ``x`` (0 outside the support)."""
