@@ -328,7 +328,6 @@ class ScalingReport:
         ax.set_title(title or f"{self.verdict}: {self.model}", fontsize=8)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)
         plt.close(fig)
         return [path]

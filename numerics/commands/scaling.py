@@ -47,7 +47,7 @@ def add_parser(sub):
     m.add_argument("--depth", metavar="L", type=int, help="number of layers (default 1)")
     m.add_argument("--gamma", metavar="G", help="n/d in (0, 1], e.g. 1/2 (default 1)")
     s = p.add_argument_group("statistic and prediction")
-    s.add_argument("--statistic", required=True, choices=tuple(STATISTICS),
+    s.add_argument("--statistic", required=True, metavar="NAME",
                    help="; ".join(f"{k}: {v.description}" for k, v in STATISTICS.items()))
     s.add_argument("--layer", type=int, help="layer of the statistic (default: the last)")
     pred = s.add_mutually_exclusive_group(required=True)
@@ -141,8 +141,9 @@ def run(args) -> int:
         target = Path(args.plot)
         if target.suffix.lower() not in (".png", ".pdf", ".svg"):
             raise ValueError(f"--plot must end in .png, .pdf or .svg (got {args.plot!r})")
-        if target.is_dir() or (target.parent.exists() and not target.parent.is_dir()):
-            raise OSError(f"cannot write --plot {target}: not a file path")
+        if target.is_dir() or not target.parent.is_dir():
+            raise OSError(f"cannot write --plot {target}: "
+                          f"{'it is a folder' if target.is_dir() else 'its folder does not exist'}")
     report = check_scaling(template, args.statistic, prediction, ns=args.ns, layer=args.layer,
                            samples=args.samples, rng=args.seed, backend=args.backend,
                            level=args.level, resolution=args.resolution)

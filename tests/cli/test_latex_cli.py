@@ -3,8 +3,6 @@ and specialised; bad input is one readable line."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import pytest
 
@@ -119,11 +117,3 @@ def test_depth_changes_a_depth_dependent_result():
 def test_bad_input_is_one_line(gapcheck, argv, needle):
     line = gapcheck(*argv).one_error_line()
     assert needle in line
-
-
-def test_console_script_has_no_traceback(tmp_path):
-    exe = shutil.which("gapcheck")
-    assert exe, "the gapcheck console script is not installed (pip install -e .)"
-    proc = subprocess.run([exe, "latex", "--gamma", "0"], capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert proc.stderr.strip() == "gapcheck: error: gamma must be in (0, 1] (got 0)"
