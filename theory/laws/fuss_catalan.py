@@ -21,6 +21,17 @@ the right edge (theta -> 0) to 0 (theta -> pi/(p+1)), so ``theta(x)`` is a
 one-dimensional monotone root-find (Newton, safeguarded by bisection).  The
 distribution function is closed-form in the same variable:
 ``F = 1 - (p Im psi - arg psi)/pi`` with ``psi = w - 1`` (base.py).
+
+Meijer G form (Penson-Zyczkowski, ``method="meijer"``): the Mellin transform
+of the density is the moment sequence continued to complex k; Gauss's
+multiplication formula splits ``Gamma((p+1)k + 1)`` and ``Gamma(pk + 2)`` into
+products of ``Gamma(k + c)``, which gives, with ``r = (p+1)^(p+1)/p^p``,
+
+    rho(x) = A/r G^{p+1,0}_{p+1,p+1}(x/r | a; b),
+    a = (0, 1/p, 2/p - 1, ..., p/p - 1),  b = (1/(p+1) - 1, ..., (p+1)/(p+1) - 1),
+    A = sqrt(p+1) / (sqrt(2 pi) p^(3/2)),
+
+evaluated by ``mpmath.meijerg`` (slower; a third independent evaluation).
 """
 from __future__ import annotations
 
@@ -47,7 +58,7 @@ class FussCatalan(AlgebraicLaw):
     """
 
     name = "Fuss-Catalan"
-    _pdf_methods = ("closed", "stieltjes")
+    _pdf_methods = ("closed", "meijer", "stieltjes")
 
     def __init__(self, order, variance=1):
         self.order = _validate.integer("order", order, minimum=1)
@@ -217,6 +228,16 @@ class FussCatalan(AlgebraicLaw):
         d = self._delta_mp(x / c)
         return (mpmath.sin(t0 - d)**2 * mpmath.sin(t0 + p * d)**(p - 1)
                 / (mpmath.pi * mpmath.sin((p + 1) * d)**p)) / c
+
+    def _pdf_meijer(self, x):
+        p = self.order
+        c = _mp(self._scale)
+        pm = mpmath.mpf(p)
+        r = (pm + 1)**(p + 1) / pm**p
+        a = [0, 1 / pm] + [mpmath.mpf(j + 1) / p - 1 for j in range(1, p)]
+        b = [mpmath.mpf(j + 1) / (p + 1) - 1 for j in range(p + 1)]
+        amp = mpmath.sqrt(pm + 1) / (mpmath.sqrt(2 * mpmath.pi) * pm**mpmath.mpf(1.5))
+        return amp / r * mpmath.re(mpmath.meijerg([[], a], [b, []], x / c / r)) / c
 
     def _pdf_numpy_inside(self, x):
         p = self.order
