@@ -47,10 +47,10 @@ def run(config, predict=None):
             R = residual_mean(rng.standard_normal((n, d)))
             X = rng.standard_normal(d)[None, :] + 0.1 * R / np.linalg.norm(R)
             logs = np.array(centred_recursion(X, layers))
-            naive = [np.log(np.linalg.norm(residual_mean(Y))) for Y in san_forward(X, layers[:3])]
+            naive = [np.linalg.norm(residual_mean(Y)) for Y in san_forward(X, layers[:3])]
             for a, b in zip(logs, naive):
-                if b > np.log(1e-6):
-                    agree = max(agree, abs(a - b) / max(1.0, abs(b)))
+                if b > 1e-6:
+                    agree = max(agree, abs(a - np.log(b)) / max(1.0, abs(np.log(b))))
             y = -logs
             ratios.append(y[-1] / y[-2])
         ratios = np.array(ratios)

@@ -84,15 +84,21 @@ def ln_rank(rank_x, ones_in_rowspace):
 
 def ln_affine_rank_generic(n=_n, d=_d, r=_r):
     """Affine rank of ``LN(X)`` for ``n`` tokens in generic position on an
-    ``r``-dimensional affine subspace of ``R^d``: LN maps the subspace into
-    ``1^perp`` and rescales each token radially onto a sphere, so the tokens
-    span the ``(r+1)``-dimensional linear hull of the subspace, inside the
-    ``(d-1)``-dimensional ``1^perp``: ``min(r + 1, n - 1, d - 1)``.
+    ``r``-dimensional affine subspace of ``R^d`` (``d >= 3``): LN maps the
+    subspace into ``1^perp`` and rescales each token radially onto a sphere,
+    so for ``r >= 1`` the tokens span the ``(r+1)``-dimensional linear hull of
+    the subspace, inside the ``(d-1)``-dimensional ``1^perp``:
+    ``min(r + 1, n - 1, d - 1)``; ``r = 0`` (one repeated token) stays 0.
+    (For ``d = 2`` the sphere in ``1^perp`` is two points, ``+-(1, -1)``: the
+    result is 0 or 1 depending on signs, not generic.)
 
-    >>> ln_affine_rank_generic(4, 4, 2), ln_affine_rank_generic(10, 8, 8)
-    (3, 7)
+    >>> ln_affine_rank_generic(4, 4, 2), ln_affine_rank_generic(10, 8, 8), ln_affine_rank_generic(5, 6, 0)
+    (3, 7, 0)
     """
-    return sympy.Min(to_sympy(r) + 1, to_sympy(n) - 1, to_sympy(d) - 1)
+    n, d, r = to_sympy(n), to_sympy(d), to_sympy(r)
+    if d.is_number and d < 3:
+        raise ValueError(f"d must be an integer >= 3 for the generic formula (got {d})")
+    return sympy.Piecewise((0, sympy.Eq(r, 0)), (sympy.Min(r + 1, n - 1, d - 1), True))
 
 
 @functools.lru_cache(maxsize=None)
@@ -278,10 +284,11 @@ RESULTS["audit.ln-rank"] = register(Result(
             "(grade A for what holds)"),
     statement=("With beta = 0 and no zero gamma_k, rank LN(X) = rank X - [1 in rowspace X]. LayerNorm does "
                "not preserve the affine rank: a generic r-dimensional configuration of n tokens in R^d "
-               "has affine rank min(r + 1, n - 1, d - 1) after LN, and tokens differing by a positive "
+               "(r >= 1, d >= 3) has affine rank min(r + 1, n - 1, d - 1) after LN, and tokens differing by a positive "
                "scale and a shift along 1 are merged."),
     assumptions=("LN without eps (no constant token)", "beta = 0, gamma_k != 0 for the rank statement",
-                 "generic position for the affine-rank formula",
+                 "generic position, r >= 1 and d >= 3 for the affine-rank formula (d = 2: LN tokens are "
+                 "+-(1, -1))",
                  "affine rank = dim of the affine hull = rank((I - J) X)"),
     statement_latex=(r"\operatorname{rank}\mathrm{LN}(X) = \operatorname{rank}X - [\mathbf 1\in\operatorname{row}X],"
                      r"\quad \operatorname{rank}\big((I-J)\mathrm{LN}(X)\big) = \min(r+1,\,n-1,\,d-1)"),

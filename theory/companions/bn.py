@@ -189,6 +189,7 @@ def soft_rank_bound(tau=_tau):
     return (1 - to_sympy(tau)) ** 2
 
 
+@functools.lru_cache(maxsize=None)
 def soft_rank_tight_ratio(k=_k, tau=_tau):
     """``rank_tau / ((1 - tau)^2 r)`` on the family with ``k`` eigenvalues
     ``a`` and ``m`` eigenvalues ``b = tau (1 - eps)/(k + m)`` just below the

@@ -229,7 +229,8 @@ def _c2_symbolic():
 def _c3_symbolic():
     kappa, y0 = sympy.symbols("kappa y_0")
     sol = depth_solution()
-    closed = sympy.log(sympy.exp(kappa)) * (3**_L - 1) / 2 + 3**_L * y0   # log(C^{(3^L-1)/2} r0^{3^L})
+    # log of the C3 bound C^{(3^L - 1)/2} |res_0|^{3^L}, with kappa = log C and y_0 = log|res_0|
+    closed = kappa * (3**_L - 1) / 2 + 3**_L * y0
     return [_exact("rsolve of y_{l+1} = 3 y_l + kappa vs the C3 bound's exponents",
                    {"L": "L"}, sol, sympy.expand(closed))]
 

@@ -1,0 +1,73 @@
+"""bn.lyapunov (E3): mu_k = (log(2/d) + psi((d-k+1)/2))/2, derived from the chi^2 Mellin transform."""
+import mpmath
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, strategies as st
+
+from numerics.checks import VerifyConfig, bn_lyapunov as check
+from numerics.companions.products import lyapunov_qr
+from theory.companions import bn
+from theory.registry import get
+
+
+def test_registered_as_companion_with_grade():
+    r = get("bn.lyapunov")
+    assert r.kind == "companion" and "grade A/B" in r.source
+    assert "mu_k (derived)" in r.formulas()
+
+
+def test_symbolic_checks_pass():
+    out = get("bn.lyapunov").symbolic_checks()
+    assert len(out) >= 5 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+
+
+@given(d=st.integers(1, 40), data=st.data())
+def test_derived_exponent_equals_closed_form_and_numeric(d, data):
+    k = data.draw(st.integers(1, d))
+    der = bn.lyapunov_exponent(d, k)
+    assert sympy.simplify(der - bn.lyapunov_closed_form(d, k)) == 0
+    assert float(der) == pytest.approx(bn.lyapunov_numeric(d)[k - 1], rel=1e-12, abs=1e-14)
+
+
+@given(d=st.integers(2, 30))
+def test_spectrum_is_decreasing_and_sums_to_log_det(d):
+    mu = bn.lyapunov_numeric(d)
+    assert all(a > b for a, b in zip(mu, mu[1:]))
+    # sum_k mu_k = E log|det W|: independent mpmath evaluation of sum E log chi_{nu}/sqrt(d)
+    with mpmath.workdps(30):
+        direct = sum((mpmath.log(2) + mpmath.digamma(mpmath.mpf(nu) / 2) - mpmath.log(d)) / 2
+                     for nu in range(1, d + 1))
+    assert sum(mu) == pytest.approx(float(direct), rel=1e-12)
+
+
+def test_gap_expansion_and_its_perturbations():
+    assert bn.lyapunov_gap_series(order=2) == 1 / (2 * sympy.Symbol("d", positive=True))
+    gap = bn.lyapunov_numeric(200)[0] - bn.lyapunov_numeric(200)[1]
+    assert gap == pytest.approx(1 / 400 + 3 / (4 * 200**2), rel=1e-3)
+
+
+@given(d=st.integers(2, 6), seed=st.integers(0, 2**32 - 1))
+def test_qr_estimate_within_exact_standard_errors(d, seed):
+    steps, batch = 300, 4
+    mu = lyapunov_qr(d, steps, batch=batch, rng=seed).mean(axis=0)
+    se = np.array(bn.lyapunov_se(d, steps * batch))
+    assert np.all(np.abs(mu - bn.lyapunov_numeric(d)) <= 4.5 * se)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="k must be"):
+        bn.lyapunov_exponent(3, 4)
+    with pytest.raises(ValueError, match="d must be"):
+        lyapunov_qr(0, 10)
+
+
+def test_default_run_passes(verify_config):
+    out = check.run(verify_config)
+    assert out and all(o.passed for o in out), [(o.name, o.detail) for o in out if not o.passed]
+
+
+@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
+def test_negative_control_rejected(name):
+    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
+    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"

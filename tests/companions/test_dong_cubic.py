@@ -1,0 +1,46 @@
+"""dong.cubic (Dong et al. C2): |res(SA(1x^T + eps R))| = Theta(eps^3)."""
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, strategies as st
+
+from numerics.checks import VerifyConfig, dong_cubic as check
+from numerics.companions.residual import attention_layer, composite_norm, init_san, residual_mean
+from theory.companions import dong
+from theory.registry import get
+
+
+def test_registered_with_grades_and_unchecked_constant():
+    r = get("dong.cubic")
+    assert r.kind == "companion" and "grade B" in r.source and "grade D" in r.source
+    assert r.formulas()["exponent"] == 3
+
+
+def test_series_derivation_gives_cubic_order():
+    ser = dong.two_token_residual_series()
+    eps = sympy.Symbol("epsilon", positive=True)
+    lead = ser.removeO()
+    assert sympy.degree(lead, eps) == 3 and sympy.Poly(lead, eps).monoms() == [(3,)]
+    assert all(o.passed for o in get("dong.cubic").symbolic_checks())
+
+
+@given(seed=st.integers(0, 2**32 - 1), heads=st.integers(1, 3))
+def test_log_slope_is_three(seed, heads):
+    rng = np.random.default_rng(seed)
+    layer = init_san(6, 1, heads=heads, rng=rng)[0]
+    x, R = rng.standard_normal(6), residual_mean(rng.standard_normal((5, 6)))
+    eps = np.logspace(-3.5, -1, 6)
+    res = [composite_norm(residual_mean(attention_layer(x + e * R, layer))) for e in eps]
+    slope = np.polyfit(np.log(eps), np.log(res), 1)[0]
+    assert abs(slope - 3) <= 0.1
+
+
+def test_default_run_passes(verify_config):
+    out = check.run(verify_config)
+    assert out and all(o.passed for o in out), [(o.name, o.measured) for o in out if not o.passed]
+
+
+@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
+def test_negative_control_rejected(name):
+    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
+    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"

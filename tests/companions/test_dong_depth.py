@@ -1,0 +1,56 @@
+"""dong.depth (Dong et al. C3): doubly exponential collapse, log-residual ratios -> 3."""
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, strategies as st
+
+from numerics.checks import VerifyConfig, dong_depth as check
+from numerics.companions.residual import centred_recursion, init_san, residual_mean, san_forward
+from theory.companions import dong
+from theory.registry import get
+
+
+def test_registered_and_recursion_solved():
+    r = get("dong.depth")
+    assert r.kind == "companion" and "grade B" in r.source
+    L, y0, kappa = sympy.symbols("L y_0 kappa")
+    L = sympy.Symbol("L", positive=True)
+    assert sympy.simplify(dong.depth_solution() - (3**L * (y0 + kappa / 2) - kappa / 2)) == 0
+    assert all(o.passed for o in r.symbolic_checks())
+
+
+@given(seed=st.integers(0, 2**32 - 1), heads=st.integers(1, 3))
+def test_recursion_is_the_forward_pass(seed, heads):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal(5)[None, :] + 0.5 * rng.standard_normal((6, 5))
+    layers = init_san(5, 2, heads=heads, rng=rng)
+    naive = [np.linalg.norm(residual_mean(Y)) for Y in san_forward(X, layers)]
+    rec = centred_recursion(X, layers)
+    for a, b in zip(rec, naive):
+        if b > 1e-6:
+            assert a == pytest.approx(np.log(b), rel=1e-8, abs=1e-8)
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_ratio_tends_to_three_below_the_float_floor(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal(6)[None, :] + 0.05 * residual_mean(rng.standard_normal((6, 6)))
+    y = -np.array(centred_recursion(X, init_san(6, 7, rng=rng)))
+    assert y[-1] > 300 * np.log(10)                      # far below 1e-300... in log space
+    assert abs(y[-1] / y[-2] - 3) < 0.02
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="collapsed"):
+        centred_recursion(np.ones((3, 2)), init_san(2, 1, rng=0))
+
+
+def test_default_run_passes(verify_config):
+    out = check.run(verify_config)
+    assert out and all(o.passed for o in out), [(o.name, o.measured) for o in out if not o.passed]
+
+
+@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
+def test_negative_control_rejected(name):
+    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
+    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"

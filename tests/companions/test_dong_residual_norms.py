@@ -1,0 +1,67 @@
+"""dong.residual-norms (Dong et al. C1): composite norm, residuals, the sharp factor 2(1 - 1/n)."""
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, strategies as st
+from hypothesis.extra.numpy import arrays
+
+from numerics.checks import VerifyConfig, dong_residual_norms as check
+from numerics.companions.residual import (composite_norm, l1_norm, linf_norm, residual_mean,
+                                          residual_optimal)
+from theory.companions import dong
+from theory.registry import get
+
+finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
+
+
+def test_registered_as_companion_with_grade():
+    r = get("dong.residual-norms")
+    assert r.kind == "companion" and "grade A" in r.source and "Dong" in r.source
+    assert r.findings and "2(1 - 1/n)" in r.findings[0]
+
+
+def test_symbolic_checks_pass():
+    out = get("dong.residual-norms").symbolic_checks()
+    assert all(o.passed for o in out), [o.name for o in out if not o.passed]
+
+
+def test_centring_factor_is_sharp_and_below_two():
+    n = sympy.Symbol("n", positive=True)
+    assert dong.centring_factor() == 2 - 2 / n
+    assert dong.tight_examples(7) == (sympy.Rational(12, 7),) * 2
+
+
+@given(X=arrays(float, st.tuples(st.integers(3, 6), st.integers(1, 4)), elements=finite))
+def test_mean_centring_within_sharp_factor_of_optimal(X):
+    n = X.shape[0]
+    c = float(dong.centring_factor(n))
+    R1, o1 = residual_optimal(X, "1")
+    Ri, oi = residual_optimal(X, "inf")
+    Rm = residual_mean(X)
+    assert o1 <= l1_norm(Rm) + 1e-9 and oi <= linf_norm(Rm) + 1e-9          # optimality
+    assert l1_norm(Rm) <= c * o1 + 1e-9 and linf_norm(Rm) <= c * oi + 1e-9
+    assert np.allclose(R1 - R1.mean(0), Rm) and np.allclose(Ri - Ri.mean(0), Rm)   # same centred part
+
+
+@given(A=arrays(float, (4, 3), elements=finite), B=arrays(float, (3, 5), elements=finite))
+def test_composite_norm_submultiplicative_and_dominates_spectral(A, B):
+    assert composite_norm(A @ B) <= composite_norm(A) * composite_norm(B) * (1 + 1e-12) + 1e-12
+    assert np.linalg.norm(A, 2) ** 2 <= l1_norm(A) * linf_norm(A) * (1 + 1e-12) + 1e-12
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="norm must be"):
+        residual_optimal(np.eye(3), "2")
+    with pytest.raises(ValueError, match="one n x d"):
+        residual_optimal(np.ones((2, 3, 3)), "1")
+
+
+def test_default_run_passes(verify_config):
+    out = check.run(verify_config)
+    assert out and all(o.passed for o in out), [(o.name, o.measured) for o in out if not o.passed]
+
+
+@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
+def test_negative_control_rejected(name):
+    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
+    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
