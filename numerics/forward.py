@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from theory import _validate
 from theory.model import LAYERNORM_EPS, AttentionModel
 
@@ -175,14 +177,15 @@ def propagate(model: AttentionModel, draws: Draws, *, keep=("X",), on_underflow=
     Xs, As = [X], [None]
     stopped = None
     for l in range(1, L + 1):
-        A = attention_at(model, draws, l, X)
-        Z = X @ draws.W[l]
-        if A is not None:
-            Z = A @ Z
-        if alpha is not None:
-            Z = X + alpha * Z if alpha != 1 else X + Z
-        if model.layernorm:
-            Z = layernorm(Z)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked explicitly below
+            A = attention_at(model, draws, l, X)
+            Z = X @ draws.W[l]
+            if A is not None:
+                Z = A @ Z
+            if alpha is not None:
+                Z = X + alpha * Z if alpha != 1 else X + Z
+            if model.layernorm:
+                Z = layernorm(Z)
         if not bool(xp.all(xp.isfinite(Z))):
             raise OverflowError(
                 f"the signal overflowed {Z.dtype} at layer {l} of depth {L}; sample in float64, "

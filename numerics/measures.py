@@ -169,7 +169,8 @@ def _ritz_check(xp, T, beta, top, rtol):
         theta = xp.take_along_axis(w, idx, axis=-1)[:, 0]
         ylast = xp.take_along_axis(Y[:, -1, :], idx, axis=-1)[:, 0]
         r = xp.abs(beta * ylast)
-        others = xp.abs(w - theta[:, None]) + xp.where(xp.abs(w - theta[:, None]) == 0, xp.inf, 0.0)
+        dist = xp.abs(w - theta[:, None])
+        others = xp.where(dist == 0, xp.full_like(dist, xp.inf), dist)
         gap = xp.min(others, axis=-1) if kk > 1 else xp.full_like(theta, xp.inf)
         bound = xp.minimum(r, r * r / gap)
         theta1 = xp.abs(theta) if theta1 is None else theta1

@@ -68,8 +68,9 @@ def isometric_input(n, d, *, batch=1, rng=None, backend="numpy", dtype="float64"
     xp, dt = _setup(backend, dtype, batch)
     G = gaussian((batch, d, n), rng=rng, backend=xp, dtype=dtype)
     Q, R = xp.linalg.qr(G)
-    sign = xp.where(xp.linalg.diagonal(R) < 0, -1.0, 1.0)
-    sign = xp.astype(sign, dt)
+    diag = xp.linalg.diagonal(R)
+    one = xp.ones_like(diag)
+    sign = xp.where(diag < 0, -one, one)
     Q = Q * sign[:, None, :]
     return xp.permute_dims(Q, (0, 2, 1)) if hasattr(xp, "permute_dims") else Q.transpose(0, 2, 1)
 
