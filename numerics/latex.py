@@ -37,7 +37,8 @@ __all__ = ["FormulaError", "PARAMETER_NAMES", "specialise", "result_block", "doc
            "find_engine", "compile_pdf"]
 
 #: the user-facing parameters and the keyword names a result's ``formulas`` may use for them
-PARAMETER_NAMES = {"depth": ("depth", "l", "L", "layers"), "gamma": ("gamma",)}
+#: (where ``formulas`` takes both ``L`` and ``l``, ``L`` is the depth and ``l`` a layer index)
+PARAMETER_NAMES = {"depth": ("depth", "L", "layers", "l"), "gamma": ("gamma",)}
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
@@ -102,8 +103,8 @@ def _parameter_keywords(formulas) -> tuple[set[str], bool]:
 def specialise(result: Result, depth=None, gamma=None) -> dict:
     """The keyword arguments of ``result.formulas`` for the given depth and gamma.
 
-    The user-facing ``depth`` maps to whichever of ``depth``, ``l``, ``L`` the
-    result's ``formulas`` accepts (``gamma`` to ``gamma``); a result that does
+    The user-facing ``depth`` maps to the first of ``depth``, ``L``, ``layers``,
+    ``l`` that the result's ``formulas`` accepts (``gamma`` to ``gamma``); a result that does
     not depend on a parameter simply ignores it.  ``depth`` must be an integer
     >= 1 and ``gamma`` a number in (0, 1] (``"1/2"`` is read exactly).
 
