@@ -1,0 +1,65 @@
+"""Proposition 5: without the gap srank(Sigma_l^perp) ~ n, with
+srank/n -> m_2(mu_l)/x_max(mu_l)^2 (0.0658, 0.03355, 0.02247 at gamma = 1)."""
+import pytest
+import sympy as sp
+from hypothesis import given, strategies as st
+
+from numerics.checks import VerifyConfig, prop5 as check
+from theory.registry import get
+from theory.results import prop5
+from tests.strategies import seeds
+
+
+def test_registered():
+    r = get("prop5")
+    assert r.empirical_check == "numerics.checks.prop5" and r.findings
+
+
+def test_symbolic_checks_pass():
+    out = prop5._symbolic_checks()
+    assert len(out) == 13 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+
+
+@pytest.mark.parametrize("l", [1, 2, 3])
+def test_gamma_one_is_fuss_catalan_2l(l):
+    edge = sp.Integer(2 * l + 1) ** (2 * l + 1) / sp.Integer(2 * l) ** (2 * l)
+    assert sp.simplify(prop5.edge_closed_form(l, 1) - edge) == 0
+    assert prop5.predict(l, 1)["limit"] == pytest.approx(float((2 * l + 1) / edge**2))
+
+
+@given(l=st.integers(1, 3), gamma=st.sampled_from([sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(2, 3)]))
+def test_edge_closed_form_matches_free_product_support(l, gamma):
+    assert abs(sp.N(prop5.derive(l, gamma)["edge"] - prop5.edge_closed_form(l, gamma), 30)) < 1e-20
+
+
+@given(l=st.integers(1, 2), gamma=st.sampled_from([1, 0.5]), seed=seeds)
+def test_sampled_second_moment_converges(l, gamma, seed):
+    params, ns, d = check.measure(l, gamma, [32, 64], batch=4, rng=seed)
+    out = check.evaluate((params, ns, d))
+    m2 = [o for o in out if o.name.startswith("normalised")]
+    above = [o for o in out if "from above" in o.name]
+    assert all(o.passed for o in m2 + above), [(o.name, o.measured, o.predicted, o.detail) for o in out]
+
+
+def test_default_run_passes(verify_config):
+    out = check.run(verify_config)
+    assert out and all(o.passed for o in out), [(o.name, o.params, o.measured, o.predicted, o.detail)
+                                                for o in out if not o.passed]
+
+
+@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
+def test_negative_control_rejected(name):
+    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
+    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+
+
+@pytest.mark.parametrize("name", sorted(check.UNRESOLVED_CONTROLS))
+def test_pinned_power_limit_of_the_limit_alone(name):
+    """Pinned finding: the srank/n limit alone is not resolved to 10% at n <= 256."""
+    out = check.run(VerifyConfig(level="quick"), predict=check.UNRESOLVED_CONTROLS[name])
+    assert all(o.passed for o in out)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="gamma"):
+        prop5.predict(1, 1.5)

@@ -1,0 +1,147 @@
+"""Proposition 5: without the gap the rank does not collapse in width.
+
+Sharper than the paper's ``liminf srank(Sigma_l^perp)/n >= C > 0``: if
+``mu_l`` is the limiting eigenvalue law of ``Sigma_l^perp`` (Prop 7:
+``MP(1)^{boxtimes l} boxtimes MP(gamma)^{boxtimes l}`` up to scale), then
+
+    srank(Sigma_l^perp) / n -> m_2(mu_l) / x_max(mu_l)^2   (mean-1 normalisation),
+
+second moment over squared right edge; scale-free, so sigma_A and sigma_V
+drop out.  ``m_2 = 1 + l (1 + gamma)`` comes from the law's moments, the edge
+from :meth:`free_product(...).support` and, independently, in closed form:
+for ``(1 + psi)^{l+1} (1 + gamma psi)^l = x psi`` (psi the moment series at
+1/x) the edge is the minimum over psi > 0 of ``x(psi)``, where
+``2 l gamma psi^2 + (l + (l - 1) gamma) psi - 1 = 0``
+(:func:`edge_closed_form`, symbolic l and gamma).  At gamma = 1, mu_l = FC(2l):
+limits 0.0658, 0.03355, 0.02247 for l = 1, 2, 3.
+
+>>> round(predict(1, 1)["limit"], 4)
+0.0658
+>>> edge_closed_form(1, 1)
+27/4
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from theory._validate import in_interval, integer, to_sympy
+from theory.registry import CheckOutcome, Result, register
+
+__all__ = ["L", "GAMMA", "law", "edge_closed_form", "derive", "predict", "RESULT"]
+
+L = sp.Symbol("l", positive=True, integer=True)
+GAMMA = sp.Symbol("gamma", positive=True)
+_PSI = sp.Symbol("psi", positive=True)
+
+#: THEORY_REFERENCE.md section 8 values at gamma = 1 (compared with, never used to predict)
+REFERENCE_GAMMA1 = {1: 0.0658, 2: 0.03355, 3: 0.02247}
+
+
+def law(l, gamma=GAMMA):
+    """mu_l (unit scales): Prop 7's bulk law."""
+    from theory.results.prop7 import bulk_law
+    return bulk_law(l, gamma, 1, 1)
+
+
+@lru_cache(maxsize=None)
+def _edge_general():
+    x = (1 + _PSI) ** (L + 1) * (1 + GAMMA * _PSI) ** L / _PSI
+    # d log x / d psi times the positive factor psi (1 + psi)(1 + gamma psi): a quadratic in psi
+    quad = sp.expand(sp.cancel(sp.diff(sp.expand_log(sp.log(x), force=True), _PSI)
+                               * _PSI * (1 + _PSI) * (1 + GAMMA * _PSI)))
+    roots = sp.solve(sp.Eq(quad, 0), _PSI)
+    root = [r for r in roots if r.subs({L: 1, GAMMA: 1}).is_positive][0]
+    return quad, root, x
+
+
+def edge_closed_form(l=L, gamma=GAMMA):
+    """Right edge of mu_l from the stationary point of x(psi) (symbolic l, gamma)."""
+    quad, root, x = _edge_general()
+    sub = {L: to_sympy(l), GAMMA: to_sympy(gamma)}
+    psi = sp.simplify(root.subs(sub))
+    return sp.nsimplify(sp.simplify(x.subs(sub).subs(_PSI, psi)))
+
+
+@lru_cache(maxsize=None)
+def derive(l: int, gamma) -> dict:
+    """m_2, right edge and limit for integer l, exact gamma (through the law)."""
+    mu = law(l, gamma)
+    m1 = mu.mean()
+    m2 = sp.simplify(mu.moment(2) / m1**2)
+    edge = mu.support()[1] / m1
+    return {"m2": m2, "edge": edge, "limit": m2 / edge**2}
+
+
+def predict(l, gamma) -> dict:
+    """Float ``limit`` of srank/n, normalised second moment ``m2`` and ``edge``.
+
+    >>> {k: round(v, 4) for k, v in predict(2, 1).items()}
+    {'m2': 5.0, 'edge': 12.207, 'limit': 0.0336}
+    """
+    l = integer("l", l, minimum=1)
+    in_interval("gamma", gamma, 0, 1)
+    g = sp.nsimplify(to_sympy(gamma), rational=True)
+    f = derive(l, g)
+    return {k: float(sp.N(f[k], 20)) for k in ("m2", "edge", "limit")}
+
+
+def _symbolic_checks() -> list[CheckOutcome]:
+    from theory.laws import FussCatalan
+
+    out = []
+    for l in (1, 2, 3):
+        fc = FussCatalan(2 * l)
+        fc_limit = fc.moment(2) / fc.support()[1] ** 2
+        der = derive(l, sp.Integer(1))
+        ok = sp.simplify(der["limit"] - fc_limit) == 0 and abs(float(fc_limit) - REFERENCE_GAMMA1[l]) < 5e-5
+        out.append(CheckOutcome(f"gamma = 1, l = {l}: limit = m_2/edge^2 of FC({2 * l})",
+                                {"l": l, "gamma": 1}, measured=float(der["limit"]),
+                                predicted=REFERENCE_GAMMA1[l], passed=bool(ok),
+                                tolerance="exact vs FC(2l); reference value to its printed digits"))
+    for l in (1, 2, 3):
+        for g in (sp.Integer(1), sp.Rational(1, 2), sp.Rational(1, 4)):
+            der = derive(l, g)
+            closed = edge_closed_form(l, g)
+            ok = abs(sp.N(der["edge"] - closed, 30)) < 1e-25
+            ok = ok and sp.simplify(der["m2"] - (1 + l * (1 + g))) == 0
+            out.append(CheckOutcome(f"l = {l}, gamma = {g}: free_product support edge = closed-form "
+                                    f"stationary point; m_2 = 1 + l(1 + gamma)", {"l": l, "gamma": str(g)},
+                                    measured=float(der["edge"]), predicted=float(closed),
+                                    passed=bool(ok), tolerance="30 digits"))
+    quad, root, _ = _edge_general()
+    ok = sp.simplify(quad.subs(GAMMA, 1) - sp.expand((2 * L * _PSI - 1) * (_PSI + 1))) == 0
+    out.append(CheckOutcome("gamma = 1: stationary point psi = 1/(2l) (FC(2l) edge)", {"gamma": 1},
+                            measured=str(sp.factor(quad.subs(GAMMA, 1))), predicted="(2 l psi - 1)(psi + 1)",
+                            passed=bool(ok), tolerance="exact"))
+    return out
+
+
+RESULT = register(Result(
+    id="prop5",
+    title="Rank restored without the gap",
+    kind="proposition",
+    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 5; sharper limit THEORY_REFERENCE.md s.8",
+    statement=("Without the gap the stable rank of the covariance grows linearly in n: "
+               "srank(Sigma_l^perp)/n -> m_2(mu_l)/x_max(mu_l)^2 > 0 (0.0658, 0.03355, 0.02247 for "
+               "l = 1, 2, 3 at gamma = 1)."),
+    assumptions=("A_l Random Markov, gap removed; W_l i.i.d. Gaussian; X0 isometric",
+                 "n, d -> infinity with gamma = n/d in (0, 1] fixed; the limit is free of sigma_A, sigma_V"),
+    statement_latex=(r"\frac{\operatorname{srank}(\Sigma_l^\perp)}{n} \to "
+                     r"\frac{m_2(\mu_l)}{x_{\max}(\mu_l)^2},\quad "
+                     r"\mu_l = \mathrm{MP}(1)^{\boxtimes l}\boxtimes\mathrm{MP}(\gamma)^{\boxtimes l}"),
+    formulas=lambda l=1, gamma=GAMMA, **_: ({"m2": 1 + l * (1 + gamma),
+                                             "edge": edge_closed_form(l, gamma)} if
+                                            isinstance(gamma, sp.Symbol) else derive(l, to_sympy(gamma))),
+    symbolic_checks=_symbolic_checks,
+    empirical_check="numerics.checks.prop5",
+    findings=("The top eigenvalue approaches the edge slowly and from below: at n = 512 (exponential "
+              "ensemble, gamma = 1) lambda_max/m_1 = 6.60, 11.67, 16.70 against edges 6.75, 12.21, "
+              "17.65 for l = 1, 2, 3, so srank/n sits 5-13% above its limit; the check extrapolates "
+              "in n^(-2/3) and treats the slope of log srank accordingly.",
+              "Power limit: at the default sizes (n <= 256) a prediction of the limit alone off by "
+              "x1.1 is not rejected (extrapolation SE about 5%, finite-n excess 5-13%); its two factors "
+              "are resolved separately (m_2 to about 1%, the edge to about 3%) and their x1.1 "
+              "perturbations are rejected."),
+))
