@@ -27,8 +27,23 @@ def add_parser(sub):
     return p
 
 
+def _import_figure_modules() -> None:
+    """Import every module of :mod:`numerics.figures` (``paper``, ``companions*``), so
+    that figure modules not listed in ``FIGURE_MODULES`` register too."""
+    import importlib
+    import pkgutil
+
+    from .. import figures as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{pkg.__name__}.{info.name}")
+
+
 def select(names=None) -> dict:
     """The registered figures, restricted to ``names`` (``ValueError`` for an unknown one)."""
+    all_figures()  # FIGURE_MODULES first: the paper's figures come first
+    _import_figure_modules()
     figs = all_figures()
     if not figs:
         raise ImportError("no figure is registered (is matplotlib installed? "
