@@ -12,9 +12,10 @@ Three methods, all batched over samples:
   direction ``E`` of ``W_l`` enters as ``alpha B E`` with ``B = A_l X_{l-1}``;
   with the SVD ``B = U S V^T``, ``sum_E ||J(B E)||^2 = sum_{k,j} s_k^2
   ||J(u_k e_j^T)||^2``, so n d JVPs give the norm exactly.
-* ``"hutchinson"``: ``E`` with i.i.d. N(0, 1) entries; ``E ||J(B E)||^2`` is
-  the squared norm, estimated by the mean over ``probes`` directions with its
-  standard error (``return_se=True``).
+* ``"hutchinson"``: a hand-written reverse-mode pass (VJP) gives
+  ``J_l^T G`` for every layer l at once; for a cotangent ``G`` with i.i.d.
+  N(0, 1) entries ``E ||J_l^T G||_F^2 = ||J_l||_F^2``, estimated by the mean
+  over ``probes`` cotangents with its standard error (``return_se=True``).
 
 ``"auto"`` picks kronecker where it applies, exact while n d <= 256, and
 Hutchinson above.
@@ -41,7 +42,7 @@ from .backend import get_namespace, to_numpy
 from .forward import Draws, attention_at, draw
 from .rng import as_generator
 
-__all__ = ["grad_norms_sq", "forward_cache", "jvp", "METHODS", "AUTO_EXACT_MAX_ND"]
+__all__ = ["grad_norms_sq", "forward_cache", "jvp", "vjp_all", "METHODS", "AUTO_EXACT_MAX_ND"]
 
 METHODS = ("auto", "kronecker", "exact", "hutchinson")
 #: ``method="auto"`` computes exactly by JVPs while n * d is at most this
@@ -130,6 +131,42 @@ def jvp(model: AttentionModel, draws: Draws, l: int, E, *, cache=None):
     return dX
 
 
+def _ln_vjp(xp, c, gY):
+    Y = c["Y"]
+    gc = gY - xp.mean(gY, axis=-1, keepdims=True)
+    return (gc - Y * xp.mean(gY * Y, axis=-1, keepdims=True)) / c["sig"]
+
+
+def vjp_all(model: AttentionModel, draws: Draws, G, *, cache=None):
+    """Gradients of ``<G, X_L>`` with respect to every ``W_l`` (reverse mode,
+    one backward pass): a list (index l = 1..L, entry 0 ``None``) of arrays
+    (..., batch, d, d) for a cotangent ``G`` of shape (..., batch, n, d).
+    ``||J_l^T G||^2`` averaged over Gaussian ``G`` is ``||dX_L/dW_l||_F^2``."""
+    cache = forward_cache(model, draws) if cache is None else cache
+    xp = get_namespace(draws.X0)
+    L = int(model.depth)
+    out = [None] * (L + 1)
+    g = G
+    for m in range(L, 0, -1):
+        c = cache[m]
+        if model.layernorm:
+            g = _ln_vjp(xp, c, g)
+        gatt = c["alpha"] * g if model.skip is not None and c["alpha"] != 1 else g
+        out[m] = _T(xp, c["AX"]) @ gatt  # d<G, X_L>/dW_m
+        if m == 1:
+            break
+        A, W, X = c["A"], c["W"], c["X"]
+        gAX = gatt @ _T(xp, W)
+        gX = gAX if A is None else _T(xp, A) @ gAX
+        if model.attention == "key-query":
+            P, Mqk = c["P"], c["Mqk"]
+            gA = gatt @ _T(xp, c["XW"])
+            gS = P * (gA - xp.sum(gA * P, axis=-1, keepdims=True))
+            gX = gX + gS @ (X @ _T(xp, Mqk)) + _T(xp, gS) @ (X @ Mqk)
+        g = gX + g if model.skip is not None else gX
+    return out
+
+
 def _sumsq(xp, T):
     return xp.sum(T * T, axis=(-2, -1))
 
@@ -188,24 +225,21 @@ def _exact(model, draws, chunk):
 
 
 def _hutchinson(model, draws, probes, rng, chunk):
+    """Reverse-mode Hutchinson: for Gaussian cotangents G (n x d),
+    E ||J_l^T G||_F^2 = ||J_l||_F^2, all layers l from one backward pass."""
     xp = get_namespace(draws.X0)
     cache = forward_cache(model, draws)
     L = int(model.depth)
-    batch, d = draws.X0.shape[0], draws.X0.shape[-1]
+    batch, n, d = draws.X0.shape[0], draws.X0.shape[-2], draws.X0.shape[-1]
     gen = as_generator(rng)
-    means, ses = [], []
-    for l, g in zip(range(1, L + 1), gen.spawn(L)):
-        c = cache[l]
-        vals = []
-        for p0 in range(0, probes, chunk):
-            p = min(chunk, probes - p0)
-            E = xp.asarray(g.standard_normal((p, batch, d, d)), dtype=draws.X0.dtype)
-            dX = jvp(model, draws, l, E, cache=cache)
-            vals.append(to_numpy(_sumsq(xp, dX)))
-        v = np.concatenate(vals, axis=0)  # (probes, batch)
-        means.append(v.mean(axis=0))
-        ses.append(v.std(axis=0, ddof=1) / math.sqrt(probes))
-    return np.stack(means, axis=-1), np.stack(ses, axis=-1)
+    vals = []
+    for p0 in range(0, probes, chunk):
+        p = min(chunk, probes - p0)
+        G = xp.asarray(gen.standard_normal((p, batch, n, d)), dtype=draws.X0.dtype)
+        grads = vjp_all(model, draws, G, cache=cache)
+        vals.append(np.stack([to_numpy(_sumsq(xp, grads[l])) for l in range(1, L + 1)], axis=-1))
+    v = np.concatenate(vals, axis=0)  # (probes, batch, L)
+    return v.mean(axis=0), v.std(axis=0, ddof=1) / math.sqrt(probes)
 
 
 def grad_norms_sq(model: AttentionModel, *, batch=1, rng=None, backend="numpy", dtype="float64",
@@ -237,5 +271,5 @@ def grad_norms_sq(model: AttentionModel, *, batch=1, rng=None, backend="numpy", 
     elif method == "exact":
         vals, se = _exact(model, draws, chunk or max(1, 4096 // max(d, 1)))
     else:
-        vals, se = _hutchinson(model, draws, probes, g_probe, chunk or 16)
+        vals, se = _hutchinson(model, draws, probes, g_probe, chunk or 8)
     return (vals, se) if return_se else vals

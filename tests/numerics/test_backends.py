@@ -31,6 +31,10 @@ def test_strict_namespace_reproduces_numpy(name):
     ga = grad_norms_sq(m, batch=2, rng=1, method="exact")
     gb = grad_norms_sq(m, batch=2, rng=1, method="exact", backend="array-api-strict")
     np.testing.assert_allclose(gb, ga, rtol=1e-10)
+    ha = grad_norms_sq(m, batch=2, rng=1, method="hutchinson", probes=4)
+    hb = grad_norms_sq(m, batch=2, rng=1, method="hutchinson", probes=4,
+                       backend="array-api-strict")
+    np.testing.assert_allclose(hb, ha, rtol=1e-10)
 
 
 def test_strict_lanczos_path():

@@ -96,3 +96,22 @@ def test_gradient_bad_input():
         grad_norms_sq(preset("A", n=3, depth=2), rng=0, method="autograd")
     with pytest.raises(ValueError, match="probes"):
         grad_norms_sq(preset("A", n=3, depth=2), rng=0, probes=1)
+
+
+@pytest.mark.parametrize("name", ["A(X) + skip + LN", "A(X)-perp + upscaled skip", "A + LN",
+                                  "A-perp + skip", "identity"])
+def test_vjp_is_the_transposed_materialised_jacobian(jacobians, name):
+    from numerics.gradients import vjp_all
+    m, dr, ref = jacobians[name]
+    n, d = int(m.n), m.d
+    G = np.random.default_rng(1).standard_normal((2, n, d))
+    grads = vjp_all(m, dr, G)
+    for l in (1, 2, 3):
+        J = full_jacobian(m, dr, 0, l)  # rows vec X_L (row-major), columns vec W_l
+        np.testing.assert_allclose(grads[l][0].ravel(), J.T @ G[0].ravel(), rtol=1e-10,
+                                   atol=1e-12 * np.abs(J).max())
+    # summing over a basis of cotangents gives the exact squared norms
+    basis = np.eye(n * d).reshape(n * d, 1, n, d) * np.ones((1, 2, 1, 1))
+    grads = vjp_all(m, dr, basis)
+    got = np.stack([np.sum(grads[l] ** 2, axis=(0, -2, -1)) for l in (1, 2, 3)], axis=-1)
+    np.testing.assert_allclose(got, ref, rtol=1e-10)
