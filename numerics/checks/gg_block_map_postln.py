@@ -7,6 +7,8 @@ O(d^-1/2) per-layer errors; 0.15 at L = 10, d = 256 as in COMPANIONS.md).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from numerics.companions import curve, walk_budget
@@ -29,15 +31,22 @@ NEGATIVE_CONTROLS = {
 }
 
 
+@functools.lru_cache(maxsize=4)
+def measure(config):
+    """Sampled networks (cached per config: negative controls reuse them)."""
+    T, d, L, B = config.pick((256, 128, 6, 2), (256, 128, 6, 2), (1024, 256, 10, 3))
+    rng = np.random.default_rng([config.seed, 106])
+    return T, d, L, {beta: stack(ln_tokens(T, d, 0.2, batch=B, rng=rng), L, beta, norm="post",
+                                 rng=rng)[0] for beta in (0.5, 3.0)}
+
+
 def run(config, predict=None):
     predict = predict or globals()["predict"]
-    T, d, L, B = config.pick((128, 64, 4, 2), (256, 128, 6, 2), (1024, 256, 10, 3))
-    rng = np.random.default_rng([config.seed, 106])
+    T, d, L, data = measure(config)
     out = []
     budget = walk_budget(L, d)
     for beta in (0.5, 3.0):
-        X = ln_tokens(T, d, 0.2, batch=B, rng=rng)
-        cos, _ = stack(X, L, beta, norm="post", rng=rng)
+        cos = data[beta]
         out.append(curve("post-LN cosine per block: network vs map",
                          {"T": T, "d": d, "L": L, "beta": beta}, cos,
                          predict(cos[0], L, beta, T), budget,

@@ -9,6 +9,7 @@ T = 2000..50000): relative budget 12%, checked only for beta_eff >= 4.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -36,20 +37,28 @@ NEGATIVE_CONTROLS = {
 }
 
 
-def run(config, predict=None):
-    predict = predict or globals()["predict"]
+@functools.lru_cache(maxsize=4)
+def measure(config):
+    """Samples (cached per config: negative controls reuse them)."""
     rng = np.random.default_rng([config.seed, 105])
     T = config.pick(20000, 100000, 100000)
     reps = config.pick(10, 20, 60)
+    fluid = {beta: rem_statistics(T, beta, reps=reps, rng=rng, chunk=10)[1] for beta in (0.5, 0.8)}
+    T2, reps2 = 2000, config.pick(1000, 3000, 10000)
+    frozen = {beta: rem_statistics(T2, beta, reps=reps2, rng=rng)[1] for beta in (4.0, 6.0)}
+    return T, reps, fluid, T2, reps2, frozen
+
+
+def run(config, predict=None):
+    predict = predict or globals()["predict"]
+    T, reps, fluid, T2, reps2, frozen = measure(config)
     out = []
     for beta in (0.5, 0.8):
-        _, H, _ = rem_statistics(T, beta, reps=reps, rng=rng, chunk=10)
-        h = H / math.log(T)
+        h = fluid[beta] / math.log(T)
         out.append(band("H / log T below freezing", {"T": T, "beta": beta, "reps": reps},
                         h.mean(), predict(beta, T), h.std(ddof=1) / math.sqrt(reps), bias=0.01))
-    T2, reps2 = 2000, config.pick(1000, 3000, 10000)
     for beta in (4.0, 6.0):
-        _, H, _ = rem_statistics(T2, beta, reps=reps2, rng=rng)
+        H = frozen[beta]
         pred = predict(beta, T2)
         out.append(band("E H above freezing (PD constant)", {"T": T2, "beta": beta, "reps": reps2},
                         H.mean(), pred, H.std(ddof=1) / math.sqrt(reps2), bias=0.12 * pred))

@@ -6,6 +6,7 @@ Monte Carlo maxima, and the frozen-phase free energy ``F(beta) = beta beta_c(T)`
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -28,21 +29,32 @@ NEGATIVE_CONTROLS = {
 }
 
 
-def run(config, predict=None):
-    predict = predict or globals()["predict"]
+@functools.lru_cache(maxsize=4)
+def measure(config):
+    """Samples (cached per config: negative controls reuse them)."""
     reps = config.pick(1000, 4000, 20000)
     rng = np.random.default_rng([config.seed, 102])
-    out = []
+    maxima = {}
     for T in (512, 4096):
         g = np.empty(reps)
         for s in range(0, reps, 1000):
             k = min(1000, reps - s)
             g[s:s + k] = rng.standard_normal((k, T)).max(axis=1)
+        maxima[T] = g
+    frozen = {beta: rem_statistics(2000, beta, reps=reps // 2, rng=rng)[1:] for beta in (3.0, 4.0)}
+    return reps, maxima, frozen
+
+
+def run(config, predict=None):
+    predict = predict or globals()["predict"]
+    reps, maxima, frozen = measure(config)
+    out = []
+    for T, g in maxima.items():
         m, se = mean_se(g / math.sqrt(math.log(T)))
         out.append(band("E max / sqrt(log T)", {"T": T, "reps": reps}, m, predict(T), se))
     T = 2000
     for beta in (3.0, 4.0):
-        _, H, F = rem_statistics(T, beta, reps=reps // 2, rng=rng)
+        H, F = frozen[beta]
         f, se = mean_se(F)
         lo = beta * predict(T) - 4 * se
         hi = beta * predict(T) + H.mean() / math.log(T) + 4 * se

@@ -8,6 +8,7 @@ estimate of ``(q - p) |W_K Q_a|^2 / d`` whose expectation is exactly
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -42,14 +43,22 @@ def row_logit_variances(T, d, p, beta, draws, rng):
     return np.nanvar(L, axis=2, ddof=1).mean(axis=1)
 
 
-def run(config, predict=None):
-    predict = predict or globals()["predict"]
+@functools.lru_cache(maxsize=4)
+def measure(config):
+    """Samples (cached per config: negative controls reuse them)."""
     T, d, draws = config.pick((256, 64, 6), (512, 128, 10), (1024, 256, 16))
     rng = np.random.default_rng([config.seed, 101])
+    return T, d, draws, {(p, beta): row_logit_variances(T, d, p, beta, draws, rng)
+                         for p in (0.0, 0.3) for beta in (0.5, 2.0)}
+
+
+def run(config, predict=None):
+    predict = predict or globals()["predict"]
+    T, d, draws, data = measure(config)
     out = []
     for p in (0.0, 0.3):
         for beta in (0.5, 2.0):
-            v = row_logit_variances(T, d, p, beta, draws, rng)
+            v = data[p, beta]
             pred = predict(beta, 1.0, p, T)
             out.append(band("key-specific logit variance", {"T": T, "d": d, "p": p, "beta": beta},
                             v.mean(), pred, v.std(ddof=1) / math.sqrt(draws)))

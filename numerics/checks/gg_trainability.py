@@ -9,6 +9,7 @@ from the boundaries; 1 - p_L is also compared within the random-walk budget.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -44,16 +45,27 @@ def _label(cos, ent):
     return "trainable"
 
 
+@functools.lru_cache(maxsize=4)
+def measure(config):
+    """Sampled networks per cell (cached per config: negative controls reuse them)."""
+    T, d, L, B = config.pick((128, 96, 10, 1), (128, 96, 10, 2), (256, 256, 12, 3))
+    rng = np.random.default_rng([config.seed, 109])
+    cells = {}
+    for beta in (0.5, 3.0):
+        for alpha2 in (1.0, float(L)):
+            a = math.sqrt(alpha2)
+            cells[beta, alpha2] = stack(ln_tokens(T, d, 0.0, batch=B, rng=rng), L, beta, norm="post",
+                                        alpha_a=a, alpha_m=a, rng=rng)
+    return T, d, L, cells
+
+
 def run(config, predict=None):
     predict = predict or globals()["predict"]
-    T, d, L, B = config.pick((128, 64, 8, 1), (128, 96, 10, 2), (256, 256, 12, 3))
-    rng = np.random.default_rng([config.seed, 109])
+    T, d, L, cells = measure(config)
     out = []
     for beta in (0.5, 3.0):
         for alpha2 in (1.0, float(L)):
-            X = ln_tokens(T, d, 0.0, batch=B, rng=rng)
-            a = math.sqrt(alpha2)
-            cos, ent = stack(X, L, beta, norm="post", alpha_a=a, alpha_m=a, rng=rng)
+            cos, ent = cells[beta, alpha2]
             label, rho_L = predict(beta, alpha2, L, T)
             got = _label(cos, ent)
             budget = walk_budget(L, d)

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -36,29 +37,40 @@ NEGATIVE_CONTROLS = {
 }
 
 
+N, D, DEPTH, A2, S2, C, N2, DEPTH2 = 4, 32, 8, 0.25, 1.0, 1.0, 8, 12
+
+
+@functools.lru_cache(maxsize=4)
+def measure(config):
+    """Sampled stacks (cached per config: negative controls reuse them).  The
+    networks use the claimed schedule alpha^2 = c/L; predictions only enter the maps."""
+    rng = np.random.default_rng([config.seed, 204])
+    reps = config.pick(1000, 4000, 20000)
+    X0 = rng.standard_normal((N, D))
+    Gmean, m_draws = linear_stack_grams(X0, DEPTH, math.sqrt(A2), s_v=math.sqrt(S2), reps=reps, rng=rng)
+    d2 = config.pick(500, 1000, 2000)
+    post = postln_uniform_stack(ln_tokens(N2, d2, 0.2, batch=1, rng=rng), DEPTH2, C / DEPTH2, rng=rng)
+    pre = preln_uniform_stack(ln_tokens(N2, d2, 0.2, batch=1, rng=rng), DEPTH2, 1.0, rng=rng)
+    return reps, X0, Gmean, m_draws, d2, post, pre
+
+
 def run(config, predict=None):
     predict = predict or globals()["predict"]
-    rng = np.random.default_rng([config.seed, 204])
+    reps, X0, Gmean, m_draws, d2, post, pre = measure(config)
     out = []
-    # 1. linear stack, exact in expectation
-    n, d, L, a2, s2 = 4, 32, 8, 0.25, 1.0
-    reps = config.pick(1000, 4000, 20000)
-    X0 = rng.standard_normal((n, d))
+    n, d, L, a2, s2 = N, D, DEPTH, A2, S2
     G0 = X0 @ X0.T
-    Gmean, m_draws = linear_stack_grams(X0, L, math.sqrt(a2), s_v=math.sqrt(s2), reps=reps, rng=rng)
     pr = predict(L, a2, s2)
     m0 = G0.mean()
     out.append(band("mean entry of E G_L / m_0", {"n": n, "d": d, "L": L, "alpha2": a2, "reps": reps},
                     m_draws.mean() / m0, pr["growth"], m_draws.std(ddof=1) / math.sqrt(reps) / abs(m0)))
-    C = np.eye(n) - 1.0 / n
-    dev = float(np.abs(C @ Gmean @ C - C @ G0 @ C).max() / np.abs(C @ G0 @ C).max())
+    Cm = np.eye(n) - 1.0 / n
+    dev = float(np.abs(Cm @ Gmean @ Cm - Cm @ G0 @ Cm).max() / np.abs(Cm @ G0 @ Cm).max())
     out.append(CheckOutcome("centred Gram part conserved", {"n": n, "L": L}, measured=dev,
                             predicted=0.0, passed=dev < 1e-10, tolerance="exact (1e-10)"))
     # 2. post-LN with alpha^2 = c/L against the map
-    n2, d2, L2, c = 8, config.pick(500, 1000, 2000), 12, 1.0
-    X = ln_tokens(n2, d2, 0.2, batch=1, rng=rng)
-    a2_true = c / L2
-    cos = postln_uniform_stack(X, L2, a2_true, rng=rng)
+    n2, L2, c = N2, DEPTH2, C
+    cos = post
     a2_pred = pr["schedule"](c, L2)
     mp = noci.iterate_postln(cos[0], L2, a2_pred, n2)
     budget = walk_budget(L2, d2)
@@ -73,8 +85,7 @@ def run(config, predict=None):
                             measured=1 - fixed, predicted="< 1e-6", passed=1 - fixed < 1e-6,
                             tolerance="exact map"))
     # 3. pre-LN against its map
-    X = ln_tokens(n2, d2, 0.2, batch=1, rng=rng)
-    cos = preln_uniform_stack(X, L2, 1.0, rng=rng)
+    cos = pre
     mp = noci.iterate_preln(cos[0], L2, 1.0, n2)
     out.append(curve("pre-LN cosine, alpha = 1: network vs map", {"n": n2, "d": d2, "L": L2},
                      cos, mp, budget, tolerance=f"0.75 sqrt(L/d) = {budget:.3f}"))

@@ -4,6 +4,8 @@ eps over 3 decades (1e-4 .. 1e-1), several weight draws, bootstrap CI
 (numerics.stats.loglog_fit); tolerance +-0.1 (COMPANIONS.md: +-0.1-0.15)."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from numerics.companions import interval
@@ -25,8 +27,9 @@ NEGATIVE_CONTROLS = {
 }
 
 
-def run(config, predict=None):
-    predict = predict or globals()["predict"]
+@functools.lru_cache(maxsize=4)
+def measure(config):
+    """Jacobian norms and slope fits (cached per config: negative controls reuse them)."""
     rng = np.random.default_rng([config.seed, 202])
     B, n, d = config.pick((4, 8, 8), (8, 12, 16), (32, 16, 32))
     eps = np.logspace(-4, -1, 7)
@@ -38,10 +41,16 @@ def run(config, predict=None):
         j = jacobian_sq_norms(np.ones((B, n, 1)) * x + e * R, *W)
         for k in "QKV":
             norms[k].append(np.sqrt(j[k]))
+    return B, n, d, {k: loglog_fit(eps, norms[k], rng=rng, n_boot=500) for k in "QKV"}
+
+
+def run(config, predict=None):
+    predict = predict or globals()["predict"]
+    B, n, d, fits = measure(config)
     pred = predict()
     out = []
     for k in "QKV":
-        fit = loglog_fit(eps, norms[k], rng=rng, n_boot=500)
+        fit = fits[k]
         out.append(interval(f"exponent of |dS/dW_{k}|_F in eps", {"B": B, "n": n, "d": d,
                                                                    "eps": "1e-4..1e-1",
                                                                    "CI": (round(fit.ci_low, 4),

@@ -5,6 +5,7 @@ formulas, |dS/dW_V|^2 exact; and the true Jacobian approaches the uniform one as
 W_Q -> 0 (relative difference O(scale))."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -38,8 +39,9 @@ NEGATIVE_CONTROLS = {
 }
 
 
-def run(config, predict=None):
-    predict = predict or globals()["predict"]
+@functools.lru_cache(maxsize=4)
+def measure(config):
+    """Monte Carlo Jacobians (cached per config: negative controls reuse them)."""
     rng = np.random.default_rng([config.seed, 203])
     n, d, dk, dv = 8, 16, 16, 16
     draws = config.pick(1000, 4000, 20000)
@@ -48,6 +50,15 @@ def run(config, predict=None):
     WK = rng.standard_normal((draws, d, dk)) * SK / math.sqrt(d)
     WV = rng.standard_normal((draws, d, dv)) * SV / math.sqrt(d)
     j = jacobian_sq_norms(X, WQ, WK, WV, uniform=True)
+    scale = 1e-5
+    jt = jacobian_sq_norms(X[:8], WQ[:8] * scale, WK[:8], WV[:8])
+    ju = jacobian_sq_norms(X[:8], WQ[:8] * scale, WK[:8], WV[:8], uniform=True)
+    return n, d, dk, dv, draws, j, scale, jt, ju
+
+
+def run(config, predict=None):
+    predict = predict or globals()["predict"]
+    n, d, dk, dv, draws, j, scale, jt, ju = measure(config)
     pred = predict(n, d, dk, dv)
     par = {"n": n, "d": d, "d_k": dk, "rho": RHO, "draws": draws}
     out = [band(f"E|dS/dW_{k}|^2 at A = J", par, j[k].mean(), pred[k],
@@ -56,9 +67,6 @@ def run(config, predict=None):
     out.append(CheckOutcome("|dS/dW_V|^2 at A = J", par, measured=v, predicted=pred["V"],
                             passed=abs(v - pred["V"]) <= 1e-10 * pred["V"], tolerance="exact (1e-10)"))
     # the true Jacobian tends to the uniform one as W_Q -> 0
-    scale = 1e-5
-    jt = jacobian_sq_norms(X[:8], WQ[:8] * scale, WK[:8], WV[:8])
-    ju = jacobian_sq_norms(X[:8], WQ[:8] * scale, WK[:8], WV[:8], uniform=True)
     rel = float(np.max(np.abs(jt["Q"] - ju["Q"]) / ju["Q"]))
     out.append(CheckOutcome("true Q Jacobian -> uniform one as W_Q -> 0", {"scale": scale},
                             measured=rel, predicted=0.0, passed=rel < 100 * scale,
