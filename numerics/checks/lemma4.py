@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy import stats as _st
 
 from numerics.checks import VerifyConfig
 from numerics.rng import as_generator
@@ -39,8 +40,10 @@ from theory.registry import CheckOutcome
 __all__ = ["Extrapolation", "extrapolate", "limit_outcome", "predict", "sample_moments",
            "measure", "evaluate", "check", "run", "NEGATIVE_CONTROLS", "Z"]
 
-#: two-sided false-alarm probability 1e-5 per comparison
-Z = z_for_probability(1e-5)
+#: two-sided false-alarm probability per comparison
+FALSE_ALARM = 1e-5
+#: its normal quantile (one-sided and exact-statement checks)
+Z = z_for_probability(FALSE_ALARM)
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,19 @@ class Extrapolation:
     slope: float
     bias_budget: float
     order: float
+    df: float = float("inf")
 
-    def band(self, z: float = Z) -> float:
-        return z * self.se + self.bias_budget
+    def z(self, p: float = FALSE_ALARM) -> float:
+        """Two-sided Student-t quantile for false-alarm probability ``p`` at
+        the Welch-Satterthwaite degrees of freedom of the intercept's SE (the
+        SEs come from a few networks per n, so a normal quantile would be
+        optimistic)."""
+        return float(_st.t.isf(p / 2, self.df)) if np.isfinite(self.df) else float(_st.norm.isf(p / 2))
 
-    def accepts(self, predicted: float, z: float = Z) -> bool:
+    def band(self, z: float | None = None) -> float:
+        return (self.z() if z is None else z) * self.se + self.bias_budget
+
+    def accepts(self, predicted: float, z: float | None = None) -> bool:
         return bool(abs(self.estimate - predicted) <= self.band(z))
 
 
@@ -87,19 +98,25 @@ def extrapolate(ns, samples, *, order: float = 1.0) -> Extrapolation:
     X = np.column_stack([np.ones_like(x), x])
     C = np.linalg.pinv(X)            # (2, m): rows give a and b as combinations of the means
     a, b = C @ means
-    se = float(np.sqrt(np.sum(C[0] ** 2 * ses**2)))
+    terms = C[0] ** 2 * ses**2
+    se = float(np.sqrt(np.sum(terms)))
+    sizes = np.array([g.size for g in groups], float)
+    denom = np.sum(np.where(sizes > 1, terms**2 / np.maximum(sizes - 1, 1), 0.0))
+    df = float(np.sum(terms) ** 2 / denom) if denom > 0 else float("inf")
     budget = float(b * b / max(abs(a), 1e-300) * x.min() * x.max())
     return Extrapolation(tuple(ns.astype(int).tolist()), tuple(means.tolist()), tuple(ses.tolist()),
-                         float(a), se, float(b), budget, float(order))
+                         float(a), se, float(b), budget, float(order), df)
 
 
-def limit_outcome(name, params, ext: Extrapolation, predicted, z: float = Z) -> CheckOutcome:
-    """A :class:`CheckOutcome` comparing an extrapolated limit with ``predicted``."""
+def limit_outcome(name, params, ext: Extrapolation, predicted, z: float | None = None) -> CheckOutcome:
+    """A :class:`CheckOutcome` comparing an extrapolated limit with ``predicted``
+    (``z`` defaults to the Student-t quantile of :meth:`Extrapolation.z`)."""
+    z = ext.z() if z is None else z
     return CheckOutcome(
         name, {**params, "n": list(ext.ns)}, ext.estimate, float(predicted),
         ext.accepts(float(predicted), z),
-        f"{z:.2f} SE of the n -> oo extrapolation (a + b n^-{ext.order:g}) "
-        f"+ next-order bias budget b^2/|a| x_min x_max",
+        f"{z:.2f} SE (t quantile, {ext.df:.0f} df, false alarm {FALSE_ALARM:g}) of the n -> oo "
+        f"extrapolation (a + b n^-{ext.order:g}) + next-order bias budget b^2/|a| x_min x_max",
         f"per-n means {np.round(ext.means, 4).tolist()}, SE {ext.se:.3g}, "
         f"budget {ext.bias_budget:.3g}, b = {ext.slope:.3g}")
 
@@ -149,7 +166,7 @@ def measure(ratios, scales, ns, *, batch, rng=None):
     return params, list(ns), data
 
 
-def evaluate(measured, predict=predict, z=Z) -> list[CheckOutcome]:
+def evaluate(measured, predict=predict, z=None) -> list[CheckOutcome]:
     params, ns, data = measured
     pred = predict(params["ratios"], params["scales"])
     out = []
@@ -159,7 +176,7 @@ def evaluate(measured, predict=predict, z=Z) -> list[CheckOutcome]:
     return out
 
 
-def check(ratios, scales, ns, *, batch, rng=None, predict=predict, z=Z) -> list[CheckOutcome]:
+def check(ratios, scales, ns, *, batch, rng=None, predict=predict, z=None) -> list[CheckOutcome]:
     """Extrapolated ESD mean and variance against ``predict(ratios, scales)``."""
     return evaluate(measure(ratios, scales, ns, batch=batch, rng=rng), predict, z)
 
@@ -169,8 +186,8 @@ _CASES = (((0.5, 1, 1), (1, 1, 1)), ((0.25, 2 / 3), (1.5, 0.5)), ((1,), (2,)), (
 
 @lru_cache(maxsize=4)
 def _measure_all(config: VerifyConfig):
-    ns = config.pick([32, 64], [48, 96, 192], [128, 256, 512, 1024])
-    batch = config.pick(6, 8, 16)
+    ns = config.pick([48, 96, 192], [48, 96, 192], [128, 256, 512, 1024])
+    batch = config.pick(16, 8, 16)
     cases = config.pick(_CASES[:2], _CASES, _CASES)
     gen = np.random.default_rng([config.seed, 4004])
     return [measure(r, s, ns, batch=batch, rng=gen) for r, s in cases]

@@ -50,7 +50,7 @@ def measure(L, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, backend="numpy
     return _m(L, gamma, ensemble, sigma_v2, ns, batch=batch, rng=rng, backend=backend, remove_gap=0)
 
 
-def evaluate(measured, predict=predict, z=Z, layers=None) -> list[CheckOutcome]:
+def evaluate(measured, predict=predict, z=None, layers=None) -> list[CheckOutcome]:
     params, ns, data = measured
     L, gamma, sv2 = params["L"], params["gamma"], params["sigma_V2"]
     out = []
@@ -70,7 +70,7 @@ def evaluate(measured, predict=predict, z=Z, layers=None) -> list[CheckOutcome]:
     return out
 
 
-def check(L, l, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, predict=predict, z=Z):
+def check(L, l, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, predict=predict, z=None):
     return evaluate(measure(L, gamma, ensemble, sigma_v2, ns, batch=batch, rng=rng), predict, z,
                     layers=[l])
 

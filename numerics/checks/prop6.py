@@ -86,7 +86,7 @@ def rate_outcome(name, params, ns, samples, exponent, *, bias=0.0, rng=0) -> Che
                         f"CI [{fit.ci_low:.3f}, {fit.ci_high:.3f}]")
 
 
-def evaluate(measured, predict=predict, z=Z, layers=None) -> list[CheckOutcome]:
+def evaluate(measured, predict=predict, z=None, layers=None) -> list[CheckOutcome]:
     params, ns, data = measured
     L = params["L"]
     out = []
@@ -105,7 +105,7 @@ def evaluate(measured, predict=predict, z=Z, layers=None) -> list[CheckOutcome]:
     return out
 
 
-def check(L, l, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, predict=predict, z=Z):
+def check(L, l, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, predict=predict, z=None):
     return evaluate(measure(L, gamma, ensemble, sigma_v2, ns, batch=batch, rng=rng), predict, z,
                     layers=[l])
 
@@ -118,7 +118,7 @@ _CASES = ((1, 1, "exponential", 1.0), (2, 0.5, "exponential", 0.64), (3, 1, "exp
 @lru_cache(maxsize=4)
 def _measure_all(config: VerifyConfig):
     ns = config.pick([32, 64, 128], [48, 96, 192], [128, 256, 512, 1024])
-    batch = config.pick(6, 6, 16)
+    batch = config.pick(16, 6, 16)
     cases = config.pick(_CASES[1:2] + _CASES[3:4], _CASES[:3], _CASES)
     gen = np.random.default_rng([config.seed, 6006])
     return [measure(L, g, e, v, ns, batch=batch, rng=gen, backend=config.backend)

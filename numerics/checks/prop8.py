@@ -72,7 +72,7 @@ def measure(l, ensemble, sigma_v2, ns, *, gamma=1.0, batch, rng=None):
     return params, list(ns), data
 
 
-def evaluate(measured, predict=predict, z=Z) -> list[CheckOutcome]:
+def evaluate(measured, predict=predict, z=None) -> list[CheckOutcome]:
     params, ns, data = measured
     pred = predict(params["l"], params["sigma_A2"], params["sigma_V2"])
     out = []
@@ -82,7 +82,7 @@ def evaluate(measured, predict=predict, z=Z) -> list[CheckOutcome]:
     return out
 
 
-def check(l, ensemble, sigma_v2, ns, *, gamma=1.0, batch, rng=None, predict=predict, z=Z):
+def check(l, ensemble, sigma_v2, ns, *, gamma=1.0, batch, rng=None, predict=predict, z=None):
     return evaluate(measure(l, ensemble, sigma_v2, ns, gamma=gamma, batch=batch, rng=rng), predict, z)
 
 
@@ -92,8 +92,8 @@ _CASES = ((1, "exponential", 1.0, 1.0), (2, "lognormal", 1.0, 0.5), (3, "exponen
 
 @lru_cache(maxsize=4)
 def _measure_all(config: VerifyConfig):
-    ns = config.pick([32, 64], [32, 64, 128], [128, 256, 512, 1024])
-    batch = config.pick(6, 6, 16)
+    ns = config.pick([32, 64, 128], [32, 64, 128], [128, 256, 512, 1024])
+    batch = config.pick(16, 6, 16)
     cases = config.pick(_CASES[:1] + _CASES[3:], _CASES, _CASES)
     gen = np.random.default_rng([config.seed, 8008])
     return [measure(l, e, v, ns, gamma=g, batch=batch, rng=gen) for l, e, v, g in cases]
