@@ -1,0 +1,178 @@
+"""Giorlandino-Goldt block maps A6-A10: gg.block-map-postln, gg.block-maps,
+gg.depth-collapse, gg.trainability (grade D, gapcheck's own claim) and
+gg.qk-gradients (grade D): derivations, properties of the maps, sampled
+networks against the maps, negative controls."""
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, strategies as st
+
+from numerics.checks import VerifyConfig
+from numerics.companions.rem import attention, ln_tokens, stack
+from theory.companions import gg
+from theory.registry import get
+
+IDS = ["gg.block-map-postln", "gg.block-maps", "gg.depth-collapse", "gg.trainability",
+       "gg.qk-gradients"]
+QUICK = VerifyConfig(level="quick")
+
+
+def _module(rid):
+    return importlib.import_module(get(rid).empirical_check)
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_registered_with_source_and_grade(rid):
+    r = get(rid)
+    assert r.kind == "companion" and "grade" in r.source
+    if rid in ("gg.trainability", "gg.qk-gradients"):
+        assert r.source.startswith("gapcheck's own claim (grade D")
+
+
+@pytest.mark.parametrize("rid", [i for i in IDS if get(i).symbolic_checks is not None])
+def test_symbolic_checks_pass(rid):
+    outcomes = get(rid).symbolic_checks()
+    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_empirical_check_passes(rid):
+    outcomes = _module(rid).run(QUICK)
+    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
+
+
+@pytest.mark.parametrize("rid,control", [(rid, c) for rid in IDS
+                                         for c in importlib.import_module(
+                                             get(rid).empirical_check).NEGATIVE_CONTROLS])
+def test_negative_controls_rejected(rid, control):
+    mod = _module(rid)
+    outcomes = mod.run(QUICK, predict=mod.NEGATIVE_CONTROLS[control])
+    assert not all(o.passed for o in outcomes), f"{rid}: control {control!r} was not rejected"
+
+
+# ---------------------------------------------------------------- kernel and maps
+
+@given(c=st.floats(-1.0, 1.0))
+def test_arccos_kernel_float_matches_derived(c):
+    k = gg.arccos_kernel_derived()
+    assert abs(gg.arccos_kernel(c) - float(k.subs(sympy.Symbol("c", real=True), c))) < 1e-12
+    assert gg.arccos_kernel(c) >= c - 1e-15          # k(c) >= c: the MLP never decreases overlap
+
+
+_params = dict(
+    p=st.floats(0.0, 0.999), beta=st.sampled_from([0.5, 3.0]),
+    alpha_a=st.floats(0.2, 3.0), alpha_m=st.floats(0.2, 3.0), sigma_v2=st.floats(0.1, 3.0),
+    sigma_w2=st.floats(0.1, 3.0), sigma_b2=st.floats(0.0, 0.5))
+
+
+@given(**_params)
+def test_postln_map_increases_p_and_stays_below_one(p, beta, alpha_a, alpha_m, sigma_v2, sigma_w2,
+                                                    sigma_b2):
+    new = gg.block_map_postln(p, beta, 512, alpha_a=alpha_a, alpha_m=alpha_m, sigma_v2=sigma_v2,
+                              sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+    assert p - 1e-12 <= new <= 1 + 1e-12
+
+
+@given(alpha_a=st.floats(0.2, 3.0), alpha_m=st.floats(0.2, 3.0), sigma_v2=st.floats(0.1, 3.0),
+       sigma_w2=st.floats(0.1, 3.0), sigma_b2=st.floats(0.0, 0.5))
+def test_slope_formula_matches_difference_of_the_map(alpha_a, alpha_m, sigma_v2, sigma_w2, sigma_b2):
+    kw = dict(alpha_a=alpha_a, alpha_m=alpha_m, sigma_v2=sigma_v2, sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+    h = 1e-7
+    numeric = (1 - gg.block_map_postln(1 - h, 0.5, 512, **kw)) / h
+    lam = gg.slope_at_one_closed_form(alpha_a**2, alpha_m**2, sigma_v2, sigma_w2, sigma_b2)
+    assert abs(numeric - lam) < 1e-4
+    assert lam < 1
+
+
+def test_slope_symbolic_matches_closed_form_and_fails_when_perturbed():
+    s = gg.slope_at_one()
+    args = {gg._aA2: 2, gg._aM2: sympy.Rational(1, 2), gg._sv2: 1, gg._sw2: 2, gg._sb2: 0}
+    closed = gg.slope_at_one_closed_form(2, 0.5, 1, 2, 0)
+    assert abs(float(s.subs(args)) - closed) < 1e-12
+    # a perturbed closed form (E phi'^2 = 1 instead of 1/2 for ReLU) is detected
+    wrong = (2 / (2 + 1) * (2**2 * 1.0 + 0.5) / (2 * 2 / 2 + 0.5))
+    assert abs(float(s.subs(args)) - wrong) > 1e-3
+
+
+def test_critical_skip_strength_tanh():
+    ac = gg.critical_skip_strength(0.25, 1.0, 4.0)
+    assert abs(ac - 1.3401) < 1e-4          # COMPANIONS.md prints 1.342 (see findings)
+    lo = gg.slope_at_one_closed_form((0.95 * ac) ** 2, 0.25, 1.0, 4.0, 0.0, "tanh")
+    hi = gg.slope_at_one_closed_form((1.05 * ac) ** 2, 0.25, 1.0, 4.0, 0.0, "tanh")
+    assert round(lo, 3) == 0.963 and round(hi, 3) == 1.034
+    assert math.isnan(gg.critical_skip_strength(1.0, 1.0, 1.0, activation="relu"))
+
+
+def test_gain_controlled_branch_only_adds_norm():
+    # below freezing (Y = 0) the gain-controlled attention step leaves p unchanged
+    assert abs(gg.block_map_gain_postln(0.3, 0.5, 1024, sigma_w2=0.0) - 0.3) < 1e-15
+    # above freezing it lowers the cosine (adds norm, no overlap)
+    assert gg.block_map_gain_postln(0.3, 4.0, 1024, sigma_w2=0.0) < 0.3
+
+
+def test_preln_map_temperatures_differ_only_off_q_equal_one():
+    a = gg.block_map_preln(1.0, 0.4, 3.0, 512)
+    b = gg.block_map_preln(1.0, 0.4, 3.0, 512, beta_c_from="stream")
+    assert a == b
+    a = gg.block_map_preln(3.0, 1.2, 3.0, 512)
+    b = gg.block_map_preln(3.0, 1.2, 3.0, 512, beta_c_from="stream")
+    assert a[0] < b[0]          # the stream temperature overstates Y once q > 1
+
+
+def test_iterate_and_classify():
+    rho = gg.iterate_map(0.0, 5, 0.5, 1024)
+    assert len(rho) == 6 and all(x <= y for x, y in zip(rho, rho[1:]))
+    pre = gg.iterate_map(0.0, 5, 0.5, 1024, norm="pre")
+    assert len(pre) == 6
+    assert gg.classify_trainability(0.5, 1.0, 30, 1024)[0] == "rank-collapse"
+    assert gg.classify_trainability(0.5, math.sqrt(10), 10, 1024, alpha_m=math.sqrt(10))[0] == "trainable"
+    assert gg.classify_trainability(3.0, math.sqrt(10), 10, 1024,
+                                    alpha_m=math.sqrt(10))[0] == "entropy-collapse"
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: gg.block_map_postln(1.5, 1.0), "p must be in"),
+    (lambda: gg.block_map_postln(0.5, -1.0), "beta must be >= 0"),
+    (lambda: gg.iterate_map(0.1, 3, 1.0, norm="mid"), "norm must be one of"),
+    (lambda: gg.block_map_preln(1.0, 0.5, 1.0, beta_c_from="x"), "beta_c_from must be one of"),
+    (lambda: gg.activation_moments("gelu", 1.0), "activation must be one of"),
+])
+def test_bad_input_is_one_clear_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# ---------------------------------------------------------------- samplers
+
+def test_gain_controlled_attention_is_blind_to_common_shift():
+    rng = np.random.default_rng(0)
+    X = ln_tokens(32, 16, 0.3, batch=2, rng=rng)
+    shift = rng.standard_normal((2, 1, 16))
+    _, O1 = attention(X, 3.0, rng=7, gain=True)
+    A, _ = attention(X, 3.0, rng=7)
+    # same weights (same seed): the value path of (A - J) ignores a shift of all tokens
+    O2 = (A - 1 / 32) @ (X + shift)
+    O1b = (A - 1 / 32) @ X
+    assert np.allclose(O2, O1b)
+    assert O1.shape == (2, 32, 16)
+
+
+def test_stack_is_seeded_and_shapes():
+    X = ln_tokens(16, 8, 0.2, batch=1, rng=1)
+    c1, e1 = stack(X, 2, 1.0, rng=5)
+    c2, e2 = stack(X, 2, 1.0, rng=5)
+    assert c1 == c2 and e1 == e2 and len(c1) == 3 and len(e1) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_block_map_checks_at_thorough_size(seed):
+    cfg = VerifyConfig(level="thorough", seed=seed)
+    for rid in ("gg.block-map-postln", "gg.block-maps"):
+        outcomes = _module(rid).run(cfg)
+        assert all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]

@@ -1,0 +1,167 @@
+"""Giorlandino-Goldt REM statements A1-A5: gg.rem-mapping, gg.freezing,
+gg.participation, gg.entropy, gg.output-moments (symbolic derivations,
+property tests, empirical checks and their negative controls)."""
+from __future__ import annotations
+
+import importlib
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, strategies as st
+
+from numerics.checks import VerifyConfig
+from numerics.companions.rem import layernorm, ln_tokens, rem_rows, rem_statistics, token_overlap
+from theory.companions import gg
+from theory.registry import get
+
+IDS = ["gg.rem-mapping", "gg.freezing", "gg.participation", "gg.entropy", "gg.output-moments"]
+QUICK = VerifyConfig(level="quick")
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_registered_as_companion_with_grade(rid):
+    r = get(rid)
+    assert r.kind == "companion"
+    assert "Giorlandino" in r.source and "grade" in r.source
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_symbolic_checks_pass(rid):
+    outcomes = get(rid).symbolic_checks()
+    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
+
+
+def _module(rid):
+    return importlib.import_module(get(rid).empirical_check)
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_empirical_check_passes(rid):
+    outcomes = _module(rid).run(QUICK)
+    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
+
+
+@pytest.mark.parametrize("rid,control", [(rid, c) for rid in IDS
+                                         for c in importlib.import_module(
+                                             get(rid).empirical_check).NEGATIVE_CONTROLS])
+def test_negative_controls_rejected(rid, control):
+    mod = _module(rid)
+    outcomes = mod.run(QUICK, predict=mod.NEGATIVE_CONTROLS[control])
+    assert not all(o.passed for o in outcomes), f"{rid}: control {control!r} was not rejected"
+
+
+# ---------------------------------------------------------------- derivations
+
+def test_free_energy_entropy_and_freezing_point_are_derived():
+    assert sympy.simplify(gg.rem_annealed_free_energy() - (1 + gg.b**2 / 2)) == 0
+    assert gg.freezing_point() == sympy.sqrt(2)
+    # the frozen line is tangent: a perturbed freezing point breaks the tangency
+    f = gg.rem_annealed_free_energy()
+    bad = sympy.Rational(6, 5) * sympy.sqrt(2)
+    assert sympy.simplify(sympy.diff(f, gg.b).subs(gg.b, bad) - f.subs(gg.b, bad) / bad) != 0
+
+
+@given(q=st.fractions(min_value=Fraction(1, 4), max_value=3, max_denominator=12),
+       frac=st.fractions(min_value=0, max_value=Fraction(9, 10), max_denominator=10))
+def test_beta_c_pq_puts_beta_eff_at_sqrt2(q, frac):
+    p = q * frac
+    bc = gg.freezing_point_pq(q, p)
+    assert sympy.simplify(gg.beta_eff(bc, q, p) - sympy.sqrt(2)) == 0
+    assert sympy.simplify(bc - sympy.sqrt(2 / (sympy.Rational(q) * (sympy.Rational(q) - p)))) == 0
+
+
+@given(m=st.fractions(min_value=Fraction(1, 20), max_value=Fraction(19, 20), max_denominator=40))
+def test_poisson_dirichlet_moments(m):
+    mm = sympy.Rational(m.numerator, m.denominator)
+    assert gg.pd_power_sum(1, mm) == 1
+    assert gg.pd_power_sum(2, mm) == 1 - mm
+    var = gg.pd_power_sum(4, mm) + gg.pd_pair_sum(2, 2, mm) - gg.pd_power_sum(2, mm) ** 2
+    assert sympy.simplify(var - mm * (1 - mm) / 3) == 0
+    assert sympy.simplify(var - mm * (1 - mm) / 2) != 0
+
+
+def test_frozen_entropy_law_values_and_domain():
+    # m = 1/2: psi(1) - psi(1/2) = 2 log 2
+    assert abs(float(gg.frozen_entropy_law(2 * sympy.sqrt(2))) - 2 * math.log(2)) < 1e-12
+    with pytest.raises(ValueError, match="freezing point"):
+        gg.frozen_entropy_law(1)
+
+
+def test_expected_max_exact_small_T():
+    assert abs(gg.expected_max_gaussian(2) - 1 / math.sqrt(math.pi)) < 1e-12
+    assert abs(gg.expected_max_gaussian(3) - 3 / (2 * math.sqrt(math.pi))) < 1e-12
+    assert abs(gg.expected_max_gaussian(1)) < 1e-12
+
+
+def test_beta_c_finite_values_match_companions():
+    got = [round(gg.beta_c_finite(T), 3) for T in (512, 1024, 4096, 10**6)]
+    assert got == [1.219, 1.234, 1.257, 1.308]  # COMPANIONS.md rounds the last to 1.309
+    assert all(x < math.sqrt(2) for x in got)
+
+
+def test_participation_and_entropy_laws():
+    assert gg.participation_law(1) == 0
+    assert gg.participation_law(4) == 1 - sympy.sqrt(2) / 4
+    assert gg.participation_variance_law(1) == 0
+    assert gg.entropy_law(sympy.Rational(1, 2)) == sympy.Rational(7, 8)
+    assert gg.entropy_law(3) == 0
+    assert gg.participation_ratio(0.5, 1024) == 0.0
+    assert abs(gg.participation_ratio(4.0) - (1 - math.sqrt(2) / 4)) < 1e-15
+
+
+def test_output_moments_formula():
+    q, p, Y = sympy.symbols("q p Y")
+    qa, pa = gg.attention_output_moments(q, p, Y, sigma_v2=2, sigma_b2=sympy.Rational(1, 3))
+    assert sympy.simplify(qa - (2 * (p + (q - p) * Y) + sympy.Rational(1, 3))) == 0
+    assert sympy.simplify(pa - (2 * p + sympy.Rational(1, 3))) == 0
+
+
+@pytest.mark.parametrize("bad", [dict(beta=0), dict(beta=1, q=-1), dict(beta=1, q=1, p=2)])
+def test_beta_eff_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        gg.beta_eff(**bad)
+
+
+def test_beta_c_finite_rejects_bad_T():
+    with pytest.raises(ValueError, match="T must be an integer"):
+        gg.beta_c_finite(1)
+    with pytest.raises(ValueError, match="T must be an integer"):
+        gg.beta_c_finite(2.5)
+
+
+# ---------------------------------------------------------------- samplers
+
+@given(seed=st.integers(0, 2**32 - 1), beta=st.floats(0.0, 5.0))
+def test_rem_rows_are_probability_vectors_and_seeded(seed, beta):
+    w = rem_rows(300, beta, reps=3, rng=seed)
+    assert np.allclose(w.sum(axis=1), 1.0) and (w >= 0).all()
+    assert np.array_equal(w, rem_rows(300, beta, reps=3, rng=seed))
+
+
+def test_rem_statistics_agree_with_rows():
+    Y, H, F = rem_statistics(500, 2.0, reps=4, rng=3)
+    w = rem_rows(500, 2.0, reps=4, rng=3)
+    assert np.allclose(Y, (w * w).sum(1))
+    assert np.allclose(H, -(w * np.log(w)).sum(1))
+
+
+@given(seed=st.integers(0, 2**32 - 1), p=st.sampled_from([0.0, 0.3, 0.7]))
+def test_ln_tokens_overlap(seed, p):
+    X = ln_tokens(64, 512, p, batch=4, rng=seed)
+    po, qo = token_overlap(X)
+    assert np.allclose(qo, 1.0)
+    # the shared component's feature mean is removed by LN: overlap p up to O(d^-1/2)
+    assert abs(po.mean() - p) < 6 / math.sqrt(512)
+
+
+def test_layernorm_and_validation():
+    X = np.random.default_rng(0).standard_normal((2, 5, 7)) * 3 + 1
+    Y = layernorm(X)
+    assert np.allclose(Y.mean(-1), 0) and np.allclose((Y * Y).mean(-1), 1)
+    with pytest.raises(ValueError, match="p must be in"):
+        ln_tokens(4, 8, 1.0)
+    with pytest.raises(ValueError, match="T must be an integer"):
+        rem_rows(1, 1.0, reps=2)
