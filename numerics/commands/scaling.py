@@ -9,7 +9,7 @@ Exit code: 0 consistent, 1 inconsistent, 3 inconclusive, 2 bad input.
 Example (Xavier keys/queries make attention uniform)::
 
     gapcheck scaling --attention key-query --sigma-qk2 xavier \\
-        --statistic attention-deviation --predict "1/d" --ns 32 64 128 256
+        --statistic attention-deviation --predict "sqrt(27/4)/d" --ns 32 64 128 256
 """
 from __future__ import annotations
 
@@ -62,6 +62,8 @@ def add_parser(sub):
     r.add_argument("--level", type=float, default=0.99, help="CI level (default 0.99)")
     r.add_argument("--resolution", type=float, default=0.25,
                    help="largest CI half-width for a 'consistent' verdict (default 0.25)")
+    r.add_argument("--slope-bias", type=float, default=0.05,
+                   help="finite-n budget added on both sides of the CI (default 0.05)")
     r.add_argument("--backend", default="numpy", choices=("numpy", "cupy"))
     r.add_argument("--plot", metavar="FILE", help="write the log-log figure (.png or .pdf)")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -146,7 +148,8 @@ def run(args) -> int:
                           f"{'it is a folder' if target.is_dir() else 'its folder does not exist'}")
     report = check_scaling(template, args.statistic, prediction, ns=args.ns, layer=args.layer,
                            samples=args.samples, rng=args.seed, backend=args.backend,
-                           level=args.level, resolution=args.resolution)
+                           level=args.level, resolution=args.resolution,
+                           slope_bias=args.slope_bias)
     if args.plot:
         try:
             report.plot(args.plot)

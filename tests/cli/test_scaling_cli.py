@@ -116,3 +116,14 @@ def test_console_script_has_no_traceback():
                            "--gamma", "0"], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == "gapcheck: error: gamma must be in (0, 1] (got 0)"
+
+
+def test_slope_bias_budget_is_explicit():
+    """An exponent 0.02 outside a narrow CI: consistent within the default finite-n budget
+    0.05, inconsistent with no budget (the budget is a stated parameter, not a loose z)."""
+    fit = LogLogFit(slope=-0.979, intercept=0.0, ci_low=-0.999, ci_high=-0.958, level=0.99,
+                    ns=(32, 64, 128, 256))
+    local = [-0.98, -0.98, -0.99]
+    assert _judge(fit, -1, local, 0.25, [1.0] * 4, "attention-deviation", 0.05)[0] == "consistent"
+    assert _judge(fit, -1, local, 0.25, [1.0] * 4, "attention-deviation", 0.0)[0] == "inconsistent"
+    assert _judge(fit, -1.2, local, 0.25, [1.0] * 4, "attention-deviation", 0.05)[0] == "inconsistent"
