@@ -35,7 +35,6 @@ import functools
 import math
 
 import mpmath
-import numpy as np
 import sympy
 from sympy import Rational, sqrt
 
@@ -448,7 +447,7 @@ def slope_at_one():
     at ``c = 1`` come from :func:`arccos_kernel_derived` (``k(1) = k'(1) = 1``).
 
     >>> sympy.factor(slope_at_one().subs({_sb2: 0, _aM2: 0, _aA2: 1, _sv2: 1, _sw2: 2}))
-    1
+    1/2
     """
     f = _symbolic_postln_map_low_variance()
     d = sympy.diff(f, _pp).subs(_pp, 1).doit()

@@ -19,17 +19,14 @@ Derivations:
   sympy's ``rsolve``; post-/pre-LN maps from the moments of ``x + alpha J x W``.
 
 >>> ratio_q_to_v()
-s_k**2*s_v**2*(1 - rho)**2*(n - 1)/(n*(n*rho - rho + 1))
+s_k**2*s_v**2*(n - 1)*(rho - 1)**2/(n*(n*rho - rho + 1))
 """
 from __future__ import annotations
 
-import functools
-import itertools
-from fractions import Fraction
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
-import numpy as np
 import sympy
 
 from theory._validate import in_interval, integer, nonnegative, positive
@@ -79,7 +76,7 @@ def uniform_jacobian_expectations(sq=s_q, sk=s_k, sv=s_v, temperature=tau, width
     ``|X|_F^2``, ``|X^T (I - J) X|_F^2`` and ``|xbar|^2``.
 
     >>> uniform_jacobian_expectations()["Q"]
-    d_k*s_k**2*s_v**2*d_v*|X^T(I-J)X|_F^2*|X|_F^2/(d**2*n**2*tau**2)
+    d_k*d_v*s_k**2*s_v**2*|X^T(I-J)X|_F^2*|X|_F^2/(d**2*n**2*tau**2)
     """
     # |dS/dWQ|_F^2 = tau^-2 sum_{i,b} X_ib^2 sum_{g,a} (sum_k (1/n) K_kg (V_ka - Vbar_a))^2
     #             = tau^-2 |X|_F^2 |K^T (I - J) V|_F^2 / n^2,  K^T (I-J) V = W_K^T M W_V
@@ -169,7 +166,7 @@ def postln_map(r, a2, tokens, sv2=1.0):
     ``1 - rho' = (1 - rho) / (1 + alpha^2 s_v^2 m(rho))``.
 
     >>> round(postln_map(0.5, 1.0, 10), 6)
-    0.675
+    0.677419
     """
     in_interval("rho", r, -1, 1, lo_open=False)
     nonnegative("alpha^2", a2)
