@@ -57,7 +57,7 @@ def run(config, predict=None):
     predict = predict or _predict
     rng = np.random.default_rng([config.seed, 105])
     ds = config.pick((16, 32, 64), (16, 32, 64, 128), (16, 32, 64, 128, 256))
-    scale = config.pick(0.25, 0.5, 2.0)
+    scale = config.pick(0.25, 0.35, 2.0)
     out = []
     for L in (1, 2, 3):
         ms, ses = [], []
