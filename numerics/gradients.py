@@ -7,7 +7,10 @@ Three methods, all batched over samples:
   (W_{l+1}...W_L)``, so the Jacobian is the Kronecker product
   ``(P X_0 W_{<l}) kron (W_{>l})^T`` and its squared Frobenius norm is
   ``||P X_0 W_{<l}||_F^2 ||W_{>l}||_F^2``: exact, never materialised.
-* ``"exact"`` (any model): a hand-written forward-mode derivative (JVP) of
+* ``"exact"`` (any model): a hand-written reverse-mode pass (VJP, below)
+  for each of the n d cotangents of an orthonormal basis of the output,
+  ``||J_l||_F^2 = sum_G ||J_l^T G||_F^2``, every layer l from each pass.
+* ``"exact-forward"`` (any model): a hand-written forward-mode derivative (JVP) of
   each layer, pushed through layers l+1..L for a basis of directions.  The
   direction ``E`` of ``W_l`` enters as ``alpha B E`` with ``B = A_l X_{l-1}``;
   with the SVD ``B = U S V^T``, ``sum_E ||J(B E)||^2 = sum_{k,j} s_k^2
@@ -44,7 +47,7 @@ from .rng import as_generator
 
 __all__ = ["grad_norms_sq", "forward_cache", "jvp", "vjp_all", "METHODS", "AUTO_EXACT_MAX_ND"]
 
-METHODS = ("auto", "kronecker", "exact", "hutchinson")
+METHODS = ("auto", "kronecker", "exact", "exact-forward", "hutchinson")
 #: ``method="auto"`` computes exactly by JVPs while n * d is at most this
 AUTO_EXACT_MAX_ND = 256
 
@@ -224,6 +227,25 @@ def _exact(model, draws, chunk):
     return out, np.zeros(out.shape)
 
 
+def _exact_reverse(model, draws, chunk):
+    """Sum of ||J_l^T G||^2 over the basis cotangents G = e_i e_j^T."""
+    xp = get_namespace(draws.X0)
+    cache = forward_cache(model, draws)
+    L = int(model.depth)
+    batch, n, d = draws.X0.shape[0], draws.X0.shape[-2], draws.X0.shape[-1]
+    eye = xp.eye(n * d, dtype=draws.X0.dtype)
+    total = 0
+    for i0 in range(0, n * d, chunk):
+        rows = eye[i0:min(n * d, i0 + chunk), :]
+        G = xp.reshape(rows, (rows.shape[0], 1, n, d)) + xp.zeros((1, batch, n, d),
+                                                                 dtype=draws.X0.dtype)
+        grads = vjp_all(model, draws, G, cache=cache)
+        total = total + xp.stack([xp.sum(_sumsq(xp, grads[l]), axis=0) for l in range(1, L + 1)],
+                                 axis=-1)
+    out = to_numpy(total)
+    return out, np.zeros(out.shape)
+
+
 def _hutchinson(model, draws, probes, rng, chunk):
     """Reverse-mode Hutchinson: for Gaussian cotangents G (n x d),
     E ||J_l^T G||_F^2 = ||J_l||_F^2, all layers l from one backward pass."""
@@ -269,6 +291,8 @@ def grad_norms_sq(model: AttentionModel, *, batch=1, rng=None, backend="numpy", 
                              "LayerNorm; use 'exact' or 'hutchinson'")
         vals, se = _kronecker(model, draws)
     elif method == "exact":
+        vals, se = _exact_reverse(model, draws, chunk or 64)
+    elif method == "exact-forward":
         vals, se = _exact(model, draws, chunk or max(1, 4096 // max(d, 1)))
     else:
         vals, se = _hutchinson(model, draws, probes, g_probe, chunk or 8)

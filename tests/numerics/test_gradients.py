@@ -37,6 +37,8 @@ def test_exact_grad_norms_match_materialised_jacobian(jacobians, name):
     m, dr, ref = jacobians[name]
     got = grad_norms_sq(m, draws=dr, method="exact")
     np.testing.assert_allclose(got, ref, rtol=1e-10)
+    np.testing.assert_allclose(grad_norms_sq(m, draws=dr, method="exact-forward"), ref,
+                               rtol=1e-10)
     np.testing.assert_allclose(grad_norms_sq(m, draws=dr), ref, rtol=1e-10)  # auto
     if m.is_linear and m.skip is None:
         np.testing.assert_allclose(grad_norms_sq(m, draws=dr, method="kronecker"), ref,
