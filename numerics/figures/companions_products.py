@@ -50,6 +50,7 @@ def _save(fig, out_dir, name) -> list[Path]:
 
 @figure("bn-lyapunov-fc")
 def bn_lyapunov_fc(out_dir, config):
+    """bn.lyapunov, bn.fc-vs-lyapunov: Lyapunov spectrum by QR iteration; Fuss-Catalan vs Lyapunov limits."""
     from numerics.companions.products import lyapunov_qr, product_top_sv2
     from theory.companions.bn import fc_edge, log_top_sv2_mean, lyapunov_numeric, lyapunov_se
 
@@ -90,6 +91,7 @@ def bn_lyapunov_fc(out_dir, config):
 
 @figure("bn-soft-rank")
 def bn_soft_rank(out_dir, config):
+    """bn.sqrt-d: soft rank of the batch-normalised chain against sqrt(d); collapse without BN."""
     from numerics.companions.products import bn_chain
 
     plt = _plt()
@@ -130,6 +132,7 @@ def bn_soft_rank(out_dir, config):
 
 @figure("bn-orthogonality-gap")
 def bn_orthogonality_gap(out_dir, config):
+    """bn.orthogonality-gap: d E V^2 against the derived floor 27/20 (n = 4); V along depth."""
     from numerics.companions.products import orthogonality_chain
     from theory.companions.bn import orthogonality_floor
 
@@ -168,6 +171,7 @@ def bn_orthogonality_gap(out_dir, config):
 
 @figure("dong-collapse")
 def dong_collapse(out_dir, config):
+    """dong.cubic, dong.depth, dong.skip-conserves: cubic, doubly exponential collapse; skips stop it."""
     from numerics.companions.residual import (attention_layer, centred_recursion, composite_norm,
                                               init_san, residual_mean, san_forward)
 
@@ -213,6 +217,7 @@ def dong_collapse(out_dir, config):
 
 @figure("audit-ln-rank")
 def audit_ln_rank(out_dir, config):
+    """audit.ln-rank: affine rank after LayerNorm, min(r+1, n-1, d-1), against "preserved"."""
     from numerics.companions.heads import affine_configuration, affine_rank, layer_norm
     from theory.companions.audit import ln_affine_rank_generic
 
