@@ -186,7 +186,7 @@ _CASES = (((0.5, 1, 1), (1, 1, 1)), ((0.25, 2 / 3), (1.5, 0.5)), ((1,), (2,)), (
 
 @lru_cache(maxsize=4)
 def _measure_all(config: VerifyConfig):
-    ns = config.pick([48, 96, 192], [48, 96, 192], [128, 256, 512, 1024])
+    ns = config.pick([48, 96, 192], [48, 96, 192], [128, 256, 512])
     batch = config.pick(16, 8, 16)
     cases = config.pick(_CASES[:2], _CASES, _CASES)
     gen = np.random.default_rng([config.seed, 4004])

@@ -111,7 +111,7 @@ _CASES = ((1, 1, "exponential", 1.0), (2, 0.5, "exponential", 0.64), (3, 1, "exp
 
 @lru_cache(maxsize=4)
 def _measure_all(config: VerifyConfig):
-    ns = config.pick([32, 64, 128], [48, 96, 192], [128, 256, 512, 1024])
+    ns = config.pick([32, 64, 128], [48, 96, 192], [128, 256, 512])
     batch = config.pick(8, 10, 24)
     cases = config.pick(_CASES[:2] + _CASES[3:4], _CASES[:4], _CASES)
     gen = np.random.default_rng([config.seed, 4004 + 1])

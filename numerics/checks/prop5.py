@@ -123,7 +123,7 @@ _CASES = ((1, 1, "exponential", 1.0), (2, 0.5, "exponential", 1.0), (1, 0.5, "un
 
 @lru_cache(maxsize=4)
 def _measure_all(config: VerifyConfig):
-    ns = config.pick([64, 128, 256], [64, 128, 256], [128, 256, 512, 1024])
+    ns = config.pick([64, 128, 256], [64, 128, 256], [128, 256, 512])
     batch = config.pick(12, 8, 24)
     cases = config.pick(_CASES[:1], _CASES[:2], _CASES)
     gen = np.random.default_rng([config.seed, 5005])

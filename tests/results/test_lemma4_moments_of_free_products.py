@@ -36,10 +36,10 @@ def test_exact_ratios_match_closed_form(ratios, scale):
                                                    for r in ratios)) == 0
 
 
-@given(k=st.integers(1, 3), lam=st.sampled_from([0.25, 0.5, 1.0]),
-       s=st.sampled_from([0.5, 1.0, 1.5]), seed=seeds)
-def test_sampled_moments_converge(k, lam, s, seed):
-    out = check.check([lam] * k, [s] * k, [32, 64], batch=4, rng=seed)
+@given(n=st.sampled_from([24, 32, 48]), ratios=st.lists(st.sampled_from([0.25, 0.5, 2 / 3, 1.0]),
+       min_size=1, max_size=3), s=st.sampled_from([0.5, 1.0, 1.5]), seed=seeds)
+def test_sampled_moments_converge(n, ratios, s, seed):
+    out = check.check(ratios, [s] * len(ratios), [n, 2 * n], batch=4, rng=seed)
     assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
 
 

@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 from numerics.checks import VerifyConfig, prop5 as check
 from theory.registry import get
 from theory.results import prop5
-from tests.strategies import seeds
+from tests.strategies import ensembles, seeds
 
 
 def test_registered():
@@ -32,9 +32,10 @@ def test_edge_closed_form_matches_free_product_support(l, gamma):
     assert abs(sp.N(prop5.derive(l, gamma)["edge"] - prop5.edge_closed_form(l, gamma), 30)) < 1e-20
 
 
-@given(l=st.integers(1, 2), gamma=st.sampled_from([1, 0.5]), seed=seeds)
-def test_sampled_second_moment_converges(l, gamma, seed):
-    params, ns, d = check.measure(l, gamma, [32, 64], batch=4, rng=seed)
+@given(n=st.sampled_from([24, 32, 40]), l=st.integers(1, 2), gamma=st.sampled_from([1, 0.5]),
+       ensemble=ensembles, seed=seeds)
+def test_sampled_second_moment_converges(n, l, gamma, ensemble, seed):
+    params, ns, d = check.measure(l, gamma, [n, 2 * n], ensemble=ensemble, batch=4, rng=seed)
     out = check.evaluate((params, ns, d))
     m2 = [o for o in out if o.name.startswith("normalised")]
     above = [o for o in out if "from above" in o.name]

@@ -30,11 +30,11 @@ def test_constant_is_independent_of_layer_and_rejects_perturbations():
         assert sp.simplify(sp.powsimp(c - wrong, force=True)) != 0
 
 
-@given(L=st.integers(1, 3), data=st.data(), gamma=st.sampled_from([1, 0.5]), ensemble=ensembles,
-       sigma_v=st.floats(0.8, 1.25), seed=seeds)
-def test_sampled_constant_converges(L, data, gamma, ensemble, sigma_v, seed):
+@given(n=st.sampled_from([16, 24, 32]), L=st.integers(1, 3), data=st.data(),
+       gamma=st.sampled_from([1, 0.5]), ensemble=ensembles, sigma_v=st.floats(0.8, 1.25), seed=seeds)
+def test_sampled_constant_converges(n, L, data, gamma, ensemble, sigma_v, seed):
     l = data.draw(st.integers(1, L))
-    params, ns, d = check.measure(L, gamma, ensemble, sigma_v**2, [24, 48], batch=4, rng=seed)
+    params, ns, d = check.measure(L, gamma, ensemble, sigma_v**2, [n, 2 * n], batch=4, rng=seed)
     out = [o for o in check.evaluate((params, ns, d), layers=[l]) if o.name.startswith("constant")]
     assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
 

@@ -36,9 +36,10 @@ def test_fuss_catalan_numbers_squared(l):
         assert sp.simplify(prop8.moment(k, l, 1, 1) - prop8.fc_number(l, k) ** 2) == 0
 
 
-@given(l=st.integers(1, 3), ensemble=ensembles, sigma_v=st.floats(0.8, 1.25), seed=seeds)
-def test_sampled_jacobian_moments_converge(l, ensemble, sigma_v, seed):
-    out = check.check(l, ensemble, sigma_v**2, [24, 48], batch=4, rng=seed)
+@given(n=st.sampled_from([16, 24, 32]), l=st.integers(1, 3), gamma=st.sampled_from([1, 0.5]),
+       ensemble=ensembles, sigma_v=st.floats(0.8, 1.25), seed=seeds)
+def test_sampled_jacobian_moments_converge(n, l, gamma, ensemble, sigma_v, seed):
+    out = check.check(l, ensemble, sigma_v**2, [n, 2 * n], gamma=gamma, batch=4, rng=seed)
     assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
 
 
