@@ -186,11 +186,12 @@ def propagate(model: AttentionModel, draws: Draws, *, keep=("X",), on_underflow=
                 Z = X + alpha * Z if alpha != 1 else X + Z
             if model.layernorm:
                 Z = layernorm(Z)
-        if not bool(xp.all(xp.isfinite(Z))):
+        peak = xp.max(xp.abs(Z), axis=(-2, -1))  # inf or nan propagate into the peak
+        if not bool(xp.all(xp.isfinite(peak))):
             raise OverflowError(
                 f"the signal overflowed {Z.dtype} at layer {l} of depth {L}; sample in float64, "
                 f"lower depth or sigma_v2, or add LayerNorm")
-        if not bool(xp.all(xp.max(xp.abs(Z), axis=(-2, -1)) > 0)):
+        if not bool(xp.all(peak > 0)):
             if on_underflow == "stop":
                 stopped = (f"{model.attention} signal underflowed to zero in {Z.dtype} at layer "
                            f"{l}; layers {l}..{L} not computed")

@@ -131,7 +131,7 @@ def _lanczos_ritz(xp, op, shape_b, n, steps, dtype, *, top=1, rtol=1e-13, check_
             c = Qj @ w[..., None]  # (B, j+1, 1)
             w = w - (_T(xp, c) @ Qj)[:, 0, :]
         b = xp.sqrt(xp.sum(w * w, axis=-1))
-        if j + 1 >= top + 1 and (j + 1) % check_every == 0:
+        if j + 1 >= top + 1 and ((j + 1) in (4, 12) or (j + 1) % check_every == 0):
             vals, ok = _ritz_check(xp, _tridiag(xp, alphas, betas, dtype), b, top, rtol)
             if bool(xp.all(ok)):
                 return vals, ok
