@@ -97,11 +97,15 @@ def _symbolic_checks() -> list[CheckOutcome]:
     return out
 
 
-def _formulas(L=None, l=None):
+def _formulas(L=None, l=None, gamma=None):
     """Derived formulas at depth L (default: l, or 1) for layer l (default 1)."""
     l = 1 if l is None else integer("l", l, minimum=1)
     L = max(l, 1) if L is None else integer("L", L, minimum=1)
-    return {k: v for k, v in derive(L, min(l, L)).items() if k != "finite_n_ratio"}
+    f = {k: v for k, v in derive(L, min(l, L)).items() if k != "finite_n_ratio"}
+    if gamma is not None:
+        g = to_sympy(in_interval("gamma", gamma, 0, 1))
+        f = {k: sp.simplify(v.subs(GAMMA, g)) for k, v in f.items()}
+    return f
 
 
 RESULT = register(Result(
@@ -116,7 +120,7 @@ RESULT = register(Result(
                  "X0 isometric; n, d -> infinity with gamma fixed; 1 <= l <= L"),
     statement_latex=(r"\mathbb{E}\Big\|\frac{\partial X_L}{\partial W_l}\Big\|_F^2 \sim "
                      r"\sigma_V^{2(L-1)} d^L \big(1 + \sigma_A^2 [L=1]\big) = \Theta(n^L)"),
-    formulas=lambda L=None, l=None, **_: _formulas(L, l),
+    formulas=lambda L=None, l=None, gamma=None, **_: _formulas(L, l, gamma),
     symbolic_checks=_symbolic_checks,
     empirical_check="numerics.checks.prop4",
     findings=("Key-query attention with sigma_QK^2 = 1 (not Xavier): the gradient of the first "

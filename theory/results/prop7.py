@@ -144,6 +144,16 @@ def _symbolic_checks() -> list[CheckOutcome]:
     return out
 
 
+def _formulas(l=None, gamma=None):
+    """Derived mean and variance (symbolic l by default), optionally at a given gamma."""
+    f = ({k: general()[k] for k in ("mean", "variance")} if l is None
+         else dict(derive(integer("l", l, minimum=1))))
+    if gamma is not None:
+        g = to_sympy(in_interval("gamma", gamma, 0, 1))
+        f = {k: sp.factor(v.subs(GAMMA, g)) for k, v in f.items()}
+    return f
+
+
 RESULT = register(Result(
     id="prop7",
     title="Bulk of the covariance without the gap",
@@ -159,8 +169,7 @@ RESULT = register(Result(
                      r"\mathrm{MP}(\gamma,\sigma_V^2)^{\boxtimes l}:\ "
                      r"\mathbb{E} = (\sigma_A^2\sigma_V^2)^l,\ "
                      r"\operatorname{Var} = (\sigma_A^2\sigma_V^2)^{2l}\, l\,(1+\gamma)"),
-    formulas=lambda l=None, **_: ({k: general()[k] for k in ("mean", "variance")} if l is None
-                                  else derive(integer("l", l, minimum=1))),
+    formulas=lambda l=None, gamma=None, **_: _formulas(l, gamma),
     symbolic_checks=_symbolic_checks,
     empirical_check="numerics.checks.prop7",
     findings=("The finite-n bias of the ESD variance is negative and grows with l (about -3% at "
