@@ -150,10 +150,11 @@ def main(argv=None):
         # same model, independent draws: the layer-1 means must agree statistically
         t1 = table.where(layer=1, n=150)
         for name in ("A", "A-perp", "A(X) + LN"):
-            ours_m = t1.where(preset=name).column("value").mean()
-            base_m = np.mean([base[(name, 150, s, 1)] for s in range(SAMPLES)])
-            print(f"  check {name:10s} n=150 layer 1 mean stable rank: gapcheck {ours_m:.4f}, "
-                  f"baseline {base_m:.4f}")
+            a = t1.where(preset=name).column("value").astype(float)
+            b = np.array([base[(name, 150, s, 1)] for s in range(SAMPLES)])
+            print(f"  check {name:10s} n=150 layer 1 stable rank (mean +- SE of {SAMPLES}): "
+                  f"gapcheck {a.mean():.4f} +- {a.std(ddof=1) / math.sqrt(a.size):.4f}, "
+                  f"baseline {b.mean():.4f} +- {b.std(ddof=1) / math.sqrt(b.size):.4f}")
     print(f"paper sweep: {ours:.3f} s; baseline: {PAPER_SECONDS:.0f} s; "
           f"speedup: {PAPER_SECONDS / ours:.0f}")
 

@@ -5,7 +5,10 @@ is X_l, the output of the l-th layer (for gradient measures, l is the layer of
 W_l and the output is X_L).  Presets with the same kind of attention share
 their random draws at each (n, gamma) (common random numbers: every preset's
 samples are exact samples of its own model; samples of different presets are
-dependent, which sharpens comparisons between them).
+dependent, which sharpens comparisons between them).  A signal that
+underflows to zero (key-query attention with the gap removed and Xavier
+scaling contracts like X_l ~ X_{l-1}^3) ends its rows early, and
+``SweepTable.notes`` says where.
 
 >>> t = sweep(["A", "A-perp"], [8, 16], depth=2, samples=2, seed=0)
 >>> len(t), t.columns

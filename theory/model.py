@@ -81,7 +81,9 @@ class AttentionModel:
     authors' code, ``model.py`` / ``atttention/*.py`` of
     thizirinait/Mind-the-Gap-...):
 
-    * **Input.** ``n`` tokens, width ``d = round(n / gamma)``; ``X_0`` has
+    * **Input.** ``n`` tokens, width ``d = round(n / gamma)`` (the authors
+      truncate, ``int(n / gamma)``; the two agree whenever n / gamma is an
+      integer, as in all their runs); ``X_0`` has
       orthonormal rows (``X_0 X_0^T = I_n``), Haar distributed: the first n
       rows of a Haar orthogonal ``d x d`` matrix.
     * **Layer.** ``Z_l = A_l X_{l-1} W_l`` with ``W_l`` a ``d x d`` matrix of
