@@ -40,9 +40,9 @@ NEGATIVE_CONTROLS = {
 def run(config, predict=None):
     predict = predict or _predict
     rng = np.random.default_rng([config.seed, 102])
-    ds = config.pick((4, 8, 16), (4, 8, 16, 32), (4, 8, 16, 32, 64, 128))
-    steps = config.pick(1800, 2500, 6000)
-    burn = config.pick(600, 1000, 2000)
+    ds = config.pick((4, 8, 16), (4, 8, 16, 32), (4, 8, 16, 32, 64))
+    steps = config.pick(1800, 2500, 5000)
+    burn = config.pick(600, 1000, 1500)
     batch = config.pick(4, 6, 8)
     avgs = [bn_chain(d, steps, gamma=GAMMA, burn_in=burn, batch=batch, rng=rng)[0] for d in ds]
     fit = loglog_fit(ds, avgs, rng=rng, n_boot=500)
