@@ -96,7 +96,7 @@ def bn_soft_rank(out_dir, config):
 
     plt = _plt()
     rng = np.random.default_rng([config.seed, 902])
-    ds = config.pick((4, 8, 16), (4, 8, 16, 32), (4, 8, 16, 32, 64, 128))
+    ds = config.pick((4, 8, 16), (4, 8, 16, 32), (4, 8, 16, 32, 64))
     steps, burn = config.pick((1200, 400), (2500, 1000), (6000, 2000))
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     avgs = [bn_chain(d, steps, gamma=0.1, burn_in=burn, batch=4, rng=rng)[0] for d in ds]
