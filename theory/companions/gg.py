@@ -45,7 +45,7 @@ __all__ = [
     "SOURCE", "b", "beta_eff", "rem_annealed_free_energy", "rem_entropy_density",
     "freezing_point", "freezing_point_pq", "rem_free_energy", "entropy_law",
     "pd_power_sum", "pd_pair_sum", "participation_law", "participation_variance_law",
-    "frozen_entropy_law", "expected_max_gaussian", "beta_c_finite", "participation_ratio",
+    "frozen_entropy_law", "frozen_entropy_in_m", "expected_max_gaussian", "beta_c_finite", "participation_ratio",
     "attention_output_moments", "arccos_kernel", "arccos_kernel_derived",
     "relu_mlp_moments", "block_map_postln", "block_map_preln", "block_map_gain_postln",
     "block_map_gain_preln", "iterate_map", "slope_at_one", "slope_at_one_closed_form",
@@ -221,17 +221,27 @@ def frozen_entropy_law(beta, beta_c=None):
     """
     positive("beta", beta)
     bc = freezing_point() if beta_c is None else to_sympy(beta_c)
-    kk = sympy.Symbol("k", positive=True)
-    moment = sympy.gamma(kk - _m) / (sympy.gamma(kk) * sympy.gamma(1 - _m))
-    h = sympy.simplify(-sympy.diff(moment, kk).subs(kk, 1))
+    h = frozen_entropy_in_m()
     beta = to_sympy(beta)
     if not bool(beta > bc):
         raise ValueError(f"beta must exceed the freezing point {bc} (got {beta})")
     return h.subs(_m, bc / beta)
 
 
+@functools.lru_cache(maxsize=None)
+def frozen_entropy_in_m():
+    """``E sum_i -w_i log w_i = -d/dk E sum_i w_i^k |_(k=1)`` for ``PD(m, 0)``.
+
+    >>> frozen_entropy_in_m()
+    -polygamma(0, 1 - m) - EulerGamma
+    """
+    kk = sympy.Symbol("k", positive=True)
+    moment = sympy.gamma(kk - _m) / (sympy.gamma(kk) * sympy.gamma(1 - _m))
+    return sympy.simplify(-sympy.diff(moment, kk).subs(kk, 1))
+
+
 @functools.lru_cache(maxsize=256)
-def expected_max_gaussian(T: int, dps: int = 30) -> float:
+def expected_max_gaussian(T: int, dps: int = 20) -> float:
     """``E[max of T iid N(0,1)]`` by mpmath quadrature of ``x T phi Phi^(T-1)``.
 
     >>> round(expected_max_gaussian(2), 10) == round(1 / math.sqrt(math.pi), 10)
@@ -757,8 +767,8 @@ register(Result(
     assumptions=("scalar REM rows, T iid N(0,1) energies", "beta_eff at least 0.3 away from beta_c(T)"),
     statement_latex=r"\frac{H_a}{\log T}\to\Big(1-\frac{\beta_{\rm eff}^2}{2}\Big)_+,\quad "
                     r"\mathbb{E}H_a\to\psi(1)-\psi(1-m)\ (\beta_{\rm eff}>\sqrt2)",
-    formulas=lambda: {"s(beta)": rem_entropy_density(),
-                      "H_frozen": frozen_entropy_law(2 * b).subs(b, b / 2)},
+    formulas=lambda: {r"s(\beta)": rem_entropy_density(),
+                      r"\mathbb{E}H_{\rm frozen}(m)": frozen_entropy_in_m()},
     symbolic_checks=_checks_entropy, empirical_check="numerics.checks.gg_entropy",
 ))
 
