@@ -10,7 +10,7 @@ complex-step forward pass of a plain per-sample loop, as the paper's script
 materialises autograd Jacobians) against gapcheck's exact methods (Kronecker
 / batched JVPs), with their agreement and the time ratio measured in this run.
 
-    python benchmarks/bench_grad_norms.py [--samples 5] [--probes 16]
+    python benchmarks/bench_grad_norms.py [--samples 5] [--probes 8]
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def materialised_norms(model, dr, b=0):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--samples", type=int, default=5)
-    p.add_argument("--probes", type=int, default=16)
+    p.add_argument("--probes", type=int, default=8)
     p.add_argument("--baseline-presets", type=int, default=25,
                    help="how many configurations the materialised-Jacobian baseline runs")
     args = p.parse_args(argv)

@@ -73,6 +73,8 @@ def forward_cache(model: AttentionModel, draws: Draws) -> list:
                 raise ValueError("gradient norms with key-query attention support remove_gap "
                                  "0 or 1 (the JVP of a top-k SVD truncation is not implemented)")
             c["Mqk"] = draws.qk_product(m, model.d)
+            c["XM"] = X @ c["Mqk"]
+            c["XMt"] = X @ _T(xp, c["Mqk"])
             c["P"] = attention_at(model, draws, m, X, applied=False)
         A = attention_at(model, draws, m, X)
         c["A"] = A
@@ -102,7 +104,7 @@ def _layer_jvp(model, xp, c, dX):
     dZ = (dX if A is None else A @ dX) @ c["W"]
     if model.attention == "key-query":
         X, Mqk, P = c["X"], c["Mqk"], c["P"]
-        dS = (dX @ Mqk) @ _T(xp, X) + (X @ Mqk) @ _T(xp, dX)
+        dS = (dX @ Mqk) @ _T(xp, X) + c["XM"] @ _T(xp, dX)
         dA = P * (dS - xp.sum(P * dS, axis=-1, keepdims=True))
         dZ = dZ + dA @ c["XW"]
     if model.skip is not None:
@@ -158,14 +160,14 @@ def vjp_all(model: AttentionModel, draws: Draws, G, *, cache=None):
         out[m] = _T(xp, c["AX"]) @ gatt  # d<G, X_L>/dW_m
         if m == 1:
             break
-        A, W, X = c["A"], c["W"], c["X"]
+        A, W = c["A"], c["W"]
         gAX = gatt @ _T(xp, W)
         gX = gAX if A is None else _T(xp, A) @ gAX
         if model.attention == "key-query":
-            P, Mqk = c["P"], c["Mqk"]
+            P = c["P"]
             gA = gatt @ _T(xp, c["XW"])
             gS = P * (gA - xp.sum(gA * P, axis=-1, keepdims=True))
-            gX = gX + gS @ (X @ _T(xp, Mqk)) + _T(xp, gS) @ (X @ Mqk)
+            gX = gX + gS @ c["XMt"] + _T(xp, gS) @ c["XM"]
         g = gX + g if model.skip is not None else gX
     return out
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from theory import _validate
 
-from .backend import get_namespace, is_numpy, to_numpy
+from .backend import get_namespace, to_numpy
 
 __all__ = ["gram", "stable_rank", "covariance_stable_rank", "spectral_norm",
            "top_singular_values", "gap_ratio", "esd", "ks_distance", "count_outliers",

@@ -2,7 +2,6 @@
 inputs, value variances, stable softmax, reproducibility, bad input."""
 from __future__ import annotations
 
-import math
 import warnings
 from fractions import Fraction
 
