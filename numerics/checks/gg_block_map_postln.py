@@ -24,8 +24,8 @@ def predict(p0, depth, beta, T, **kw):
 NEGATIVE_CONTROLS = {
     "attention keeps geometry (Y = 1)": lambda p0, L, beta, T, **kw: iterate_map(
         p0, L, beta, T, participation=lambda be, t: 1.0, **kw),
-    "sigma_w^2 -> 2 sigma_w^2 (ReLU variance convention)": lambda p0, L, beta, T, **kw: iterate_map(
-        p0, L, beta, T, **{**kw, "sigma_w2": 2 * kw.get("sigma_w2", 1.0)}),
+    "skip connections ignored (alpha_A = alpha_M = 0)": lambda p0, L, beta, T, **kw: iterate_map(
+        p0, L, beta, T, **{**kw, "alpha_a": 0.0, "alpha_m": 0.0}),
     "no REM (Y = 0 at every beta)": lambda p0, L, beta, T, **kw: iterate_map(
         p0, L, beta, T, participation=lambda be, t: 0.0, **kw),
 }

@@ -29,10 +29,11 @@ def predict(beta, T):
 
 
 NEGATIVE_CONTROLS = {
-    "freezing point x1.2": lambda beta, T: (max(0.0, 1 - beta**2 / (2 * 1.44)) if beta < 1.2 * beta_c_finite(T)
-                                            else float(digamma(1) - digamma(1 - 1.2 * beta_c_finite(T) / beta))),
-    "1 - beta^2/2 -> 1 - beta^2/4": lambda beta, T: (max(0.0, 1 - beta**2 / 4) if beta < beta_c_finite(T)
-                                                      else predict(beta, T)),
+    "freezing point x1.2": lambda beta, T: (
+        max(0.0, 1 - beta**2 / (2 * 1.44)) if beta < 1.2 * beta_c_finite(T)
+        else float(digamma(1) - digamma(1 - 1.2 * beta_c_finite(T) / beta))),
+    "1 - beta^2/2 -> 1 - beta^2/4": lambda beta, T: (
+        max(0.0, 1 - beta**2 / 4) if beta < beta_c_finite(T) else predict(beta, T)),
     "frozen H -> log 2": lambda beta, T: predict(beta, T) if beta < beta_c_finite(T) else math.log(2) * 2,
 }
 

@@ -46,8 +46,8 @@ NEGATIVE_CONTROLS = {
     "freezing point x1.2 in the guide": lambda beta, T, unif: (
         unif if beta < 1.2 * beta_c_finite(T) else C_ABOVE * (1 - 1.2 * beta_c_finite(T) / beta)),
     "no switch-on (uniform value everywhere)": lambda beta, T, unif: unif,
-    "G proportional to beta above (no Y)": lambda beta, T, unif: (
-        unif if beta < beta_c_finite(T) else C_ABOVE * participation_ratio(5.0, T) * beta / 5.0),
+    "G constant above freezing (no participation factor)": lambda beta, T, unif: (
+        unif if beta < beta_c_finite(T) else C_ABOVE),
 }
 
 
