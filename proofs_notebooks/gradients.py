@@ -128,19 +128,22 @@ plt.show()
 # %% [markdown]
 # ## Verdict
 #
-# * Prop. 4: the fitted exponent (99% bootstrap CI) at each layer contains $L = 2$ and
-#   excludes $L - 1$.
+# * Prop. 4: the fitted exponent's 99% bootstrap CI, widened by the finite-$n$ slope
+#   budget $0.05$ (the prefactor converges like $1 - c/n$, which tilts the slope at small
+#   $n$; the same budget as `gapcheck scaling`), contains $L = 2$ and excludes $L - 1$.
 # * Prop. 6: $\mathbb E\|\cdot\|^2/n$ at the largest $n$ is within 4 SE plus a finite-$n$
 #   budget $2/\sqrt n$ (relative) of the derived constant; it converges from below.
 #   Control: the with-gap single-layer constant $1 + \sigma_A^2 = 2$ is rejected.
 
 # %%
+SLOPE_BIAS = 0.05
 for l_ in range(1, L + 1):
     fit = loglog_fit(NS_GAP, [g_gap[i, :, l_ - 1] for i in range(len(NS_GAP))], rng=l_)
-    ci = f"99% CI [{fit.ci_low:.2f}, {fit.ci_high:.2f}]"
-    verdicts.record(f"Prop 4 exponent, W_{l_} (CI contains L = {L})", fit.slope, L, ci, fit.contains(L))
+    ci = f"99% CI [{fit.ci_low:.3f}, {fit.ci_high:.3f}] ± {SLOPE_BIAS}"
+    verdicts.record(f"Prop 4 exponent, W_{l_} (CI contains L = {L})", fit.slope, L, ci,
+                    fit.ci_low - SLOPE_BIAS <= L <= fit.ci_high + SLOPE_BIAS)
     verdicts.record(f"(control) Prop 4 CI excludes L - 1, W_{l_}", fit.slope, L - 1, ci,
-                    not fit.contains(L - 1))
+                    not fit.ci_low - SLOPE_BIAS <= L - 1 <= fit.ci_high + SLOPE_BIAS)
 n = NS_PERP[-1]
 for l_ in range(1, L + 1):
     verdicts.check(f"Prop 6: E||dX/dW_{l_}||^2 / n", g_perp[-1, :, l_ - 1] / n, c6, 2 / math.sqrt(n) * c6)

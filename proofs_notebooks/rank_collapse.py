@@ -109,8 +109,8 @@ plt.show()
 # ## Verdict
 #
 # * Prop. 3 rate at layer 1: the fitted exponent of $\mathbb E[\operatorname{srank}-1]$ (99%
-#   bootstrap CI) contains $1 - 2l = -1$; the perturbation $l \to l+1$ (exponent $-3$) lies
-#   outside it.
+#   bootstrap CI, widened by the finite-$n$ slope budget $0.05$ of `gapcheck scaling`)
+#   contains $1 - 2l = -1$; the perturbation $l \to l+1$ (exponent $-3$) lies outside it.
 # * Prop. 3 constant at layer 1, largest $n$: within 4 SE plus a finite-$n$ budget of
 #   $3/\sqrt n$ relative (corrections to a ratio of moments).
 # * Prop. 5 at layer 1, largest $n$: within 4 SE plus the edge budget $3 n^{-2/3}$ relative
@@ -118,11 +118,13 @@ plt.show()
 #   rejected.
 
 # %%
+SLOPE_BIAS = 0.05
 fit = loglog_fit(NS, [sr["A"][i, 1] - 1 for i in range(len(NS))], rng=0)
-verdicts.record("Prop 3 exponent at layer 1 (CI contains -1)", fit.slope, -1,
-                f"99% CI [{fit.ci_low:.2f}, {fit.ci_high:.2f}]", fit.contains(-1))
-verdicts.record("(control) CI excludes l -> l+1 exponent -3", fit.slope, -3,
-                f"99% CI [{fit.ci_low:.2f}, {fit.ci_high:.2f}]", not fit.contains(-3))
+ci = f"99% CI [{fit.ci_low:.3f}, {fit.ci_high:.3f}] ± {SLOPE_BIAS}"
+verdicts.record("Prop 3 exponent at layer 1 (CI contains -1)", fit.slope, -1, ci,
+                fit.ci_low - SLOPE_BIAS <= -1 <= fit.ci_high + SLOPE_BIAS)
+verdicts.record("(control) CI excludes l -> l+1 exponent -3", fit.slope, -3, ci,
+                not fit.ci_low - SLOPE_BIAS <= -3 <= fit.ci_high + SLOPE_BIAS)
 n = NS[-1]
 pred3 = 3 / n  # (1 + l(1 + gamma)) sigma_A^4 n^(1 - 2l) at l = gamma = sigma_A = 1
 verdicts.check("Prop 3: n (srank - 1) at layer 1 -> 1 + l(1+gamma) = 3", n * (sr["A"][-1, 1] - 1),
