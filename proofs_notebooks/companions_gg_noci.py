@@ -174,7 +174,8 @@ display(Math(r"\lambda_{\rm ReLU} = " + sp.latex(lam_sym)))
 lam = gg.slope_at_one_closed_form(1.0, 1.0, 1.0, 1.0, 0.0)
 h = 1e-7
 num = (1 - gg.block_map_postln(1 - h, 0.5, 512)) / h
-verdicts.record("slope at p=1: closed form vs difference of the map", num, lam, "1e-4 (O(h) curvature)", abs(num - lam) < 1e-4)
+verdicts.record("slope at p=1: closed form vs difference of the map", num, lam,
+                "1e-4 (O(h) curvature)", abs(num - lam) < 1e-4)
 gaps = [1 - gg.iterate_map(0.0, Ld, 0.5, 512, alpha_a=math.sqrt(Ld), alpha_m=math.sqrt(Ld))[-1]
         for Ld in (10, 100, pick(300, 1000))]
 verdicts.record("alpha^2 = L: 1 - p_L depth-independent (max/min)", max(gaps) / min(gaps), 1.0,
@@ -212,8 +213,8 @@ draws = pick(1000, 4000)
 Xe = np.broadcast_to(equicorrelated_tokens(8, 16, 0.5, rng=rng), (draws, 8, 16))
 Wd = [rng.standard_normal((draws, 16, 16)) / 4 for _ in range(3)]
 jj = jacobian_sq_norms(Xe, *Wd, uniform=True)
-pred_q = float(noci.equicorrelated_expectations(cos=sp.Rational(1, 2), tokens=8, width=16, sq=1, sk=1, sv=1,
-                                                temperature=4, dk=16, dv=16)["Q"])
+pred_q = float(noci.equicorrelated_expectations(cos=sp.Rational(1, 2), tokens=8, width=16, sq=1, sk=1,
+                                                sv=1, temperature=4, dk=16, dv=16)["Q"])
 verdicts.check("E|dS/dW_Q|^2 at A = J (B3)", jj["Q"], pred_q)
 verdicts.reject("B3 with (1-rho) instead of (1-rho)^2", jj["Q"], pred_q / 0.5)
 Ld, dd = 12, pick(500, 1000)

@@ -122,7 +122,8 @@ def gg_entropy(out_dir, config):
     grid = np.linspace(0.05, 5, 400)
     fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
     ax[0].plot(grid, np.maximum(0, 1 - grid**2 / 2), "k-", label=r"$T\to\infty$: $(1-\beta^2/2)_+$")
-    ax[1].plot(grid, np.maximum(0, 1 - math.sqrt(2) / grid), "k-", label=r"$T\to\infty$: $(1-\sqrt{2}/\beta)_+$")
+    ax[1].plot(grid, np.maximum(0, 1 - math.sqrt(2) / grid), "k-",
+               label=r"$T\to\infty$: $(1-\sqrt{2}/\beta)_+$")
     reps = config.pick(100, 400, 1500)
     for T, col in ((1000, "C0"), (config.pick(10000, 30000, 100000), "C1")):
         bc = beta_c_finite(T)
