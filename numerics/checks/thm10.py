@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from theory.registry import CheckOutcome
-from numerics.checks.prop3 import DEFAULT as _PROP3_DEFAULT, signal_spectrum, sizes
+from numerics.checks.prop3 import DEFAULT as _PROP3_DEFAULT, signal_spectrum, sizes, width_bound
 from numerics.checks.thm2 import MAX_CI_WIDTH, Z, sigma_A_of, slope_budget, stream
 from numerics.stats import loglog_fit, mean_se
 
@@ -59,10 +59,11 @@ def run(config, predict=None, params=None) -> list[CheckOutcome]:
            "batch": m["batch"]}
     fit = m["fit"]
     b = slope_budget(ns, EDGE_COEF * depth)
-    ok = fit.ci_low <= pred["exponent"] <= fit.ci_high + b and fit.width < MAX_CI_WIDTH
+    wb = width_bound(config, MAX_CI_WIDTH)
+    ok = fit.ci_low <= pred["exponent"] <= fit.ci_high + b and fit.width < wb
     out = [CheckOutcome("s_1/s_2 ~ n^(l/2): fitted exponent", par, fit.slope, pred["exponent"], bool(ok),
                         f"99% CI [{fit.ci_low:.3f}, {fit.ci_high:.3f}], edge-bias slope {b:.3f} above, "
-                        f"width < {MAX_CI_WIDTH}")]
+                        f"width < {wb}")]
     mean, se = m["constant"]
     budget = EDGE_COEF * depth * n ** (-2 / 3) * pred["constant"]
     ok = -Z * se <= mean - pred["constant"] <= Z * se + budget

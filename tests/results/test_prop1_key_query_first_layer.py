@@ -1,0 +1,68 @@
+"""Proposition 1: first-layer key-query attention is a Random Markov matrix."""
+from __future__ import annotations
+
+import pytest
+import sympy
+from hypothesis import given, settings, strategies as st
+
+from numerics.checks import VerifyConfig, check_module
+from theory.registry import get
+from tests import strategies as S
+
+RESULT = get("prop1")
+CHECK = check_module(RESULT)
+
+
+def test_registered_with_statement_and_latex():
+    assert RESULT.id == "prop1" and RESULT.statement and RESULT.statement_latex
+    assert RESULT.empirical_check == "numerics.checks.prop1"
+    assert RESULT.latex()
+
+
+def test_symbolic_checks_pass():
+    outs = RESULT.symbolic_checks()
+    assert outs and all(o.passed for o in outs), [o.name for o in outs if not o.passed]
+
+
+def test_default_level_check_passes(verify_config):
+    outs = CHECK.run(verify_config)
+    assert outs and all(o.passed for o in outs), [(o.name, o.measured, o.predicted) for o in outs if not o.passed]
+
+
+@pytest.mark.parametrize("control", sorted(CHECK.NEGATIVE_CONTROLS))
+def test_negative_control_is_rejected(verify_config, control):
+    outs = CHECK.run(verify_config, predict=CHECK.NEGATIVE_CONTROLS[control])
+    assert not all(o.passed for o in outs), f"perturbed prediction {control!r} was accepted"
+
+
+def test_moments_derived_by_integration():
+    from theory.results import prop1 as P
+    assert sympy.simplify(P.product_gaussian_mgf() - (1 - P.t ** 2) ** sympy.Rational(-1, 2)) == 0
+    f = RESULT.formulas(d_k=512, v=1)
+    assert abs(float(f["sigma_A^2 (within rows)"]) - 1.7236) < 1e-3      # THEORY_REFERENCE: 1.724
+    assert abs(float(f["sigma_A^2 (marginal)"]) - 1.7369) < 1e-3         # the i.i.d.-entry reading
+    assert bool(RESULT.formulas(d_k=16, v=1)["fourth moment finite (d_k > 16 v)"]) is False
+
+
+def test_bessel_k0_density():
+    from theory.results.prop1 import bessel_density_moment
+    assert [bessel_density_moment(k) for k in (0, 1, 2, 3, 4)] == [1, 0, 1, 0, 9]
+
+
+@settings(max_examples=3)
+@given(sigma_qk=st.sampled_from([0.7, 0.8, 0.5 ** 0.25]), d_k=st.sampled_from([16, 32]), seed=S.seeds)
+def test_property_within_row_variance(sigma_qk, d_k, seed):
+    outs = CHECK.run(VerifyConfig(level="quick", seed=seed), params={"sigma_qk": sigma_qk, "d_k": d_k})
+    bad = [(o.name, o.measured, o.predicted) for o in outs if not o.passed and "finding" not in o.name]
+    assert not bad, bad
+
+
+def test_finding_outliers_when_d_k_much_smaller_than_n(verify_config):
+    outs = CHECK.run(verify_config)
+    (finding,) = [o for o in outs if o.name.startswith("finding")]
+    assert finding.passed and finding.measured > 1.2 * finding.predicted
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="d_k"):
+        RESULT.formulas(d_k=0)

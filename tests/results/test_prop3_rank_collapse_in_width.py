@@ -1,0 +1,56 @@
+"""Proposition 3: rank collapse in width, srank - 1 ~ (1 + l(1+gamma)) sigma_A^(4l) n^(1-2l)."""
+from __future__ import annotations
+
+import pytest
+import sympy
+from hypothesis import given, settings, strategies as st
+
+from numerics.checks import VerifyConfig, check_module
+from theory.registry import get
+from tests import strategies as S
+
+RESULT = get("prop3")
+CHECK = check_module(RESULT)
+
+
+def test_registered_with_statement_and_latex():
+    assert RESULT.id == "prop3" and RESULT.statement and RESULT.statement_latex
+    assert RESULT.empirical_check == "numerics.checks.prop3"
+    assert RESULT.latex()
+
+
+def test_symbolic_checks_pass():
+    outs = RESULT.symbolic_checks()
+    assert outs and all(o.passed for o in outs), [o.name for o in outs if not o.passed]
+
+
+def test_default_level_check_passes(verify_config):
+    outs = CHECK.run(verify_config)
+    assert outs and all(o.passed for o in outs), [(o.name, o.measured, o.predicted) for o in outs if not o.passed]
+
+
+@pytest.mark.parametrize("control", sorted(CHECK.NEGATIVE_CONTROLS))
+def test_negative_control_is_rejected(verify_config, control):
+    outs = CHECK.run(verify_config, predict=CHECK.NEGATIVE_CONTROLS[control])
+    assert not all(o.passed for o in outs), f"perturbed prediction {control!r} was accepted"
+
+
+def test_bulk_second_moment_derived_for_symbolic_depth():
+    l, g = sympy.Symbol("l", positive=True, integer=True), sympy.Symbol("gamma", positive=True)
+    f = RESULT.formulas()
+    assert sympy.expand(f["m_2(mu_l)"] - (1 + l * (1 + g))) == 0
+    assert f["srank - 1 exponent in n"] == 1 - 2 * l
+
+
+@settings(max_examples=2)
+@given(depth=st.integers(1, 2), gamma=st.sampled_from([1, 0.5]), ensemble=st.sampled_from(["exponential", "uniform"]),
+       seed=S.seeds)
+def test_property_rank_collapse(depth, gamma, ensemble, seed):
+    outs = CHECK.run(VerifyConfig(level="quick", seed=seed),
+                     params={"depth": depth, "gamma": gamma, "ensemble": ensemble})
+    assert all(o.passed for o in outs), [(o.name, o.measured, o.predicted) for o in outs if not o.passed]
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="gamma"):
+        RESULT.formulas(gamma=2)

@@ -1,0 +1,60 @@
+"""Theorem 2: spectral gap of Random Markov matrices."""
+from __future__ import annotations
+
+import pytest
+import sympy
+from hypothesis import given, settings, strategies as st
+
+from numerics.checks import VerifyConfig, check_module
+from theory.registry import get
+from tests import strategies as S
+
+RESULT = get("thm2")
+CHECK = check_module(RESULT)
+
+
+def test_registered_with_statement_and_latex():
+    assert RESULT.id == "thm2" and RESULT.statement and RESULT.statement_latex
+    assert RESULT.empirical_check == "numerics.checks.thm2"
+    assert RESULT.latex()
+
+
+def test_symbolic_checks_pass():
+    outs = RESULT.symbolic_checks()
+    assert outs and all(o.passed for o in outs), [o.name for o in outs if not o.passed]
+
+
+def test_default_level_check_passes(verify_config):
+    outs = CHECK.run(verify_config)
+    assert outs and all(o.passed for o in outs), [(o.name, o.measured, o.predicted) for o in outs if not o.passed]
+
+
+@pytest.mark.parametrize("control", sorted(CHECK.NEGATIVE_CONTROLS))
+def test_negative_control_is_rejected(verify_config, control):
+    outs = CHECK.run(verify_config, predict=CHECK.NEGATIVE_CONTROLS[control])
+    assert not all(o.passed for o in outs), f"perturbed prediction {control!r} was accepted"
+
+
+def test_gap_ratio_from_quarter_circle_support():
+    f = RESULT.formulas()
+    n, s = sympy.Symbol("n", positive=True), sympy.Symbol("sigma_A", positive=True)
+    assert sympy.simplify(f["gap ratio s_1/s_2"] - sympy.sqrt(n) / (2 * s)) == 0
+    assert f["gap ratio exponent in n"] == sympy.Rational(1, 2)
+
+
+@settings(max_examples=3)
+@given(ensemble=st.sampled_from(["exponential", "uniform"]), seed=S.seeds)
+def test_property_gap_light_tailed(ensemble, seed):
+    outs = CHECK.run(VerifyConfig(level="quick", seed=seed), params={"ensemble": ensemble})
+    assert all(o.passed for o in outs), [(o.name, o.measured, o.predicted) for o in outs if not o.passed]
+
+
+def test_finding_lognormal_edge_above_two_sigma(verify_config):
+    outs = CHECK.run(verify_config, params={"ensemble": "lognormal"})
+    (finding,) = [o for o in outs if o.name.startswith("finding")]
+    assert finding.passed and finding.measured > finding.predicted
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="sigma_A"):
+        RESULT.formulas(sigma_A=-1)
