@@ -67,6 +67,12 @@ def test_variance_bias_shrinks_with_n():
     assert abs(m[1] - 6) < abs(m[0] - 6)
 
 
+@pytest.mark.slow
+def test_lognormal_bulk_at_larger_n():
+    out = check.check(2, 0.5, "lognormal", 1.0, [128, 256, 512], batch=8, rng=11)
+    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="gamma"):
         prop7.predict(1, 2, 1, 1)

@@ -55,6 +55,12 @@ def test_negative_control_rejected(name):
     assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
 
 
+@pytest.mark.slow
+def test_lognormal_jacobian_at_larger_n():
+    out = check.check(2, "lognormal", 1.0, [128, 256, 512], gamma=0.5, batch=8, rng=11)
+    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="l must be an integer"):
         prop8.predict(0, 1, 1)
