@@ -53,3 +53,10 @@ def test_property_products(depth, ensemble, seed):
 def test_bad_input():
     with pytest.raises(ValueError, match="l must be an integer"):
         RESULT.formulas(l=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_thorough_level_larger_n(depth):
+    outs = CHECK.run(VerifyConfig(level="thorough"), params={"depth": depth})
+    assert all(o.passed for o in outs), [(o.name, o.measured, o.predicted) for o in outs if not o.passed]

@@ -45,3 +45,9 @@ def test_property_quarter_circle_without_outlier(ensemble, seed):
 def test_bad_input():
     with pytest.raises(ValueError, match="sigma_A"):
         RESULT.formulas(sigma_A=0)
+
+
+@pytest.mark.slow
+def test_thorough_level_larger_n():
+    outs = CHECK.run(VerifyConfig(level="thorough"))
+    assert all(o.passed for o in outs), [(o.name, o.measured, o.predicted) for o in outs if not o.passed]

@@ -53,3 +53,10 @@ def test_property_gap_of_the_signal(depth, gamma, ensemble, seed):
 def test_bad_input():
     with pytest.raises(ValueError, match="gamma"):
         RESULT.formulas(gamma=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("depth,gamma", [(1, 0.5), (2, 1)])
+def test_thorough_level_larger_n(depth, gamma):
+    outs = CHECK.run(VerifyConfig(level="thorough"), params={"depth": depth, "gamma": gamma})
+    assert all(o.passed for o in outs), [(o.name, o.measured, o.predicted) for o in outs if not o.passed]

@@ -58,3 +58,10 @@ def test_finding_lognormal_edge_above_two_sigma(verify_config):
 def test_bad_input():
     with pytest.raises(ValueError, match="sigma_A"):
         RESULT.formulas(sigma_A=-1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ensemble", ["exponential", "uniform", "lognormal"])
+def test_thorough_level_larger_n(ensemble):
+    outs = CHECK.run(VerifyConfig(level="thorough"), params={"ensemble": ensemble})
+    assert all(o.passed for o in outs), [(o.name, o.measured, o.predicted) for o in outs if not o.passed]
