@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 
 from numerics.checks import VerifyConfig
-from numerics.checks.lemma4 import Z, extrapolate, limit_outcome
+from numerics.checks.lemma4 import extrapolate, limit_outcome
 from numerics.checks.prop6 import rate_outcome, slope_bias
 from numerics.rng import as_generator
 from numerics.stats import loglog_fit

@@ -74,8 +74,6 @@ def measure(l, gamma, ns, *, ensemble="exponential", sigma_v2=1.0, batch, rng=No
 
 
 def evaluate(measured, predict=predict, z=None) -> list[CheckOutcome]:
-    from numerics.checks.prop6 import slope_bias
-
     params, ns, data = measured
     pred = predict(params["l"], params["gamma"])
     out = []

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from numerics.checks import VerifyConfig
-from numerics.checks.lemma4 import Z, extrapolate, limit_outcome
+from numerics.checks.lemma4 import extrapolate, limit_outcome
 from numerics.rng import as_generator
 from theory._validate import integer
 from theory.registry import CheckOutcome

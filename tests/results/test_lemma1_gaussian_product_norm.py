@@ -1,5 +1,4 @@
 """Lemma 1: ||u^T W_1...W_l||^2 has mean 1 and variance (1 + 2/d)^l - 1 exactly."""
-import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import given, strategies as st

@@ -61,7 +61,6 @@ def test_negative_control_rejected(name):
 
 @pytest.mark.slow
 def test_variance_bias_shrinks_with_n():
-    import numpy as np
     m = [check.sample_moments(check.model(n, 3, 1, "exponential", 1.0), batch=6, rng=n)[:, 1].mean()
          for n in (64, 256)]
     assert abs(m[1] - 6) < abs(m[0] - 6)
