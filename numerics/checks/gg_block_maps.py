@@ -38,7 +38,7 @@ CASES = (("pre", False, 2.0), ("post", True, 0.5), ("pre", True, 3.0))
 @functools.lru_cache(maxsize=4)
 def measure(config):
     """Sampled networks (cached per config: negative controls reuse them)."""
-    T, d, L, B = config.pick((256, 128, 6, 2), (256, 128, 6, 2), (512, 256, 10, 3))
+    T, d, L, B = config.pick((256, 128, 6, 1), (256, 128, 6, 1), (512, 256, 10, 3))
     rng = np.random.default_rng([config.seed, 107])
     sims = [stack(ln_tokens(T, d, 0.2, batch=B, rng=rng), L, beta, norm=norm, gain=gain, rng=rng)[0]
             for norm, gain, beta in CASES]

@@ -48,7 +48,7 @@ def _label(cos, ent):
 @functools.lru_cache(maxsize=4)
 def measure(config):
     """Sampled networks per cell (cached per config: negative controls reuse them)."""
-    T, d, L, B = config.pick((128, 96, 10, 1), (128, 96, 10, 2), (256, 256, 12, 3))
+    T, d, L, B = config.pick((128, 96, 10, 1), (128, 96, 10, 1), (256, 256, 12, 3))
     rng = np.random.default_rng([config.seed, 109])
     cells = {}
     for beta in (0.5, 3.0):
