@@ -116,6 +116,7 @@ def _perturb(fn):
 #: perturbed predictions that :func:`run` must reject
 NEGATIVE_CONTROLS = {
     "mean x1.1": _perturb(lambda l, s, p: {**p, "mean": 1.1 * p["mean"]}),
-    "variance l->l+1": _perturb(lambda l, s, p: {**p, "variance": s ** (2 * l) * ((l + 1) ** 2 + 2 * (l + 1))}),
+    "variance l->l+1": _perturb(
+        lambda l, s, p: {**p, "variance": s ** (2 * l) * ((l + 1) ** 2 + 2 * (l + 1))}),
     "2 sigma->sigma": _perturb(lambda l, s, p: {"mean": s ** (l / 2), "variance": s**l * (l**2 + 2 * l)}),
 }

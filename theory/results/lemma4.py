@@ -144,10 +144,12 @@ def _symbolic_checks() -> list[CheckOutcome]:
     for k in (1, 3, 6):
         lams, scales = _symbols(k)
         spec = g["variance"].subs(K, k).doit()
-        spec = spec.subs({LAM[i + 1]: lams[i] for i in range(k)} | {SCALE[i + 1]: scales[i] for i in range(k)})
+        spec = spec.subs({LAM[i + 1]: lams[i] for i in range(k)}
+                         | {SCALE[i + 1]: scales[i] for i in range(k)})
         ok = sp.simplify(spec - derive(k)["variance"]) == 0
         out.append(CheckOutcome(f"symbolic-k formula at k = {k} = free_product derivation", {"k": k},
-                                measured=str(sp.factor(spec)), predicted=str(sp.factor(derive(k)["variance"])),
+                                measured=str(sp.factor(spec)),
+                                predicted=str(sp.factor(derive(k)["variance"])),
                                 passed=bool(ok), tolerance="exact"))
     ratios, moments = EXAMPLE
     got = law(ratios).moments(len(moments))

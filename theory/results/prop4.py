@@ -116,7 +116,8 @@ RESULT = register(Result(
     statement=("With the gap, ||dX_L/dW_l||_F^2 grows like n^L at fixed gamma: "
                "E||dX_L/dW_l||_F^2 ~ sigma_V^(2(L-1)) d^L (1 + sigma_A^2 [L = 1]); single layer "
                "||dX_1/dW_1||_F^2 / d -> 1 + sigma_A^2."),
-    assumptions=("A_l Random Markov with relative variance sigma_A^2 (gap present); W_l i.i.d. N(0, sigma_V^2)",
+    assumptions=("A_l Random Markov with relative variance sigma_A^2 (gap present); "
+                 "W_l i.i.d. N(0, sigma_V^2)",
                  "X0 isometric; n, d -> infinity with gamma fixed; 1 <= l <= L"),
     statement_latex=(r"\mathbb{E}\Big\|\frac{\partial X_L}{\partial W_l}\Big\|_F^2 \sim "
                      r"\sigma_V^{2(L-1)} d^L \big(1 + \sigma_A^2 [L=1]\big) = \Theta(n^L)"),

@@ -140,7 +140,8 @@ RESULT = register(Result(
     source="Mind the Gap (arXiv 2410.07799 v1), Proposition 6; constants THEORY_REFERENCE.md s.9",
     statement=("Without the gap, E||dX_L^perp/dW_l||_F^2 grows linearly in n: "
                "E||dX_L^perp/dW_l||_F^2 / n -> sigma_A^(2L) sigma_V^(2(L-1)) gamma^(-L), independent of l."),
-    assumptions=("A_l Random Markov with relative variance sigma_A^2, gap removed; W_l i.i.d. N(0, sigma_V^2)",
+    assumptions=("A_l Random Markov with relative variance sigma_A^2, gap removed; "
+                 "W_l i.i.d. N(0, sigma_V^2)",
                  "X0 isometric; n, d -> infinity with gamma = n/d fixed; 1 <= l <= L"),
     statement_latex=(r"\frac{1}{n}\mathbb{E}\Big\|\frac{\partial X_L^\perp}{\partial W_l}\Big\|_F^2 \to "
                      r"\sigma_A^{2L}\sigma_V^{2(L-1)}\gamma^{-L}"),

@@ -124,7 +124,8 @@ RESULT = register(Result(
     statement=("The squared singular values of the input-output Jacobian J_l (gap removed, factors "
                "normalised) have limiting moments (sigma_A sigma_V)^(2lk) FC_l(k)^2: mean "
                "(sigma_A sigma_V)^(2l) and variance (sigma_A sigma_V)^(4l) (l^2 + 2l)."),
-    assumptions=("A_l Random Markov with relative variance sigma_A^2, gap removed; W_l i.i.d. N(0, sigma_V^2)",
+    assumptions=("A_l Random Markov with relative variance sigma_A^2, gap removed; "
+                 "W_l i.i.d. N(0, sigma_V^2)",
                  "n, d -> infinity; asymptotic freeness of the factors"),
     statement_latex=(r"m_k(J_l^\top J_l) \to (\sigma_A\sigma_V)^{2lk}\,\mathrm{FC}_l(k)^2:\ "
                      r"\mathbb{E} = (\sigma_A\sigma_V)^{2l},\ "
