@@ -76,6 +76,7 @@ def forward_cache(model: AttentionModel, draws: Draws) -> list:
             c["XM"] = X @ c["Mqk"]
             c["XMt"] = X @ _T(xp, c["Mqk"])
             c["P"] = attention_at(model, draws, m, X, applied=False)
+            c["amax"] = xp.argmax(c["P"], axis=-1)[..., None]  # (batch, n, 1)
         A = attention_at(model, draws, m, X)
         c["A"] = A
         c["AX"] = X if A is None else A @ X
@@ -98,6 +99,16 @@ def _ln_jvp(xp, c, dZ):
     return (dZc - Y * xp.mean(Y * dZc, axis=-1, keepdims=True)) / c["sig"]
 
 
+def _shift(xp, D, amax):
+    """Subtract from each row of D its entry at the row's softmax maximum.
+
+    The softmax derivative P (D - sum(P D)) is unchanged by a constant per row;
+    measured from the dominant entry it has no cancellation when a row of P is
+    saturated (P_k = 1 - tiny), where the plain formula loses digits."""
+    idx = xp.broadcast_to(amax, D.shape[:-1] + (1,))
+    return D - xp.take_along_axis(D, idx, axis=-1)
+
+
 def _layer_jvp(model, xp, c, dX):
     """Tangent of X_m given the tangent dX of its input X_{m-1}."""
     A = c["A"]
@@ -105,6 +116,7 @@ def _layer_jvp(model, xp, c, dX):
     if model.attention == "key-query":
         X, Mqk, P = c["X"], c["Mqk"], c["P"]
         dS = (dX @ Mqk) @ _T(xp, X) + c["XM"] @ _T(xp, dX)
+        dS = _shift(xp, dS, c["amax"])
         dA = P * (dS - xp.sum(P * dS, axis=-1, keepdims=True))
         dZ = dZ + dA @ c["XW"]
     if model.skip is not None:
@@ -165,7 +177,7 @@ def vjp_all(model: AttentionModel, draws: Draws, G, *, cache=None):
         gX = gAX if A is None else _T(xp, A) @ gAX
         if model.attention == "key-query":
             P = c["P"]
-            gA = gatt @ _T(xp, c["XW"])
+            gA = _shift(xp, gatt @ _T(xp, c["XW"]), c["amax"])
             gS = P * (gA - xp.sum(gA * P, axis=-1, keepdims=True))
             gX = gX + gS @ c["XMt"] + _T(xp, gS) @ c["XM"]
         g = gX + g if model.skip is not None else gX
