@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-FIGURE_MODULES = ["numerics.figures.paper", "numerics.figures.companions"]
+FIGURE_MODULES = ["numerics.figures.paper", "numerics.figures.companions",
+                  "numerics.figures.companions_products"]
 _FIGURES: dict[str, Callable] = {}
 
 

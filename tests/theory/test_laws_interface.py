@@ -198,3 +198,22 @@ def test_user_defined_law_gets_the_generic_machinery():
         _Signed().pdf(0.5)
     with pytest.raises(TypeError):
         SpectralLaw()
+
+
+def test_cdf_numpy_near_the_hard_edge_stays_on_the_branch():
+    """Near x = 0 the physical Stieltjes root has a vanishing imaginary part;
+    a cdf that switched branch there returned 2.0 (seen with the structural
+    zero singular value of A - 11^T/n). The cdf must stay in [atom, 1],
+    be monotone, and follow the hard-edge law F(x) ~ (2/pi) sqrt(x) of MP(1)."""
+    import numpy as np
+    from theory.laws import FussCatalan, MarchenkoPastur, QuarterCircle
+
+    x = np.array([0.0, 1e-300, 1e-30, 1e-18, 1e-12, 1e-9, 1e-6, 1e-3])
+    for law in (QuarterCircle(1), MarchenkoPastur(1), MarchenkoPastur(2), FussCatalan(2),
+                FussCatalan(3)):
+        c = law.cdf_numpy(x)
+        assert np.all((c >= float(law.atom()) - 1e-15) & (c <= 1)), (law, c)
+        assert np.all(np.diff(c) >= 0), (law, c)
+    small = np.array([1e-12, 1e-9, 1e-6])
+    np.testing.assert_allclose(MarchenkoPastur(1).cdf_numpy(small), 2 / np.pi * np.sqrt(small),
+                               rtol=1e-3)

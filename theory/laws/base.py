@@ -100,6 +100,22 @@ def _mp(value):
     return mpmath.mpmathify(value)
 
 
+def lower_half_angle(z):
+    """Argument of ``z`` taken on the closed lower half-plane, in [-pi, 0].
+
+    The physical root psi(x) of the Stieltjes equation has Im psi < 0; near
+    the hard edge at 0 its imaginary part can round to +-0, and ``np.angle``
+    then jumps from -pi to +pi (a cdf of 2 instead of 0).  Forcing the sign
+    of a vanishing imaginary part keeps the branch.
+
+    >>> float(lower_half_angle(np.array(-1 + 0j)))
+    -3.141592653589793
+    """
+    z = np.asarray(z)
+    return np.arctan2(np.where(z.imag < 0, z.imag, -0.0), z.real)
+
+
+
 class SpectralLaw(abc.ABC):
     """A probability law on [0, inf) with exact moments and mpmath densities.
 
@@ -610,10 +626,10 @@ class AlgebraicLaw(SpectralLaw):
         psi = self._psi_numpy(x / c)
         factors = self._np_factors
         F = sum(f for _, f in factors)
-        im = (F - 1) * psi.imag - np.angle(psi)
+        im = (F - 1) * psi.imag - lower_half_angle(psi)
         for a, f in factors:
-            im = im + f * (1 - 1 / a) * np.angle(1 + a * psi)
-        return 1 - im / np.pi
+            im = im + f * (1 - 1 / a) * lower_half_angle(1 + a * psi)
+        return np.clip(1 - im / np.pi, float(self.atom()), 1.0)
 
     # ------------------------------------------------------- LaTeX
     def _latex_moments(self):

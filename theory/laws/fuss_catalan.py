@@ -40,7 +40,7 @@ import numpy as np
 import sympy
 
 from .. import _validate
-from .base import AlgebraicLaw, _mp
+from .base import AlgebraicLaw, _mp, lower_half_angle
 
 __all__ = ["FussCatalan"]
 
@@ -261,7 +261,7 @@ class FussCatalan(AlgebraicLaw):
         t, d, left = self._angles_numpy(x / c)
         s1, _, _, _, sp, _ = self._sines_numpy(t, d, left)
         psi = s1 / sp * np.exp(-1j * t) - 1
-        return 1 - (p * psi.imag - np.angle(psi)) / np.pi
+        return np.clip(1 - (p * psi.imag - lower_half_angle(psi)) / np.pi, 0.0, 1.0)
 
     def _latex_density(self):
         t = sympy.Symbol(r"\varphi")
