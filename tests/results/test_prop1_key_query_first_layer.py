@@ -66,3 +66,11 @@ def test_finding_outliers_when_d_k_much_smaller_than_n(verify_config):
 def test_bad_input():
     with pytest.raises(ValueError, match="d_k"):
         RESULT.formulas(d_k=0)
+
+
+def test_finding_edge_above_random_markov_in_the_papers_regime(verify_config):
+    """d_k = d = 4n: the key-query edge exceeds 2 sigma_A by several per cent, more than a
+    lognormal Random Markov matrix with the same sigma_A (THEORY_REFERENCE: 5-10%)."""
+    outs = CHECK.run(verify_config)
+    (finding,) = [o for o in outs if o.name.startswith("finding: d_k = d")]
+    assert finding.passed and finding.measured > 1.02 and finding.measured > finding.predicted
