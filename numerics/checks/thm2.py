@@ -92,7 +92,7 @@ def predict(sigma_A):
 
 
 def sizes(config):
-    ns = config.pick((32, 64, 128), (64, 128, 256), (128, 256, 512, 1024))
+    ns = config.pick((64, 128, 256), (64, 128, 256), (128, 256, 512, 1024))
     batch = config.pick(6, 8, 24)
     return ns, batch
 

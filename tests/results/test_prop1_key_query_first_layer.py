@@ -59,7 +59,7 @@ def test_property_within_row_variance(sigma_qk, d_k, seed):
 
 def test_finding_outliers_when_d_k_much_smaller_than_n(verify_config):
     outs = CHECK.run(verify_config)
-    (finding,) = [o for o in outs if o.name.startswith("finding")]
+    (finding,) = [o for o in outs if o.name.startswith("finding: d_k << n")]
     assert finding.passed and finding.measured > 1.2 * finding.predicted
 
 
