@@ -15,7 +15,11 @@ samplers (isometric ``X0``, Gaussian ``W_Q, W_K``) and checks
   86% at n = 256 for d_k = 16), although its entries have the predicted moments;
   and in the paper's regime ``d_k = d = 4n`` (sigma_QK = 0.8, n = 256) the edge
   sits about 7% above ``2 sigma_A``, above a lognormal Random Markov matrix with
-  the same ``sigma_A`` (about 2%): the 5-10% departure THEORY_REFERENCE reports.
+  the same ``sigma_A`` (about 2%): the 5-10% departure THEORY_REFERENCE reports;
+* finding (pinned): in the second layer of the paper's key-query model the top
+  singular value of ``sqrt(n)(A - 11^T/n)`` is ``sqrt(n)/2`` times the quarter-circle
+  edge of its own measured variance (5.66 at n = 128: the maximum, reached only by a
+  rank-one matrix), against about 1.15 in layer 1.
 
 >>> from numerics.checks import VerifyConfig
 >>> all(o.passed for o in run(VerifyConfig(level="quick")))
@@ -64,6 +68,7 @@ def attention(n, d, d_k, sigma_qk, batch, seed, backend):
 @functools.lru_cache(maxsize=16)
 def measure(config, sigma_qk, d_k):
     n, batch, xs = sizes(config)
+    from numerics.backend import to_numpy
     A, S = attention(n, n, d_k, sigma_qk, batch, stream(config, "prop1", n, d_k), config.backend)
     fro = (n * (A ** 2).sum(axis=-1)).mean(axis=-1) - 1
     s = np.linalg.svd(math.sqrt(n) * (A - 1.0 / n), compute_uv=False)
@@ -76,13 +81,24 @@ def measure(config, sigma_qk, d_k):
     nw, bw = 256, config.pick(3, 6, 12)
     Aw, _ = attention(nw, 4 * nw, 4 * nw, WIDE_SIGMA_QK, bw, stream(config, "prop1-wide", nw), config.backend)
     s2w = float(globals()["predict"](WIDE_SIGMA_QK, 4 * nw)["sigma_A^2"])
-    from numerics.backend import to_numpy
     from numerics.sampling import random_markov
     Bw = to_numpy(random_markov(nw, batch=bw, ensemble="lognormal", sigma_a2=round(s2w, 12),
                                 rng=stream(config, "prop1-wide-rm", nw), backend=config.backend))
     top = lambda M: np.linalg.norm(math.sqrt(nw) * (M - 1.0 / nw), ord=2, axis=(-2, -1)) / (2 * math.sqrt(s2w))
     wide = {"n": nw, "batch": bw, "kq": mean_se(top(Aw)), "rm": mean_se(top(Bw))}
+    # beyond the first layer (paper's model: key-query attention, Xavier keys/queries, depth 2)
+    from theory.model import AttentionModel
+    from numerics.forward import sample
+    tr = sample(AttentionModel(n=128, depth=2, gamma=0.5, attention="key-query"), batch=4,
+                rng=stream(config, "prop1-depth"), backend=config.backend, keep=("A",))
+    layers = {}
+    for l in (1, 2):
+        P = math.sqrt(128) * (to_numpy(tr.A[l]) - 1.0 / 128)
+        sv = np.linalg.svd(P, compute_uv=False)
+        edge = 2 * np.sqrt((P ** 2).sum(axis=(1, 2)) / 128)       # QC edge of the measured sigma
+        layers[l] = float(np.min(sv[:, 0] / edge)) if l == 2 else float(np.max(sv[:, 0] / edge))
     return {"n": n, "batch": batch, "logit_var": mean_se(S.var(axis=(1, 2))), "fro": mean_se(fro), "wide": wide,
+            "layers": layers,
             "edge": mean_se(s[:, 0]), "xavier": loglog_fit(xs, norms, rng=stream(config, "prop1-boot"),
                                                            n_boot=1000), "xs": xs}
 
@@ -127,6 +143,12 @@ def run(config, predict=None, params=None) -> list[CheckOutcome]:
                                                             "batch": w["batch"]},
                             kq, rm, bool(ok), "pinned: difference > 4 SE and 2% < excess over 2 sigma_A < 15%",
                             f"key-query {kq:.4f} +- {kse:.2g}, lognormal Random Markov {rm:.4f} +- {rse:.2g}"))
+    lay = m["layers"]
+    out.append(CheckOutcome("finding: beyond the first layer key-query attention is not Random Markov "
+                            "(top singular value of sqrt(n) A_perp / its QC edge, layer 1 max vs layer 2 min)",
+                            {"n": 128, "gamma": 0.5, "depth": 2, "sigma_QK^2": "1/d"}, (lay[1], lay[2]),
+                            "layer 1 < 1.3, layer 2 > 2", bool(lay[1] < 1.3 and lay[2] > 2),
+                            "pinned", "layer 2 inputs are nearly rank one (rank collapse), so its logits are too"))
     return out
 
 

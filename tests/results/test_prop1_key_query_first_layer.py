@@ -74,3 +74,9 @@ def test_finding_edge_above_random_markov_in_the_papers_regime(verify_config):
     outs = CHECK.run(verify_config)
     (finding,) = [o for o in outs if o.name.startswith("finding: d_k = d")]
     assert finding.passed and finding.measured > 1.02 and finding.measured > finding.predicted
+
+
+def test_finding_second_layer_is_not_random_markov(verify_config):
+    outs = CHECK.run(verify_config)
+    (finding,) = [o for o in outs if o.name.startswith("finding: beyond the first layer")]
+    assert finding.passed, finding.measured
