@@ -1,0 +1,1 @@
+"""gapcheck test suite."""
