@@ -41,9 +41,9 @@ SRANK_CI_WIDTH = 1.0
 
 
 def width_bound(config, width):
-    """The stated CI width bound; the quick level (smoke sizes) allows 0.6 at least.
+    """The stated CI width bound; the quick level (smoke sizes) allows 1.5x (0.6 at least).
     The bound that makes the +-0.25 controls reject holds at default and thorough."""
-    return config.pick(max(width, 0.6), width, width)
+    return config.pick(max(1.5 * width, 0.6), width, width)
 
 
 @functools.lru_cache(maxsize=64)
