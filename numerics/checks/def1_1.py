@@ -13,7 +13,6 @@ True
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 
@@ -25,7 +24,6 @@ DEFAULT = dict(ensemble="lognormal", sigma_a2=None)
 
 
 def predict(ensemble, sigma_a2, n):
-    from dataclasses import replace
     from theory.ensembles import get_ensemble
     from theory.results.def1_1 import finite_n_coefficient
     ens = get_ensemble(ensemble)

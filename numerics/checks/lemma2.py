@@ -105,12 +105,6 @@ def run(config, predict=None, params=None) -> list[CheckOutcome]:
     return out
 
 
-def _perturb(fn):
-    def f(sigma, depth):
-        return fn(sigma, depth)
-    return f
-
-
 def _scaled(factor):
     def f(sigma, depth):
         return {k: (v * factor if k != "exponent" else v) for k, v in predict(sigma, depth).items()}

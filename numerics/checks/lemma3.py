@@ -19,7 +19,6 @@ True
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 from scipy import stats as _st

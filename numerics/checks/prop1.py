@@ -50,7 +50,8 @@ def predict(sigma_qk, d_k):
 
 
 def sizes(config):
-    return config.pick(64, 128, 256), config.pick(8, 16, 32), config.pick((32, 64, 128), (32, 64, 128), (64, 128, 256, 512))
+    xavier_grid = config.pick((32, 64, 128), (32, 64, 128), (64, 128, 256, 512))
+    return config.pick(64, 128, 256), config.pick(8, 16, 32), xavier_grid
 
 
 def attention(n, d, d_k, sigma_qk, batch, seed, backend):
@@ -138,9 +139,9 @@ def run(config, predict=None, params=None) -> list[CheckOutcome]:
     w = m["wide"]
     (kq, kse), (rm, rse) = w["kq"], w["rm"]
     ok = kq - rm > Z * math.hypot(kse, rse) and 0.02 < kq - 1 < 0.15
+    wpar = {"n": w["n"], "d = d_k": 4 * w["n"], "sigma_QK": WIDE_SIGMA_QK, "batch": w["batch"]}
     out.append(CheckOutcome("finding: d_k = d = 4n: s_1(sqrt(n) A_perp)/(2 sigma_A) above that of a Random Markov "
-                            "matrix with the same sigma_A", {"n": w["n"], "d = d_k": 4 * w["n"], "sigma_QK": WIDE_SIGMA_QK,
-                                                            "batch": w["batch"]},
+                            "matrix with the same sigma_A", wpar,
                             kq, rm, bool(ok), "pinned: difference > 4 SE and 2% < excess over 2 sigma_A < 15%",
                             f"key-query {kq:.4f} +- {kse:.2g}, lognormal Random Markov {rm:.4f} +- {rse:.2g}"))
     lay = m["layers"]

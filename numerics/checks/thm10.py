@@ -15,7 +15,6 @@ True
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 

@@ -27,7 +27,6 @@ import math
 
 import numpy as np
 
-from theory import _validate
 from theory.registry import CheckOutcome
 from numerics.stats import loglog_fit, mean_se
 

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import pytest
-import sympy
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
 
 from numerics.checks import VerifyConfig, check_module
 from theory.registry import get
