@@ -87,11 +87,14 @@ def gg_phase_diagram(out_dir, config):
         want = classify_trainability(beta, a, L, T, eps=EPS, alpha_m=a)[0]
         agree += got == want
         m, c = _MARK[got]
-        ax[0].scatter([beta], [a2], marker=m, s=80, facecolors=c if m != "x" else None,
-                      edgecolors="red" if got != want else "black", color=c if m == "x" else None)
+        edge = "red" if got != want else "black"
+        if m == "x":  # unfilled marker: its colour is the only channel, red flags a disagreement
+            ax[0].scatter([beta], [a2], marker=m, s=80, color=c if got == want else edge)
+        else:
+            ax[0].scatter([beta], [a2], marker=m, s=80, facecolors=c, edgecolors=edge)
     for lab, (m, c) in _MARK.items():
-        ax[0].scatter([], [], marker=m, facecolors=c if m != "x" else None, edgecolors="black",
-                      color=c if m == "x" else None, label=f"network: {lab}")
+        style = dict(color=c) if m == "x" else dict(facecolors=c, edgecolors="black")
+        ax[0].scatter([], [], marker=m, label=f"network: {lab}", **style)
     ax[0].legend(fontsize=7, loc="lower right")
     ax[0].text(0.02, 0.97, f"network = map in {agree}/{len(cells)} cells", transform=ax[0].transAxes,
                va="top", color="white", fontsize=8)
