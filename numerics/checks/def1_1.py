@@ -6,9 +6,11 @@ variance ``sigma_A^2 + b_1/n`` (``b_1`` derived in :mod:`theory.results.def1_1`)
 ``Z`` SE (from the per-matrix estimates) plus an ``O(n^-2)`` budget
 ``(|b_1| + sigma_A^2)^2 / n^2``.
 
->>> from numerics.checks import VerifyConfig
->>> all(o.passed for o in run(VerifyConfig(level="quick")))
-True
+>>> p = predict("lognormal", None, 256)
+>>> p["sigma_A^2"], p["b_1"]
+(1.0, -6.0)
+>>> sorted(NEGATIVE_CONTROLS)
+['2 sigma -> sigma', 'mean x1.1', 'row mean x1.1']
 """
 from __future__ import annotations
 

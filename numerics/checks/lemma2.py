@@ -10,9 +10,9 @@ For ``P = A_l ... A_1`` over a grid of n:
 * the exponent of ``s_2(P)`` in n: log-log fit with a 99% bootstrap CI that
   must contain ``-l/2`` up to the slope the edge budget can induce, width < 0.25.
 
->>> from numerics.checks import VerifyConfig
->>> all(o.passed for o in run(VerifyConfig(level="quick")))
-True
+>>> p = predict(1.0, 2)
+>>> p["n(s1-1)"], p["sqrt(n)||P-J||"], round(p["edge"], 4), p["exponent"]
+(0.5, 1.0, 2.5981, -1.0)
 """
 from __future__ import annotations
 

@@ -12,9 +12,8 @@ Samples ``sqrt(n)(A - 11^T/n)`` and checks
   count (conservative: eigenvalues are more rigid than i.i.d. draws) plus a
   finite-n budget ``2/n``.
 
->>> from numerics.checks import VerifyConfig
->>> all(o.passed for o in run(VerifyConfig(level="quick")))
-True
+>>> predict(1.0)
+{'edge': 2.0, 's1/s2': 1.0, 'qc_variance': 1.0}
 """
 from __future__ import annotations
 

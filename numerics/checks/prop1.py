@@ -21,9 +21,9 @@ samplers (isometric ``X0``, Gaussian ``W_Q, W_K``) and checks
   edge of its own measured variance (5.66 at n = 128: the maximum, reached only by a
   rank-one matrix), against about 1.15 in layer 1.
 
->>> from numerics.checks import VerifyConfig
->>> all(o.passed for o in run(VerifyConfig(level="quick")))
-True
+>>> p = predict(0.5 ** 0.25, 16)
+>>> round(p["sigma_A^2"], 4), p["logit_var"]
+(0.6758, 0.5)
 """
 from __future__ import annotations
 

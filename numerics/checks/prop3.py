@@ -17,9 +17,10 @@ Samples the signal ``X_l`` of an attention-only stack (gap present) with
 
 :func:`signal_spectrum` is shared with the checks of Theorems 9 and 10.
 
->>> from numerics.checks import VerifyConfig
->>> all(o.passed for o in run(VerifyConfig(level="quick")))
-True
+>>> predict(1.0, 2, 1)
+{'constant': 5.0, 'exponent': -3.0}
+>>> round(jensen_factor(256, 3), 4)
+1.0733
 """
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ On the samples of :func:`numerics.checks.prop3.signal_spectrum`:
 * the constant ``n^(-l/2) s_1/s_2 -> 1/(sigma_A^l sqrt(x_+))`` at the largest n:
   ``Z`` SE plus the edge budget ``EDGE_COEF l n^(-2/3)`` (relative, from above).
 
->>> from numerics.checks import VerifyConfig
->>> all(o.passed for o in run(VerifyConfig(level="quick")))
-True
+>>> p = predict(1.0, 1, 1)
+>>> p["exponent"], round(p["constant"], 4)
+(0.5, 0.3849)
 """
 from __future__ import annotations
 

@@ -15,10 +15,11 @@ Samples Random Markov matrices over a grid of n and checks
 The helpers :func:`markov_spectrum`, :func:`stream` and :func:`edge_budget` are
 shared with the checks of Lemmas 2 and 3.
 
->>> from numerics.checks import VerifyConfig
->>> out = run(VerifyConfig(level="quick"))
->>> all(o.passed for o in out)
-True
+>>> p = predict(1.0)
+>>> p["edge"], p["exponent"], p["ratio_const"]
+(2.0, 0.5, 0.5)
+>>> round(slope_budget((64, 128, 256), 1.0), 4)
+0.0272
 """
 from __future__ import annotations
 

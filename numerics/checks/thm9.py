@@ -9,9 +9,9 @@ On the samples of :func:`numerics.checks.prop3.signal_spectrum`:
   exponent of ``|s_1/||R_l|| - 1|`` must have a 99% CI containing the measured
   rate -1 (a finding beyond the paper) within width < ``CI_WIDTH``.
 
->>> from numerics.checks import VerifyConfig
->>> all(o.passed for o in run(VerifyConfig(level="quick")))
-True
+>>> p = predict(2, 1, 256)
+>>> p["scale"], p["ratio_to_R"]
+(256.0, 1.0)
 """
 from __future__ import annotations
 
