@@ -104,21 +104,31 @@ def _verify_with_progress(ids, config, show: bool) -> list[dict]:
     return report
 
 
-def print_table(report) -> None:
+def print_table(report, console=None) -> None:
+    """One block of rows per result: the statement in words on its first row,
+    then one row per check (parameters, measured, predicted, verdict)."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="gapcheck verify")
-    for col in ("id", "claim", "check", "parameters", "measured", "predicted", "verdict"):
-        table.add_column(col, overflow="fold")
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    table = Table(title="gapcheck verify", show_lines=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("claim (in words)", ratio=3, overflow="fold")
+    table.add_column("check", ratio=2, overflow="fold")
+    table.add_column("parameters", ratio=2, overflow="fold")
+    table.add_column("measured", ratio=1, overflow="fold")
+    table.add_column("predicted", ratio=1, overflow="fold")
+    table.add_column("verdict", no_wrap=True)
     for e in report:
         rows = e["checks"] or [{"name": "(no checks)", "params": {}, "measured": "",
                                 "predicted": "", "passed": False}]
-        for o in rows:
+        for i, o in enumerate(rows):
             params = ", ".join(f"{k}={v}" for k, v in o["params"].items())
-            table.add_row(e["id"], e["statement"], o["name"], params, _fmt(o["measured"]),
-                          _fmt(o["predicted"]), "pass" if o["passed"] else "[red]FAIL[/red]")
-    Console().print(table)
+            table.add_row(e["id"] if i == 0 else "", e["statement"] if i == 0 else "",
+                          o["name"], params, _fmt(o["measured"]), _fmt(o["predicted"]),
+                          "pass" if o["passed"] else "[red]FAIL[/red]",
+                          end_section=i == len(rows) - 1)
+    console.print(table)
     n_fail = sum(e["verdict"] == "fail" for e in report)
     print(f"{len(report) - n_fail} results passed, {n_fail} failed")
 
