@@ -1,0 +1,52 @@
+"""The registry itself: every result of the paper is there, each is a
+complete checked object, and each has its own test module."""
+import importlib
+import pathlib
+
+import pytest
+import sympy
+
+from theory.registry import all_results, get
+from theory.results import ORDER
+
+TESTS = pathlib.Path(__file__).resolve().parent
+PAPER_IDS = [name.replace("_", ".") if name == "def1_1" else name for name in ORDER]
+RESULTS = all_results()
+
+
+def test_every_result_of_the_paper_is_registered():
+    ids = [r.id for r in RESULTS]
+    assert ids[: len(PAPER_IDS)] == PAPER_IDS
+    assert len(set(ids)) == len(ids)
+    assert len(PAPER_IDS) == 15
+
+
+def test_unknown_id_names_the_known_ones():
+    with pytest.raises(ValueError, match="unknown result id 'prop99'.*prop3"):
+        get("prop99")
+
+
+@pytest.mark.parametrize("result", RESULTS, ids=lambda r: r.id)
+def test_result_is_complete(result):
+    assert result.title and result.statement and result.statement_latex
+    assert result.assumptions, "a result states its assumptions"
+    assert result.kind in {"definition", "proposition", "lemma", "theorem", "companion"}
+    if result.kind == "companion":
+        assert "grade" in result.source, "companions carry their confidence grade"
+    assert result.symbolic_checks is not None or result.empirical_check is not None
+    for name, expr in result.formulas().items():
+        assert isinstance(expr, sympy.Basic), (name, type(expr))
+
+
+@pytest.mark.parametrize("result", [r for r in RESULTS if r.empirical_check],
+                         ids=lambda r: r.id)
+def test_empirical_check_has_negative_controls(result):
+    mod = importlib.import_module(result.empirical_check)
+    assert callable(mod.run)
+    assert mod.NEGATIVE_CONTROLS, f"{result.id}: a check must be shown to reject wrong predictions"
+
+
+@pytest.mark.parametrize("rid", PAPER_IDS)
+def test_each_paper_result_has_its_own_test_module(rid):
+    stem = rid.replace(".", "_")
+    assert list((TESTS / "results").glob(f"test_{stem}_*.py")), f"no tests/results/test_{stem}_*.py"
