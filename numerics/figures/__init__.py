@@ -9,11 +9,34 @@ imported to fill the registry. matplotlib is imported inside the functions
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Callable
 
 FIGURE_MODULES = ["numerics.figures.paper", "numerics.figures.companions",
                   "numerics.figures.companions_products"]
 _FIGURES: dict[str, Callable] = {}
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def save(fig, out_dir, name: str, *, tight: bool = False) -> list[Path]:
+    """Write ``out_dir/name.png`` (120 dpi) and ``out_dir/name.pdf``, close the
+    figure, and return the two paths (``tight``: apply ``tight_layout`` first)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
+    if tight:
+        fig.tight_layout()
+    fig.savefig(paths[0], dpi=120)
+    fig.savefig(paths[1])
+    pyplot().close(fig)
+    return paths
 
 
 def figure(name: str):

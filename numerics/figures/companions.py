@@ -16,31 +16,12 @@ against sampled networks or REM rows.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
-from . import figure
+from . import figure, pyplot, save
 
 __all__ = ["gg_phase_diagram", "gg_entropy", "noci_depth_scaling"]
-
-
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def _save(fig, out_dir, name) -> list[Path]:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
-    fig.tight_layout()
-    fig.savefig(paths[0], dpi=120)
-    fig.savefig(paths[1])
-    _plt().close(fig)
-    return paths
 
 
 _MARK = {"rank-collapse": ("x", "black"), "entropy-collapse": ("s", "white"),
@@ -53,7 +34,7 @@ def gg_phase_diagram(out_dir, config):
     from numerics.companions.rem import ln_tokens, stack
     from theory.companions.gg import beta_c_finite, classify_trainability, iterate_map
 
-    plt = _plt()
+    plt = pyplot()
     rng = np.random.default_rng([config.seed, 911])
     L, T = 10, 128
     betas = np.linspace(0.2, 5.0, config.pick(16, 36, 60))
@@ -110,7 +91,7 @@ def gg_phase_diagram(out_dir, config):
     ax[1].set_ylabel(r"token cosine $p_l$")
     ax[1].set_title(f"map (lines) vs sampled networks (dots), d={d}")
     ax[1].legend(fontsize=7)
-    return _save(fig, out_dir, "gg-phase-diagram")
+    return save(fig, out_dir, "gg-phase-diagram", tight=True)
 
 
 @figure("gg-entropy")
@@ -120,7 +101,7 @@ def gg_entropy(out_dir, config):
     from numerics.companions.rem import rem_statistics
     from theory.companions.gg import beta_c_finite
 
-    plt = _plt()
+    plt = pyplot()
     rng = np.random.default_rng([config.seed, 912])
     grid = np.linspace(0.05, 5, 400)
     fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -160,7 +141,7 @@ def gg_entropy(out_dir, config):
     for a in ax:
         a.legend(fontsize=7)
         a.set_ylim(-0.03, 1.03)
-    return _save(fig, out_dir, "gg-entropy")
+    return save(fig, out_dir, "gg-entropy", tight=True)
 
 
 @figure("noci-depth-scaling")
@@ -171,7 +152,7 @@ def noci_depth_scaling(out_dir, config):
     from numerics.companions.rem import ln_tokens
     from theory.companions import noci
 
-    plt = _plt()
+    plt = pyplot()
     rng = np.random.default_rng([config.seed, 913])
     n, d = 8, config.pick(300, 1000, 2000)
     fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -201,4 +182,4 @@ def noci_depth_scaling(out_dir, config):
     ax[1].set_ylabel(r"$\mathbb{E}\|\partial S/\partial W_Q\|^2 / \|\partial S/\partial W_V\|^2$")
     ax[1].set_title("Q vs V Jacobians at uniform attention (B3)")
     ax[1].legend(fontsize=8)
-    return _save(fig, out_dir, "noci-depth-scaling")
+    return save(fig, out_dir, "noci-depth-scaling", tight=True)

@@ -21,31 +21,12 @@ Register by adding ``"numerics.figures.companions_products"`` to
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
-from . import figure
+from . import figure, pyplot, save
 
 __all__ = ["bn_lyapunov_fc", "bn_soft_rank", "bn_orthogonality_gap", "dong_collapse", "audit_ln_rank"]
-
-
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def _save(fig, out_dir, name) -> list[Path]:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
-    fig.tight_layout()
-    fig.savefig(paths[0], dpi=120)
-    fig.savefig(paths[1])
-    _plt().close(fig)
-    return paths
 
 
 @figure("bn-lyapunov-fc")
@@ -54,7 +35,7 @@ def bn_lyapunov_fc(out_dir, config):
     from numerics.companions.products import lyapunov_qr, product_top_sv2
     from theory.companions.bn import fc_edge, log_top_sv2_mean, lyapunov_numeric, lyapunov_se
 
-    plt = _plt()
+    plt = pyplot()
     rng = np.random.default_rng([config.seed, 901])
     steps = config.pick(300, 1500, 5000)
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
@@ -86,7 +67,7 @@ def bn_lyapunov_fc(out_dir, config):
     ax[1].set_ylabel("(1/L) E log sigma_1^2")
     ax[1].set_title("Fuss-Catalan (L << d) vs Lyapunov (L >> d)")
     ax[1].legend(fontsize=7)
-    return _save(fig, out_dir, "bn-lyapunov-fc")
+    return save(fig, out_dir, "bn-lyapunov-fc", tight=True)
 
 
 @figure("bn-soft-rank")
@@ -94,7 +75,7 @@ def bn_soft_rank(out_dir, config):
     """bn.sqrt-d: soft rank of the batch-normalised chain against sqrt(d); collapse without BN."""
     from numerics.companions.products import bn_chain
 
-    plt = _plt()
+    plt = pyplot()
     rng = np.random.default_rng([config.seed, 902])
     ds = config.pick((4, 8, 16), (4, 8, 16, 32), (4, 8, 16, 32, 64))
     steps, burn = config.pick((1200, 400), (2500, 1000), (6000, 2000))
@@ -127,7 +108,7 @@ def bn_soft_rank(out_dir, config):
     ax[1].set_ylabel("soft rank")
     ax[1].set_title(f"H <- D (I + 0.1 W) H, d = {d}")
     ax[1].legend(fontsize=8)
-    return _save(fig, out_dir, "bn-soft-rank")
+    return save(fig, out_dir, "bn-soft-rank", tight=True)
 
 
 @figure("bn-orthogonality-gap")
@@ -136,7 +117,7 @@ def bn_orthogonality_gap(out_dir, config):
     from numerics.companions.products import orthogonality_chain
     from theory.companions.bn import orthogonality_floor
 
-    plt = _plt()
+    plt = pyplot()
     rng = np.random.default_rng([config.seed, 903])
     n = 4
     ds = config.pick((16, 64, 256), (16, 64, 256, 1024), (16, 64, 256, 1024, 4096))
@@ -166,7 +147,7 @@ def bn_orthogonality_gap(out_dir, config):
     ax[1].set_ylabel("E V(H_l)")
     ax[1].set_title("correlated start; dotted: sqrt(floor)")
     ax[1].legend(fontsize=8)
-    return _save(fig, out_dir, "bn-orthogonality-gap")
+    return save(fig, out_dir, "bn-orthogonality-gap", tight=True)
 
 
 @figure("dong-collapse")
@@ -175,7 +156,7 @@ def dong_collapse(out_dir, config):
     from numerics.companions.residual import (attention_layer, centred_recursion, composite_norm,
                                               init_san, residual_mean, san_forward)
 
-    plt = _plt()
+    plt = pyplot()
     rng = np.random.default_rng([config.seed, 904])
     fig, ax = plt.subplots(1, 3, figsize=(14, 4))
     eps = np.logspace(-3.5, -1, 11)
@@ -212,7 +193,7 @@ def dong_collapse(out_dir, config):
     ax[2].set_ylabel("|res(X_l)| / |X_l|")
     ax[2].set_title("skips stop the collapse (float64 floor ~1e-16)")
     ax[2].legend(fontsize=8)
-    return _save(fig, out_dir, "dong-collapse")
+    return save(fig, out_dir, "dong-collapse", tight=True)
 
 
 @figure("audit-ln-rank")
@@ -221,7 +202,7 @@ def audit_ln_rank(out_dir, config):
     from numerics.companions.heads import affine_configuration, affine_rank, layer_norm
     from theory.companions.audit import ln_affine_rank_generic
 
-    plt = _plt()
+    plt = pyplot()
     rng = np.random.default_rng([config.seed, 905])
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for i, (n, d) in enumerate(((6, 10), (12, 8), (20, 6))):
@@ -237,4 +218,4 @@ def audit_ln_rank(out_dir, config):
     ax.set_ylabel("affine rank after LayerNorm")
     ax.set_title("LN lifts generic configurations: min(r+1, n-1, d-1)")
     ax.legend(fontsize=8)
-    return _save(fig, out_dir, "audit-ln-rank")
+    return save(fig, out_dir, "audit-ln-rank", tight=True)

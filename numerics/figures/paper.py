@@ -21,30 +21,10 @@ Each function is registered with :func:`numerics.figures.figure` and writes
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
-from . import figure
-
-__all__ = ["save"]
-
-
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def save(fig, out_dir, name) -> list[Path]:
-    """Write ``name.png`` and ``name.pdf``; close the figure."""
-    out_dir = Path(out_dir)
-    paths = [out_dir / f"{name}.png", out_dir / f"{name}.pdf"]
-    fig.savefig(paths[0], dpi=120)
-    fig.savefig(paths[1])
-    _plt().close(fig)
-    return paths
+from . import figure, pyplot, save
 
 
 def _yerr(v, z=2.0):
@@ -74,7 +54,7 @@ def fig1_markov_spectrum(out_dir, config):
 
     from ..sampling import random_markov
 
-    plt = _plt()
+    plt = pyplot()
     n = config.pick(200, 800, 2000)
     batch = config.pick(2, 4, 8)
     model = AttentionModel(n=n)  # the paper's lognormal ensemble, sigma_A^2 = 1
@@ -143,7 +123,7 @@ def fig2_srank_depth(out_dir, config):
     """Figures 2 and 4: stable rank of the covariance against depth, with and without the gap."""
     from theory.model import preset
 
-    plt = _plt()
+    plt = pyplot()
     n = config.pick(32, 100, 200)
     depth = config.pick(4, 10, 10)
     batch = config.pick(3, 8, 16)
@@ -182,7 +162,7 @@ def fig4_srank_width(out_dir, config):
     """Figures 2 and 4: stable rank against width n, with the gap (-> 1) and without (~ n)."""
     from theory.model import preset
 
-    plt = _plt()
+    plt = pyplot()
     ns = config.pick([16, 32, 64], [32, 64, 128, 256], [64, 128, 256, 512, 1024])
     batch = config.pick(3, 8, 16)
     layers = [1, 2, 3]
@@ -229,7 +209,7 @@ def fig5_gradients(out_dir, config):
 
     from ..gradients import grad_norms_sq
 
-    plt = _plt()
+    plt = pyplot()
     ns = config.pick([16, 32, 64], [32, 64, 128, 256], [64, 128, 256, 512])
     batch = config.pick(4, 12, 24)
     L = 3
@@ -274,7 +254,7 @@ def fig7_keyquery_outliers(out_dir, config):
     from ..measures import esd
     from ..scaling import _qc_edge_over_median
 
-    plt = _plt()
+    plt = pyplot()
     n = config.pick(48, 128, 256)
     depth = config.pick(4, 6, 8)
     batch = config.pick(2, 6, 12)
@@ -320,7 +300,7 @@ def prop7_bulk(out_dir, config):
     from ..forward import sample
     from ..measures import esd
 
-    plt = _plt()
+    plt = pyplot()
     n = config.pick(64, 300, 600)
     batch = config.pick(2, 4, 8)
     layers = [1, 2, 3]
@@ -378,7 +358,7 @@ def prop8_bulk(out_dir, config):
     from ..measures import esd
     from ..sampling import random_markov, remove_gap, value_weights
 
-    plt = _plt()
+    plt = pyplot()
     n = config.pick(48, 200, 400)
     layers = [1, 2]
     rng = np.random.default_rng(config.seed)
