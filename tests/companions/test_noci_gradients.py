@@ -151,12 +151,23 @@ def test_linear_stack_growth_symbolic():
     assert g == sympy.Rational(125, 64)
 
 
-@given(r=st.floats(-0.1, 0.99), a2=st.floats(0.0, 2.0), n=st.integers(2, 50))
-def test_postln_map_contracts_one_minus_rho(r, a2, n):
+@given(u=st.floats(0.0, 1.0), a2=st.floats(0.0, 2.0), n=st.integers(2, 50))
+def test_postln_map_contracts_one_minus_rho(u, a2, n):
+    # feasible cosines of n equicorrelated tokens: rho in [-1/(n-1), 0.99]
+    r = -1 / (n - 1) + u * (0.99 + 1 / (n - 1))
     new = noci.postln_map(r, a2, n)
     m = 1 / n + (1 - 1 / n) * r
     assert abs((1 - new) - (1 - r) / (1 + a2 * m)) < 1e-12
     assert new >= r - 1e-12
+
+
+def test_postln_map_refuses_infeasible_cosines():
+    """Below -1/(n-1) no n equicorrelated unit vectors exist (and the map
+    would push rho down, found by Hypothesis): one clear error instead."""
+    with pytest.raises(ValueError, match=r"rho must be in \[-0.0909"):
+        noci.postln_map(-0.09375, 1.0, 12)
+    with pytest.raises(ValueError, match="tokens must be an integer >= 2"):
+        noci.postln_map(0.5, 1.0, 1)
 
 
 def test_depth_scaling_bounded_vs_collapse():

@@ -156,8 +156,21 @@ def linear_stack_mean_gram(depth=L, a=alpha, sv=s_v, width=d, dv=d_v):
     return sympy.simplify(sol.subs(l, depth))
 
 
-def _mean_cos(r, tokens):
-    """Mean entry of the cosine Gram matrix: ``1/n + (1 - 1/n) rho``."""
+def _mean_cos(r, tokens, name="rho"):
+    """Mean entry of the cosine Gram matrix: ``1/n + (1 - 1/n) rho``.
+
+    ``tokens`` equicorrelated unit vectors exist only for
+    ``rho >= -1/(tokens - 1)`` (the Gram matrix ``(1 - rho) I + rho 11^T`` is
+    PSD exactly then), which is also where the mean entry is >= 0 and the
+    maps below contract ``1 - rho``; outside it is an error, not a number.
+
+    >>> _mean_cos(-0.1, 12)
+    Traceback (most recent call last):
+    ...
+    ValueError: rho must be in [-0.09090909090909091, 1] (got -0.1)
+    """
+    tokens = integer("tokens", tokens, minimum=2)
+    in_interval(name, r, -1.0 / (tokens - 1), 1, lo_open=False)
     return 1.0 / tokens + (1.0 - 1.0 / tokens) * r
 
 
@@ -168,7 +181,6 @@ def postln_map(r, a2, tokens, sv2=1.0):
     >>> round(postln_map(0.5, 1.0, 10), 6)
     0.677419
     """
-    in_interval("rho", r, -1, 1, lo_open=False)
     nonnegative("alpha^2", a2)
     add = a2 * sv2 * _mean_cos(r, tokens)
     return (r + add) / (1 + add)
@@ -181,7 +193,7 @@ def preln_map(q, p, a2, tokens, sv2=1.0):
     (1.55, 1.05)
     """
     positive("q", q)
-    add = a2 * sv2 * _mean_cos(p / q, tokens)
+    add = a2 * sv2 * _mean_cos(p / q, tokens, name="p/q")
     return q + add, p + add
 
 
