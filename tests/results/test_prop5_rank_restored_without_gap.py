@@ -54,11 +54,28 @@ def test_negative_control_rejected(name):
     assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
 
 
-@pytest.mark.parametrize("name", sorted(check.UNRESOLVED_CONTROLS))
-def test_pinned_power_limit_of_the_limit_alone(name):
-    """Pinned finding: the srank/n limit alone is not resolved to 10% at n <= 256."""
-    out = check.run(VerifyConfig(level="quick"), predict=check.UNRESOLVED_CONTROLS[name])
-    assert all(o.passed for o in out)
+def test_limit_alone_rejected_where_srank_must_exceed_its_limit():
+    """The limit x1.1 lies above srank/n at n = 1024 by more than the one-sided band;
+    the outcomes that do not involve the limit still pass."""
+    out = check.run(VerifyConfig(level="quick"),
+                    predict=check.NEGATIVE_CONTROLS["limit x1.1 (edge and m_2 unchanged)"])
+    above = [o for o in out if "from above" in o.name]
+    assert above and not any(o.passed for o in above), [(o.measured, o.predicted, o.detail) for o in above]
+    assert all(o.passed for o in out if not o.name.startswith(("srank", "rate")))
+
+
+@pytest.mark.parametrize("c_rel", [1.0, -1.0])
+def test_edge_budget_is_the_intercept_error_of_an_n_inverse_term(c_rel):
+    """The n^-1 budget of the n^(-2/3) fit equals the intercept error of a next-order
+    term c n^-1 with |c| = b^2/|a| (it would not with the n^-2 chord)."""
+    ns = [64, 128, 256, 512, 1024]
+    a, b = 0.0658, 0.2
+    x = [n ** (-2 / 3) for n in ns]
+    pure = check.edge_extrapolate(ns, [[a + b * xi] * 2 for xi in x])
+    c = c_rel * b * b / a
+    curved = check.edge_extrapolate(ns, [[a + b * xi + c / n] * 2 for xi, n in zip(x, ns)])
+    assert pure.estimate == pytest.approx(a, rel=1e-9)
+    assert abs(curved.estimate - a) == pytest.approx(pure.bias_budget, rel=1e-6)
 
 
 def test_bad_input():
