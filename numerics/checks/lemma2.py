@@ -40,7 +40,10 @@ def predict(sigma, depth):
 
 
 def sizes(config):
-    return config.pick((32, 64, 128), (64, 128, 256), (128, 256, 512, 1024)), config.pick(6, 10, 24)
+    # n >= 64 even at the quick level: at n = 32 the edge of a depth-2 product is
+    # not yet in its n^(-2/3) regime (fitted exponent -0.87 against -1 with a
+    # budget of 0.086, seed 52605 found by random-seed runs of the suite)
+    return config.pick((64, 128, 256), (64, 128, 256), (128, 256, 512, 1024)), config.pick(6, 10, 24)
 
 
 @functools.lru_cache(maxsize=32)
