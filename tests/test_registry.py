@@ -50,3 +50,17 @@ def test_empirical_check_has_negative_controls(result):
 def test_each_paper_result_has_its_own_test_module(rid):
     stem = rid.replace(".", "_")
     assert list((TESTS / "results").glob(f"test_{stem}_*.py")), f"no tests/results/test_{stem}_*.py"
+
+
+def test_order_does_not_depend_on_import_order():
+    """Importing a companion module first (as test collection may) must not
+    put the companions before the paper's results."""
+    import subprocess
+    import sys
+    code = ("import theory.companions.gg, theory.results\n"
+            "from theory.registry import all_results\n"
+            "print(','.join(r.id for r in all_results()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    ids = out.stdout.strip().split(",")
+    assert ids[: len(PAPER_IDS)] == PAPER_IDS
+    assert ids[len(PAPER_IDS)].startswith("gg.")

@@ -155,10 +155,25 @@ def _load() -> None:
         importlib.import_module(mod)
 
 
+def _sort_key(result: Result, position: int):
+    """The paper's results in the paper's order, then the companions by family
+    (gg, noci, bn, dong, audit), each in registration order: independent of
+    which module happened to be imported first."""
+    from theory.companions import ORDER as FAMILIES
+    from theory.results import ORDER as PAPER
+
+    stem = result.id.replace(".", "_")
+    if stem in PAPER:
+        return (0, PAPER.index(stem), position)
+    family = result.id.split(".", 1)[0]
+    return (1, FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), position)
+
+
 def all_results() -> list[Result]:
-    """Every registered result, in registration order."""
+    """Every registered result: the paper's in its order, then the companions."""
     _load()
-    return list(_REGISTRY.values())
+    ranked = sorted(enumerate(_REGISTRY.values()), key=lambda ir: _sort_key(ir[1], ir[0]))
+    return [r for _, r in ranked]
 
 
 def get(result_id: str) -> Result:
