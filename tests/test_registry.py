@@ -34,6 +34,10 @@ def test_result_is_complete(result):
     if result.kind == "companion":
         assert "grade" in result.source, "companions carry their confidence grade"
     assert result.symbolic_checks is not None or result.empirical_check is not None
+    assert result.latex(), "a result renders as LaTeX"
+    if result.empirical_check is not None:
+        stem = "".join(c if c.isalnum() else "_" for c in result.id)
+        assert result.empirical_check == f"numerics.checks.{stem}"
     for name, expr in result.formulas().items():
         assert isinstance(expr, sympy.Basic), (name, type(expr))
 
@@ -50,6 +54,24 @@ def test_empirical_check_has_negative_controls(result):
 def test_each_paper_result_has_its_own_test_module(rid):
     stem = rid.replace(".", "_")
     assert list((TESTS / "results").glob(f"test_{stem}_*.py")), f"no tests/results/test_{stem}_*.py"
+
+
+def _contract_ids() -> list[str]:
+    from tests.contract import ResultContract
+    ids = []
+    for folder in ("results", "companions"):
+        for path in sorted((TESTS / folder).glob("test_*.py")):
+            mod = importlib.import_module(f"tests.{folder}.{path.stem}")
+            ids += [obj.result_id for name, obj in vars(mod).items()
+                    if name.startswith("Test") and isinstance(obj, type) and issubclass(obj, ResultContract)]
+    return ids
+
+
+def test_every_result_has_exactly_one_contract_class():
+    """Each registered result's symbolic checks, empirical check and negative
+    controls run through one ResultContract subclass in its test module."""
+    ids = _contract_ids()
+    assert sorted(ids) == sorted(r.id for r in RESULTS)
 
 
 def test_order_does_not_depend_on_import_order():

@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 
-import numpy as np
 import pytest
 
 from numerics.scaling import STATISTICS, _judge, check_scaling, parse_prediction

@@ -1,20 +1,18 @@
 """audit.attention-rank (D3): one path never raises rank; skips can; relu vs tanh of rank one."""
 import numpy as np
-import pytest
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, audit_attention_rank as check
 from numerics.companions.heads import low_rank, numerical_rank
 from numerics.companions.residual import softmax_rows
 from theory.companions import audit
 from theory.registry import get
+from tests.contract import ResultContract
 
 
 def test_registered_and_relu_identity():
     r = get("audit.attention-rank")
     assert r.kind == "companion" and "grade A" in r.source
     assert audit.relu_rank_one_identity() == [0, 0, 0, 0]
-    assert all(o.passed for o in r.symbolic_checks())
 
 
 @given(r=st.integers(1, 4), seed=st.integers(0, 2**32 - 1))
@@ -33,12 +31,6 @@ def test_relu_of_rank_one_has_rank_at_most_two(seed):
     assert numerical_rank(np.maximum(np.outer(a, b), 0)) <= 2
 
 
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.measured) for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+class TestContract(ResultContract):
+    result_id = "audit.attention-rank"
+    controls_level = "quick"

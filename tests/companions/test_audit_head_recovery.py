@@ -1,20 +1,18 @@
 """audit.head-recovery (D4): kernel n(H d_k - rank W_O) of the head sum; gauge symmetries 2 H d_k^2."""
 import numpy as np
-import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, audit_head_recovery as check
 from numerics.companions.heads import (gauge_transform, head_recovery_matrix, init_heads,
                                        kernel_dimension, multihead_attention, parameter_jacobian)
 from theory.companions import audit
 from theory.registry import get
+from tests.contract import ResultContract
 
 
 def test_registered_with_both_grades():
     r = get("audit.head-recovery")
     assert r.kind == "companion" and "grade A" in r.source and "grade D" in r.source
-    assert all(o.passed for o in r.symbolic_checks())
 
 
 def test_abstract_count_is_the_kernel_exactly_when_rank_wo_is_d_k():
@@ -57,13 +55,6 @@ def test_jacobian_matches_finite_differences():
     assert np.allclose(Jm @ vec, fd, rtol=1e-6, atol=1e-8)
 
 
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.measured, o.predicted) for o in out
-                                                if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+class TestContract(ResultContract):
+    result_id = "audit.head-recovery"
+    controls_level = "quick"

@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given, strategies as st
 from scipy.special import digamma
 
-from numerics.checks import VerifyConfig, bn_fc_vs_lyapunov as check
 from numerics.companions.products import product_top_sv2, product_top_sv2_lanczos
 from theory.companions import bn
 from theory.registry import get
+from tests.contract import ResultContract
 
 
 def test_registered_as_companion_with_grade():
@@ -15,9 +15,9 @@ def test_registered_as_companion_with_grade():
     assert r.kind == "companion" and "grade B" in r.source and "own derivation" in r.source
 
 
-def test_symbolic_checks_pass():
-    out = get("bn.fc-vs-lyapunov").symbolic_checks()
-    assert all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "bn.fc-vs-lyapunov"
+    controls_level = "quick"
 
 
 @given(d=st.integers(3, 40), L=st.integers(1, 4), seed=st.integers(0, 2**32 - 1))
@@ -39,15 +39,3 @@ def test_sphere_coordinate_log_moment_by_sampling():
     pred = float(bn.expected_log_sphere_coordinate(d))
     assert pred == pytest.approx(digamma(0.5) - digamma(d / 2), rel=1e-12)
     assert abs(x.mean() - pred) <= 4 * x.std(ddof=1) / np.sqrt(x.size)
-
-
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.measured, o.predicted) for o in out
-                                                if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"

@@ -5,10 +5,10 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, bn_lyapunov as check
 from numerics.companions.products import lyapunov_qr
 from theory.companions import bn
 from theory.registry import get
+from tests.contract import ResultContract
 
 
 def test_registered_as_companion_with_grade():
@@ -17,9 +17,10 @@ def test_registered_as_companion_with_grade():
     assert "mu_k (derived)" in r.formulas()
 
 
-def test_symbolic_checks_pass():
-    out = get("bn.lyapunov").symbolic_checks()
-    assert len(out) >= 5 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "bn.lyapunov"
+    controls_level = "quick"
+    n_symbolic = 5
 
 
 @given(d=st.integers(1, 40), data=st.data())
@@ -60,14 +61,3 @@ def test_bad_input():
         bn.lyapunov_exponent(3, 4)
     with pytest.raises(ValueError, match="d must be"):
         lyapunov_qr(0, 10)
-
-
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.detail) for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"

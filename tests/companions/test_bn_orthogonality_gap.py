@@ -4,10 +4,10 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, bn_orthogonality_gap as check
 from numerics.companions.products import orthogonality_chain, orthogonality_gap
 from theory.companions import bn
 from theory.registry import get
+from tests.contract import ResultContract
 
 
 def test_registered_as_companion_with_grades():
@@ -15,9 +15,9 @@ def test_registered_as_companion_with_grades():
     assert r.kind == "companion" and "grade C" in r.source and "own derivation (grade B)" in r.source
 
 
-def test_symbolic_checks_pass():
-    out = get("bn.orthogonality-gap").symbolic_checks()
-    assert all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "bn.orthogonality-gap"
+    controls_level = "quick"
 
 
 def test_floor_formula():
@@ -53,15 +53,3 @@ def test_gap_is_zero_for_orthonormal_columns_and_scale_free(n, seed):
 def test_bad_input():
     with pytest.raises(ValueError, match="d must be"):
         orthogonality_chain(5, 4, 3)
-
-
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.measured, o.predicted) for o in out
-                                                if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"

@@ -6,10 +6,11 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, bn_soft_rank as check
+from numerics.checks import bn_soft_rank as check
 from numerics.companions.products import random_psd, rank_tau, soft_rank
 from theory.companions import bn
 from theory.registry import get
+from tests.contract import ResultContract
 
 
 def test_registered_as_companion_with_grade():
@@ -19,9 +20,10 @@ def test_registered_as_companion_with_grade():
     assert r"(1-\tau)^2" in r.latex()
 
 
-def test_symbolic_checks_pass():
-    out = get("bn.soft-rank").symbolic_checks()
-    assert len(out) >= 5 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "bn.soft-rank"
+    controls_level = "quick"
+    n_symbolic = 5
 
 
 def test_sharpness_limit_is_one_and_a_larger_constant_fails_on_the_family():
@@ -55,14 +57,3 @@ def test_bad_input():
         soft_rank(np.ones((2, 3)))
     with pytest.raises(ValueError, match="tau"):
         bn.rank_tau_exact([1, 2], sympy.Integer(2))
-
-
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.measured) for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"

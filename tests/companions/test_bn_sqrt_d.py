@@ -6,6 +6,7 @@ from hypothesis import given, strategies as st
 from numerics.checks import VerifyConfig, bn_sqrt_d as check
 from numerics.companions.products import bn_chain
 from theory.registry import get
+from tests.contract import ResultContract, assert_all_pass
 
 
 def test_registered_as_companion_with_grade():
@@ -36,19 +37,13 @@ def test_bad_input():
         bn_chain(4, 10, gamma=0.1, burn_in=1, normalise="columns")
 
 
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.measured, o.predicted) for o in out
-                                                if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+class TestContract(ResultContract):
+    result_id = "bn.sqrt-d"
+    controls_level = "quick"
+    symbolic = False
 
 
 @pytest.mark.slow
 def test_thorough_run_passes():
     out = check.run(VerifyConfig(level="thorough"))
-    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted) for o in out if not o.passed]
+    assert_all_pass(out)

@@ -1,13 +1,12 @@
 """dong.cubic (Dong et al. C2): |res(SA(1x^T + eps R))| = Theta(eps^3)."""
 import numpy as np
-import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, dong_cubic as check
 from numerics.companions.residual import attention_layer, composite_norm, init_san, residual_mean
 from theory.companions import dong
 from theory.registry import get
+from tests.contract import ResultContract
 
 
 def test_registered_with_grades_and_unchecked_constant():
@@ -35,12 +34,6 @@ def test_log_slope_is_three(seed, heads):
     assert abs(slope - 3) <= 0.1
 
 
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.measured) for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+class TestContract(ResultContract):
+    result_id = "dong.cubic"
+    controls_level = "quick"

@@ -4,10 +4,10 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, dong_depth as check
 from numerics.companions.residual import centred_recursion, init_san, residual_mean, san_forward
 from theory.companions import dong
 from theory.registry import get
+from tests.contract import ResultContract
 
 
 def test_registered_and_recursion_solved():
@@ -16,7 +16,6 @@ def test_registered_and_recursion_solved():
     L, y0, kappa = sympy.symbols("L y_0 kappa")
     L = sympy.Symbol("L", positive=True)
     assert sympy.simplify(dong.depth_solution() - (3**L * (y0 + kappa / 2) - kappa / 2)) == 0
-    assert all(o.passed for o in r.symbolic_checks())
 
 
 @given(seed=st.integers(0, 2**32 - 1), heads=st.integers(1, 3))
@@ -45,12 +44,6 @@ def test_bad_input():
         centred_recursion(np.ones((3, 2)), init_san(2, 1, rng=0))
 
 
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.measured) for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+class TestContract(ResultContract):
+    result_id = "dong.depth"
+    controls_level = "quick"

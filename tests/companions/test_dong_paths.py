@@ -7,16 +7,15 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, dong_paths as check
 from numerics.companions.residual import init_san, path_length_counts, path_terms
 from theory.companions import dong
 from theory.registry import get
+from tests.contract import ResultContract
 
 
 def test_registered_and_symbolic():
     r = get("dong.paths")
     assert r.kind == "companion" and "grade A" in r.source
-    assert all(o.passed for o in r.symbolic_checks())
     assert dong.path_length_mean(12, 12) == sympy.Rational(144, 13)
 
 
@@ -43,12 +42,6 @@ def test_bad_input():
         path_length_counts(0, 2)
 
 
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.measured) for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+class TestContract(ResultContract):
+    result_id = "dong.paths"
+    controls_level = "quick"

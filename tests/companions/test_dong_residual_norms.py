@@ -5,11 +5,11 @@ import sympy
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from numerics.checks import VerifyConfig, dong_residual_norms as check
 from numerics.companions.residual import (composite_norm, l1_norm, linf_norm, residual_mean,
                                           residual_optimal)
 from theory.companions import dong
 from theory.registry import get
+from tests.contract import ResultContract
 
 finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
 
@@ -20,9 +20,9 @@ def test_registered_as_companion_with_grade():
     assert r.findings and "2(1 - 1/n)" in r.findings[0]
 
 
-def test_symbolic_checks_pass():
-    out = get("dong.residual-norms").symbolic_checks()
-    assert all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "dong.residual-norms"
+    controls_level = "quick"
 
 
 def test_centring_factor_is_sharp_and_below_two():
@@ -54,14 +54,3 @@ def test_bad_input():
         residual_optimal(np.eye(3), "2")
     with pytest.raises(ValueError, match="one n x d"):
         residual_optimal(np.ones((2, 3, 3)), "1")
-
-
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.measured) for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"

@@ -1,19 +1,17 @@
 """dong.skip-conserves (Dong et al. C4): (I - J)(X + J X W) = (I - J) X."""
 import numpy as np
-import pytest
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, dong_skip_conserves as check
 from numerics.companions.residual import init_san, residual_mean, san_forward
 from theory.companions import dong
 from theory.registry import get
+from tests.contract import ResultContract
 
 
 def test_registered_and_symbolic_identity():
     r = get("dong.skip-conserves")
     assert r.kind == "companion" and "grade A" in r.source
     assert dong.skip_conservation_defect(3, 3).is_zero_matrix
-    assert all(o.passed for o in r.symbolic_checks())
 
 
 @given(n=st.integers(2, 7), d=st.integers(1, 5), heads=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
@@ -31,12 +29,6 @@ def test_without_uniform_attention_the_residual_moves():
     assert np.abs(residual_mean(Xs[-1]) - residual_mean(X0)).max() > 1e-3
 
 
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.tolerance) for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+class TestContract(ResultContract):
+    result_id = "dong.skip-conserves"
+    controls_level = "quick"

@@ -4,7 +4,6 @@ gg.qk-gradients (grade D): derivations, properties of the maps, sampled
 networks against the maps, negative controls."""
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
@@ -12,18 +11,15 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig
+from numerics.checks import VerifyConfig, check_module
 from numerics.companions.rem import attention, ln_tokens, stack
 from theory.companions import gg
 from theory.registry import get
+from tests.contract import assert_all_pass, contracts
 
 IDS = ["gg.block-map-postln", "gg.block-maps", "gg.depth-collapse", "gg.trainability",
        "gg.qk-gradients"]
-QUICK = VerifyConfig(level="quick")
-
-
-def _module(rid):
-    return importlib.import_module(get(rid).empirical_check)
+globals().update(contracts(IDS, without_symbolic=("gg.trainability", "gg.qk-gradients"), level="quick", controls_level="quick"))
 
 
 @pytest.mark.parametrize("rid", IDS)
@@ -32,27 +28,6 @@ def test_registered_with_source_and_grade(rid):
     assert r.kind == "companion" and "grade" in r.source
     if rid in ("gg.trainability", "gg.qk-gradients"):
         assert r.source.startswith("gapcheck's own claim (grade D")
-
-
-@pytest.mark.parametrize("rid", [i for i in IDS if get(i).symbolic_checks is not None])
-def test_symbolic_checks_pass(rid):
-    outcomes = get(rid).symbolic_checks()
-    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
-
-
-@pytest.mark.parametrize("rid", IDS)
-def test_empirical_check_passes(rid):
-    outcomes = _module(rid).run(QUICK)
-    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
-
-
-@pytest.mark.parametrize("rid,control", [(rid, c) for rid in IDS
-                                         for c in importlib.import_module(
-                                             get(rid).empirical_check).NEGATIVE_CONTROLS])
-def test_negative_controls_rejected(rid, control):
-    mod = _module(rid)
-    outcomes = mod.run(QUICK, predict=mod.NEGATIVE_CONTROLS[control])
-    assert not all(o.passed for o in outcomes), f"{rid}: control {control!r} was not rejected"
 
 
 # ---------------------------------------------------------------- kernel and maps
@@ -174,5 +149,4 @@ def test_stack_is_seeded_and_shapes():
 def test_block_map_checks_at_thorough_size(seed):
     cfg = VerifyConfig(level="thorough", seed=seed)
     for rid in ("gg.block-map-postln", "gg.block-maps"):
-        outcomes = _module(rid).run(cfg)
-        assert all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
+        assert_all_pass(check_module(get(rid)).run(cfg))

@@ -3,7 +3,6 @@ gg.participation, gg.entropy, gg.output-moments (symbolic derivations,
 property tests, empirical checks and their negative controls)."""
 from __future__ import annotations
 
-import importlib
 import math
 from fractions import Fraction
 
@@ -12,13 +11,13 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig
 from numerics.companions.rem import layernorm, ln_tokens, rem_rows, rem_statistics, token_overlap
 from theory.companions import gg
 from theory.registry import get
+from tests.contract import contracts
 
 IDS = ["gg.rem-mapping", "gg.freezing", "gg.participation", "gg.entropy", "gg.output-moments"]
-QUICK = VerifyConfig(level="quick")
+globals().update(contracts(IDS, level="quick", controls_level="quick"))
 
 
 @pytest.mark.parametrize("rid", IDS)
@@ -26,31 +25,6 @@ def test_registered_as_companion_with_grade(rid):
     r = get(rid)
     assert r.kind == "companion"
     assert "Giorlandino" in r.source and "grade" in r.source
-
-
-@pytest.mark.parametrize("rid", IDS)
-def test_symbolic_checks_pass(rid):
-    outcomes = get(rid).symbolic_checks()
-    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
-
-
-def _module(rid):
-    return importlib.import_module(get(rid).empirical_check)
-
-
-@pytest.mark.parametrize("rid", IDS)
-def test_empirical_check_passes(rid):
-    outcomes = _module(rid).run(QUICK)
-    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
-
-
-@pytest.mark.parametrize("rid,control", [(rid, c) for rid in IDS
-                                         for c in importlib.import_module(
-                                             get(rid).empirical_check).NEGATIVE_CONTROLS])
-def test_negative_controls_rejected(rid, control):
-    mod = _module(rid)
-    outcomes = mod.run(QUICK, predict=mod.NEGATIVE_CONTROLS[control])
-    assert not all(o.passed for o in outcomes), f"{rid}: control {control!r} was not rejected"
 
 
 # ---------------------------------------------------------------- derivations

@@ -3,7 +3,6 @@ noci.depth-scaling (exact derivations, Jacobians against finite differences,
 Monte Carlo checks and negative controls)."""
 from __future__ import annotations
 
-import importlib
 import math
 from fractions import Fraction
 
@@ -12,45 +11,20 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig
 from numerics.companions.qk_gradients import (attention_output, equicorrelated_tokens,
                                               jacobian_sq_norms, linear_stack_grams)
 from theory.companions import noci
 from theory.registry import get
+from tests.contract import contracts
 
 IDS = ["noci.rank-one-zero", "noci.qk-vanish", "noci.uniform-gradients", "noci.depth-scaling"]
-QUICK = VerifyConfig(level="quick")
-
-
-def _module(rid):
-    return importlib.import_module(get(rid).empirical_check)
+globals().update(contracts(IDS, level="quick", controls_level="quick"))
 
 
 @pytest.mark.parametrize("rid", IDS)
 def test_registered_with_source_and_grade(rid):
     r = get(rid)
     assert r.kind == "companion" and "Noci" in r.source and "grade" in r.source
-
-
-@pytest.mark.parametrize("rid", IDS)
-def test_symbolic_checks_pass(rid):
-    outcomes = get(rid).symbolic_checks()
-    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
-
-
-@pytest.mark.parametrize("rid", IDS)
-def test_empirical_check_passes(rid):
-    outcomes = _module(rid).run(QUICK)
-    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
-
-
-@pytest.mark.parametrize("rid,control", [(rid, c) for rid in IDS
-                                         for c in importlib.import_module(
-                                             get(rid).empirical_check).NEGATIVE_CONTROLS])
-def test_negative_controls_rejected(rid, control):
-    mod = _module(rid)
-    outcomes = mod.run(QUICK, predict=mod.NEGATIVE_CONTROLS[control])
-    assert not all(o.passed for o in outcomes), f"{rid}: control {control!r} was not rejected"
 
 
 # ---------------------------------------------------------------- Jacobians

@@ -3,9 +3,10 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, lemma1 as check
+from numerics.checks import lemma1 as check
 from theory.registry import get
 from theory.results import lemma1
+from tests.contract import ResultContract, assert_all_pass
 from tests.strategies import seeds
 
 
@@ -16,9 +17,10 @@ def test_registered_with_statement_and_latex():
     assert "variance" in r.latex()
 
 
-def test_symbolic_checks_pass():
-    out = lemma1._symbolic_checks()
-    assert len(out) >= 8 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "lemma1"
+    controls_level = "quick"
+    n_symbolic = 9
 
 
 def test_derivation_matches_closed_form_symbolically():
@@ -36,19 +38,7 @@ def test_closed_form_is_not_the_large_d_approximation():
 @given(d=st.integers(16, 48), l=st.integers(1, 4), seed=seeds)
 def test_sampled_mean_and_variance_match(d, l, seed):
     out = check.check(d, l, batch=1200, rng=seed)
-    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
-
-
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.params, o.measured, o.predicted)
-                                                for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+    assert_all_pass(out)
 
 
 def test_negative_controls_rejected_on_one_shared_sample():

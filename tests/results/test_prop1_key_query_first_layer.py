@@ -8,31 +8,14 @@ from hypothesis import given, settings, strategies as st
 from numerics.checks import VerifyConfig, check_module
 from theory.registry import get
 from tests import strategies as S
+from tests.contract import ResultContract
 
 RESULT = get("prop1")
 CHECK = check_module(RESULT)
 
 
-def test_registered_with_statement_and_latex():
-    assert RESULT.id == "prop1" and RESULT.statement and RESULT.statement_latex
-    assert RESULT.empirical_check == "numerics.checks.prop1"
-    assert RESULT.latex()
-
-
-def test_symbolic_checks_pass():
-    outs = RESULT.symbolic_checks()
-    assert outs and all(o.passed for o in outs), [o.name for o in outs if not o.passed]
-
-
-def test_default_level_check_passes(verify_config):
-    outs = CHECK.run(verify_config)
-    assert outs and all(o.passed for o in outs), [(o.name, o.measured, o.predicted) for o in outs if not o.passed]
-
-
-@pytest.mark.parametrize("control", sorted(CHECK.NEGATIVE_CONTROLS))
-def test_negative_control_is_rejected(verify_config, control):
-    outs = CHECK.run(verify_config, predict=CHECK.NEGATIVE_CONTROLS[control])
-    assert not all(o.passed for o in outs), f"perturbed prediction {control!r} was accepted"
+class TestContract(ResultContract):
+    result_id = "prop1"
 
 
 def test_moments_derived_by_integration():

@@ -4,9 +4,10 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, prop4 as check
+from numerics.checks import prop4 as check
 from theory.registry import get
 from theory.results import prop4
+from tests.contract import ResultContract, assert_all_pass
 from tests.strategies import ensembles, seeds
 
 
@@ -16,9 +17,10 @@ def test_registered_with_finding():
     assert any("key-query" in f.lower() for f in r.findings)
 
 
-def test_symbolic_checks_pass():
-    out = prop4._symbolic_checks()
-    assert len(out) == 16 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "prop4"
+    controls_level = "quick"
+    n_symbolic = 16
 
 
 @pytest.mark.parametrize("L", [1, 2, 3, 4])
@@ -34,19 +36,7 @@ def test_exponent_is_depth_and_constant_has_single_layer_bulk(L):
 def test_sampled_first_layer_constant_converges(n, L, gamma, ensemble, sigma_v, seed):
     params, ns, d = check.measure(L, gamma, ensemble, sigma_v**2, [n, 2 * n], batch=6, rng=seed)
     out = [o for o in check.evaluate((params, ns, d), layers=[1]) if o.name.startswith("constant")]
-    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
-
-
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.params, o.measured, o.predicted, o.detail)
-                                                for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+    assert_all_pass(out)
 
 
 def test_key_query_bound_loose_with_depth():

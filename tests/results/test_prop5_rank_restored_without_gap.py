@@ -7,6 +7,7 @@ from hypothesis import given, strategies as st
 from numerics.checks import VerifyConfig, prop5 as check
 from theory.registry import get
 from theory.results import prop5
+from tests.contract import ResultContract
 from tests.strategies import ensembles, seeds
 
 
@@ -15,9 +16,10 @@ def test_registered():
     assert r.empirical_check == "numerics.checks.prop5" and r.findings
 
 
-def test_symbolic_checks_pass():
-    out = prop5._symbolic_checks()
-    assert len(out) == 13 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "prop5"
+    controls_level = "quick"
+    n_symbolic = 13
 
 
 @pytest.mark.parametrize("l", [1, 2, 3])
@@ -40,18 +42,6 @@ def test_sampled_second_moment_converges(n, l, gamma, ensemble, seed):
     m2 = [o for o in out if o.name.startswith("normalised")]
     above = [o for o in out if "from above" in o.name]
     assert all(o.passed for o in m2 + above), [(o.name, o.measured, o.predicted, o.detail) for o in out]
-
-
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.params, o.measured, o.predicted, o.detail)
-                                                for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
 
 
 def test_limit_alone_rejected_where_srank_must_exceed_its_limit():

@@ -5,9 +5,10 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, prop6 as check
+from numerics.checks import prop6 as check
 from theory.registry import get
 from theory.results import prop6
+from tests.contract import ResultContract, assert_all_pass
 from tests.strategies import ensembles, seeds
 
 
@@ -16,9 +17,10 @@ def test_registered():
     assert r.empirical_check == "numerics.checks.prop6" and r.findings
 
 
-def test_symbolic_checks_pass():
-    out = prop6._symbolic_checks()
-    assert len(out) == 11 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "prop6"
+    controls_level = "quick"
+    n_symbolic = 11
 
 
 def test_constant_is_independent_of_layer_and_rejects_perturbations():
@@ -36,7 +38,7 @@ def test_sampled_constant_converges(n, L, data, gamma, ensemble, sigma_v, seed):
     l = data.draw(st.integers(1, L))
     params, ns, d = check.measure(L, gamma, ensemble, sigma_v**2, [n, 2 * n], batch=4, rng=seed)
     out = [o for o in check.evaluate((params, ns, d), layers=[l]) if o.name.startswith("constant")]
-    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
+    assert_all_pass(out)
 
 
 def test_slope_bias_matches_exact_correction():
@@ -46,22 +48,10 @@ def test_slope_bias_matches_exact_correction():
     assert check.slope_bias(ns, -10.0) == pytest.approx(fit - 1, abs=1e-12)
 
 
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.params, o.measured, o.predicted, o.detail)
-                                                for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
-
-
 @pytest.mark.slow
 def test_rate_at_larger_n():
     out = check.check(2, 1, 1, "exponential", 1.0, [128, 256, 512], batch=8, rng=3)
-    assert all(o.passed for o in out), [(o.name, o.measured, o.detail) for o in out]
+    assert_all_pass(out)
 
 
 def test_bad_input():

@@ -4,9 +4,10 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, prop7 as check
+from numerics.checks import prop7 as check
 from theory.registry import get
 from theory.results import prop7
+from tests.contract import ResultContract, assert_all_pass
 from tests.strategies import ensembles, seeds
 
 
@@ -16,9 +17,10 @@ def test_registered():
     assert "boxtimes" in r.statement_latex
 
 
-def test_symbolic_checks_pass():
-    out = prop7._symbolic_checks()
-    assert len(out) == 19 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "prop7"
+    controls_level = "quick"
+    n_symbolic = 19
 
 
 def test_symbolic_l_matches_closed_form():
@@ -44,19 +46,7 @@ def test_derivation_rejects_perturbed_closed_forms():
        ensemble=ensembles, sigma_v=st.floats(0.8, 1.25), seed=seeds)
 def test_sampled_bulk_moments_converge(n, l, gamma, ensemble, sigma_v, seed):
     out = check.check(l, gamma, ensemble, sigma_v**2, [n, 2 * n], batch=4, rng=seed)
-    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
-
-
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.params, o.measured, o.predicted)
-                                                for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+    assert_all_pass(out)
 
 
 @pytest.mark.slow
@@ -69,7 +59,7 @@ def test_variance_bias_shrinks_with_n():
 @pytest.mark.slow
 def test_lognormal_bulk_at_larger_n():
     out = check.check(2, 0.5, "lognormal", 1.0, [128, 256, 512], batch=8, rng=11)
-    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
+    assert_all_pass(out)
 
 
 def test_bad_input():

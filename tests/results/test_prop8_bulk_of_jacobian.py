@@ -4,9 +4,10 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, prop8 as check
+from numerics.checks import prop8 as check
 from theory.registry import get
 from theory.results import prop8
+from tests.contract import ResultContract, assert_all_pass
 from tests.strategies import ensembles, seeds
 
 
@@ -15,9 +16,10 @@ def test_registered():
     assert r.empirical_check == "numerics.checks.prop8" and r.findings
 
 
-def test_symbolic_checks_pass():
-    out = prop8._symbolic_checks()
-    assert len(out) == 11 and all(o.passed for o in out), [o.name for o in out if not o.passed]
+class TestContract(ResultContract):
+    result_id = "prop8"
+    controls_level = "quick"
+    n_symbolic = 11
 
 
 def test_symbolic_l_variance_is_l_squared_plus_2l():
@@ -40,25 +42,13 @@ def test_fuss_catalan_numbers_squared(l):
        ensemble=ensembles, sigma_v=st.floats(0.8, 1.25), seed=seeds)
 def test_sampled_jacobian_moments_converge(n, l, gamma, ensemble, sigma_v, seed):
     out = check.check(l, ensemble, sigma_v**2, [n, 2 * n], gamma=gamma, batch=4, rng=seed)
-    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
-
-
-def test_default_run_passes(verify_config):
-    out = check.run(verify_config)
-    assert out and all(o.passed for o in out), [(o.name, o.params, o.measured, o.predicted)
-                                                for o in out if not o.passed]
-
-
-@pytest.mark.parametrize("name", sorted(check.NEGATIVE_CONTROLS))
-def test_negative_control_rejected(name):
-    out = check.run(VerifyConfig(level="quick"), predict=check.NEGATIVE_CONTROLS[name])
-    assert any(not o.passed for o in out), f"perturbation {name!r} was accepted"
+    assert_all_pass(out)
 
 
 @pytest.mark.slow
 def test_lognormal_jacobian_at_larger_n():
     out = check.check(2, "lognormal", 1.0, [128, 256, 512], gamma=0.5, batch=8, rng=11)
-    assert all(o.passed for o in out), [(o.name, o.measured, o.predicted, o.detail) for o in out]
+    assert_all_pass(out)
 
 
 def test_bad_input():
