@@ -6,7 +6,9 @@ Profiles (``GAPCHECK_PROFILE=<name>`` or Hypothesis' own
 
 * ``ci``: derandomised, few examples; the default when ``CI`` is set.
 * ``dev``: random seeds, few examples; the default otherwise.
-* ``thorough``: many examples (and, through ``--level thorough``, larger n).
+* ``thorough``: many examples, and larger n: it makes ``--level thorough``
+  the default, so every result's empirical check and negative controls run
+  on their thorough grids.
 """
 from __future__ import annotations
 
@@ -33,8 +35,9 @@ settings.load_profile(os.environ.get("GAPCHECK_PROFILE", "ci" if os.environ.get(
 def pytest_addoption(parser):
     parser.addoption("--backend", default="numpy", choices=("numpy", "cupy", "array-api-strict"),
                      help="array backend of the samplers (default numpy)")
-    parser.addoption("--level", default="default", choices=("quick", "default", "thorough"),
-                     help="size of the empirical checks (see numerics.checks.VerifyConfig)")
+    parser.addoption("--level", default=None, choices=("quick", "default", "thorough"),
+                     help="size of the empirical checks (see numerics.checks.VerifyConfig); "
+                          "default: thorough under the thorough Hypothesis profile, else default")
     parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
 
 
@@ -73,4 +76,9 @@ def backend(request) -> str:
 def verify_config(request, backend):
     """A :class:`numerics.checks.VerifyConfig` for this run's level and backend."""
     from numerics.checks import VerifyConfig
-    return VerifyConfig(level=request.config.getoption("--level"), backend=backend)
+    return VerifyConfig(level=request.config.getoption("--level") or default_level(), backend=backend)
+
+
+def default_level() -> str:
+    """The check level when ``--level`` is not given: it follows the profile."""
+    return "thorough" if settings.get_current_profile_name() == "thorough" else "default"
