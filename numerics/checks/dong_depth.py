@@ -15,6 +15,7 @@ which has no float64 floor. Checks:
 from __future__ import annotations
 
 import numpy as np
+import sympy
 
 from numerics.companions.residual import (centred_recursion, init_san, residual_mean,
                                           san_forward)
@@ -24,7 +25,10 @@ __all__ = ["run", "NEGATIVE_CONTROLS"]
 
 
 def _predict():
-    return float(get("dong.cubic").formulas()["exponent"])
+    """lim_{L -> oo} log res_L / log res_{L-1} of the solved recursion of ``dong.depth``."""
+    f = get("dong.depth").formulas()["log res_L"]
+    L = next(s for s in f.free_symbols if s.name == "L")
+    return float(sympy.simplify(sympy.limit(f / f.subs(L, L - 1), L, sympy.oo)))
 
 
 NEGATIVE_CONTROLS = {
