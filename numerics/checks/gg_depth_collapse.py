@@ -18,12 +18,13 @@ import numpy as np
 from numerics.companions import curve, interval, walk_budget
 from numerics.companions.rem import ln_tokens, stack
 from theory.companions.gg import block_map_postln, iterate_map, slope_at_one_closed_form
-from theory.registry import CheckOutcome
+from theory.registry import CheckOutcome, get
 
 
 def predict():
-    """Exponent e of the skip scaling alpha^2 = c L^e that keeps 1 - p_L = Theta(1)."""
-    return 1.0
+    """Exponent e of the skip scaling alpha^2 = c L^e that keeps 1 - p_L = Theta(1),
+    derived from the slope lambda(alpha^2) (:func:`theory.companions.gg.skip_scaling_exponent`)."""
+    return float(get("gg.depth-collapse").formulas()["skip exponent e (alpha^2 ~ L^e)"])
 
 
 NEGATIVE_CONTROLS = {

@@ -49,7 +49,7 @@ __all__ = [
     "participation_ratio",
     "attention_output_moments", "arccos_kernel", "arccos_kernel_derived",
     "relu_mlp_moments", "block_map_postln", "block_map_preln", "block_map_gain_postln",
-    "block_map_gain_preln", "iterate_map", "slope_at_one", "slope_at_one_closed_form",
+    "block_map_gain_preln", "iterate_map", "slope_at_one", "slope_at_one_closed_form", "skip_scaling_exponent",
     "critical_skip_strength", "activation_moments", "classify_trainability",
 ]
 
@@ -452,6 +452,21 @@ def _symbolic_postln_map_low_variance():
 
 
 @functools.lru_cache(maxsize=None)
+def skip_scaling_exponent():
+    """Exponent ``e`` of the skip scaling ``alpha_A^2 = alpha_M^2 = a = c L^e`` that
+    keeps ``1 - p_L = lambda(a)^L (1 - p_0)`` of order one, derived from
+    :func:`slope_at_one`: ``1 - lambda(a) ~ C a^(-k)`` as ``a -> oo`` (``k`` by a
+    sympy limit), and ``lambda^L = exp(-C L a^(-k)) = Theta(1)`` iff ``a ~ L^(1/k)``.
+
+    >>> skip_scaling_exponent()
+    1
+    """
+    a = sympy.Symbol("a", positive=True)
+    gap = sympy.together(1 - slope_at_one().subs({_aA2: a, _aM2: a}))
+    k = -sympy.limit(sympy.log(gap) / sympy.log(a), a, sympy.oo)
+    return 1 / k
+
+
 def slope_at_one():
     """``d p_new / d p`` at ``p = 1`` of the ReLU post-LN map (low-variance regime,
     ``Y = 0``), by sympy differentiation of the map; the kernel's value and slope
@@ -814,7 +829,8 @@ register(Result(
     statement_latex=r"\lambda = \frac{\alpha_A^2}{\alpha_A^2+\sigma_v^2+\sigma_b^2}\cdot"
                     r"\frac{\sigma_w^4\mathbb{E}\phi'(u)^2+\alpha_M^2}{q_M+\alpha_M^2},\quad "
                     r"\alpha_{A,c}^2 = \frac{\sigma_v^2+\sigma_b^2}{\chi_M - 1}",
-    formulas=lambda: {r"\lambda_{\rm ReLU}": slope_at_one()},
+    formulas=lambda: {r"\lambda_{\rm ReLU}": slope_at_one(),
+                      "skip exponent e (alpha^2 ~ L^e)": skip_scaling_exponent()},
     symbolic_checks=_checks_depth_collapse, empirical_check="numerics.checks.gg_depth_collapse",
     findings=("COMPANIONS.md quotes alpha_A,c = 1.342 for sigma_w^2 = 4, sigma_v^2 = 1, alpha_M = 0.5; "
               "quadrature gives 1.3401 (the slopes it quotes, 0.963 and 1.034 at 0.95/1.05 alpha_c, "
