@@ -1,14 +1,26 @@
 """Hypothesis strategies shared by the test suite (compose them with
 ``@st.composite`` in a test module when a result needs a joint constraint).
 
-Sizes are kept small by default; the ``thorough`` profile draws more examples,
-not larger ones (larger n lives in ``slow`` tests).
+Sizes are kept small by default; the ``thorough`` profile draws more examples
+(:func:`expensive` scales the pinned counts of costly property tests with it)
+and runs the registered checks at ``--level thorough`` (larger n).
 """
 from __future__ import annotations
 
 from fractions import Fraction
 
-from hypothesis import strategies as st
+from hypothesis import settings, strategies as st
+
+#: the ci and dev profiles' max_examples (tests/conftest.py)
+_BASE_EXAMPLES = 8
+
+
+def expensive(k: int) -> settings:
+    """``@settings`` for a property test whose example costs seconds (a whole
+    quick-level check): ``k`` examples under the ci and dev profiles, scaled by
+    the profile's ``max_examples / 8`` otherwise (25 for k = 2 under thorough).
+    """
+    return settings(max_examples=max(k, round(k * settings.default.max_examples / _BASE_EXAMPLES)))
 
 #: root seeds for samplers (any failure replays exactly from the printed seed)
 seeds = st.integers(min_value=0, max_value=2**32 - 1)

@@ -26,3 +26,18 @@ def test_ci_profile_is_derandomised_at_the_default_level():
 def test_dev_profile_draws_random_examples_at_the_default_level():
     s, level = _with_profile("dev")
     assert not s.derandomize and s.deadline is None and level == "default"
+
+
+def test_expensive_property_tests_scale_with_the_profile():
+    from tests.strategies import expensive
+
+    def count(name):
+        previous = settings.get_current_profile_name()
+        settings.load_profile(name)
+        try:
+            return expensive(2).max_examples
+        finally:
+            settings.load_profile(previous)
+
+    assert count("ci") == count("dev") == 2
+    assert count("thorough") == 25

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from numerics.checks import VerifyConfig, check_module
 from theory.registry import get
@@ -27,7 +27,7 @@ def test_relative_variances_derived_from_ensembles():
     assert f["b_1 (lognormal)"].subs(s2, sympy.log(2)) == -6
 
 
-@settings(max_examples=4)
+@S.expensive(4)
 @given(ensemble=S.ensembles, seed=S.seeds,
        sigma_a2=st.sampled_from([None, 0.5, 2.0]))
 def test_property_sampled_entries_match(ensemble, seed, sigma_a2):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from numerics.checks import VerifyConfig, check_module
 from theory.registry import get
@@ -26,7 +26,7 @@ def test_fuss_catalan_edge_symbolic_in_l():
     assert sympy.simplify(f["n^(l/2) s_2 limit"] - sg ** 3 * sympy.sqrt(sympy.Integer(4) ** 4 / 27)) == 0
 
 
-@settings(max_examples=3)
+@S.expensive(3)
 @given(depth=st.integers(1, 3), ensemble=st.sampled_from(["exponential", "uniform"]), seed=S.seeds)
 def test_property_products(depth, ensemble, seed):
     outs = CHECK.run(VerifyConfig(level="quick", seed=seed), params={"depth": depth, "ensemble": ensemble})

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 
 from numerics.checks import VerifyConfig, check_module
 from theory.registry import get
@@ -17,7 +17,7 @@ class TestContract(ResultContract):
     result_id = "lemma3"
 
 
-@settings(max_examples=3)
+@S.expensive(3)
 @given(ensemble=S.ensembles, seed=S.seeds)
 def test_property_quarter_circle_without_outlier(ensemble, seed):
     outs = CHECK.run(VerifyConfig(level="quick", seed=seed), params={"ensemble": ensemble})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from numerics.checks import VerifyConfig, check_module
 from theory.registry import get
@@ -32,7 +32,7 @@ def test_bessel_k0_density():
     assert [bessel_density_moment(k) for k in (0, 1, 2, 3, 4)] == [1, 0, 1, 0, 9]
 
 
-@settings(max_examples=3)
+@S.expensive(3)
 @given(sigma_qk=st.sampled_from([0.7, 0.8, 0.5 ** 0.25]), d_k=st.sampled_from([16, 32]), seed=S.seeds)
 def test_property_within_row_variance(sigma_qk, d_k, seed):
     outs = CHECK.run(VerifyConfig(level="quick", seed=seed), params={"sigma_qk": sigma_qk, "d_k": d_k})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from numerics.checks import VerifyConfig, check_module
 from theory.registry import get
@@ -25,7 +25,7 @@ def test_bulk_second_moment_derived_for_symbolic_depth():
     assert f["srank - 1 exponent in n"] == 1 - 2 * l
 
 
-@settings(max_examples=2)
+@S.expensive(2)
 @given(depth=st.integers(1, 2), gamma=st.sampled_from([1, 0.5]), ensemble=st.sampled_from(["exponential", "uniform"]),
        seed=S.seeds)
 def test_property_rank_collapse(depth, gamma, ensemble, seed):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from numerics.checks import VerifyConfig, check_module
 from theory.registry import get
@@ -24,7 +24,7 @@ def test_gamma_one_edge_is_fuss_catalan():
     assert sympy.simplify(f["n^(-l/2) s_1/s_2 limit"] - 2 * sympy.sqrt(3) / 9) == 0
 
 
-@settings(max_examples=2)
+@S.expensive(2)
 @given(depth=st.integers(1, 2), gamma=st.sampled_from([1, 0.5]), ensemble=st.sampled_from(["exponential", "uniform"]),
        seed=S.seeds)
 def test_property_gap_of_the_signal(depth, gamma, ensemble, seed):

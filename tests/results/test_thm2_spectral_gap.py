@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from numerics.checks import VerifyConfig, check_module
 from theory.registry import get
@@ -25,7 +25,7 @@ def test_gap_ratio_from_quarter_circle_support():
     assert f["gap ratio exponent in n"] == sympy.Rational(1, 2)
 
 
-@settings(max_examples=3)
+@S.expensive(3)
 @given(ensemble=st.sampled_from(["exponential", "uniform"]), seed=S.seeds)
 def test_property_gap_light_tailed(ensemble, seed):
     outs = CHECK.run(VerifyConfig(level="quick", seed=seed), params={"ensemble": ensemble})

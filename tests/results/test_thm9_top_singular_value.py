@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from numerics.checks import VerifyConfig, check_module
 from theory.registry import get
@@ -25,7 +25,7 @@ def test_rank_one_scale_derived():
     assert sympy.simplify(f["Var ||R_l||^2 / (E ||R_l||^2)^2"] - ((1 + 2 / d) ** 3 - 1)) == 0
 
 
-@settings(max_examples=2)
+@S.expensive(2)
 @given(depth=st.integers(1, 3), gamma=st.sampled_from([1, 0.5]), ensemble=S.ensembles, seed=S.seeds)
 def test_property_top_singular_value(depth, gamma, ensemble, seed):
     outs = CHECK.run(VerifyConfig(level="quick", seed=seed),
