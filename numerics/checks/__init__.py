@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from theory._validate import integer, one_of
 from theory.registry import CheckOutcome, Result, get
 
-__all__ = ["VerifyConfig", "run_result", "check_module"]
+__all__ = ["VerifyConfig", "run_result", "check_module", "perturbed"]
 
 LEVELS = ("quick", "default", "thorough")
 
@@ -48,6 +48,20 @@ class VerifyConfig:
     def pick(self, quick, default, thorough):
         """The value for this level."""
         return {"quick": quick, "default": default, "thorough": thorough}[self.level]
+
+
+def perturbed(predict, change):
+    """A negative control built on ``predict``: called with ``predict``'s
+    positional arguments, it returns ``change(*args, predict(*args))``.
+
+    >>> wrong = perturbed(lambda l: {"mean": 1.0, "variance": 2.0 * l},
+    ...                   lambda l, p: {**p, "variance": p["variance"] * (l + 1) / l})
+    >>> wrong(2)
+    {'mean': 1.0, 'variance': 6.0}
+    """
+    def control(*args):
+        return change(*args, predict(*args))
+    return control
 
 
 def check_module(result: Result):

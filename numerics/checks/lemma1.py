@@ -12,9 +12,11 @@ variance from the fourth central sample moment).
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from numerics.checks import VerifyConfig
+from numerics.checks import VerifyConfig, perturbed
 from numerics.rng import as_generator
 from numerics.stats import z_for_probability
 from theory._validate import integer
@@ -126,8 +128,7 @@ def run(config: VerifyConfig | None = None, predict=None) -> list[CheckOutcome]:
     return out
 
 
-def _perturb(fn):
-    return lambda d, l: fn(d, l, predict(d, l))
+_perturb = partial(perturbed, predict)
 
 
 #: perturbed predictions that :func:`run` must reject

@@ -24,11 +24,11 @@ with depth: the n^L lower bound becomes loose.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
-from numerics.checks import VerifyConfig
+from numerics.checks import VerifyConfig, perturbed
 from numerics.checks.lemma4 import extrapolate, limit_outcome
 from numerics.checks.prop6 import rate_outcome, slope_bias
 from numerics.rng import as_generator
@@ -131,10 +131,7 @@ def run(config: VerifyConfig | None = None, predict=None) -> list[CheckOutcome]:
     return out
 
 
-def _perturb(fn):
-    def control(L, l, gamma, sigma_a2, sigma_v2):
-        return fn(L, l, gamma, sigma_a2, sigma_v2, predict(L, l, gamma, sigma_a2, sigma_v2))
-    return control
+_perturb = partial(perturbed, predict)
 
 
 #: perturbed predictions that :func:`run` must reject

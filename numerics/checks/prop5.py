@@ -37,12 +37,12 @@ mean, sits about 6.5% above the limit, so ``"limit x1.1"`` is rejected
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 from scipy import stats as _st
 
-from numerics.checks import VerifyConfig
+from numerics.checks import VerifyConfig, perturbed
 from numerics.checks.lemma4 import FALSE_ALARM, extrapolate, limit_outcome
 from numerics.checks.prop6 import rate_outcome
 from numerics.rng import as_generator
@@ -211,10 +211,7 @@ def run(config: VerifyConfig | None = None, predict=None) -> list[CheckOutcome]:
     return [o for m in _measure_all(config) for o in evaluate(m, predict)]
 
 
-def _perturb(fn):
-    def control(l, gamma):
-        return fn(l, gamma, predict(l, gamma))
-    return control
+_perturb = partial(perturbed, predict)
 
 
 def _at(l, gamma):

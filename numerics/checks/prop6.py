@@ -19,11 +19,11 @@ Kronecker identity, no Jacobian is formed).  Two checks per (L, l):
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
-from numerics.checks import VerifyConfig
+from numerics.checks import VerifyConfig, perturbed
 from numerics.checks.lemma4 import extrapolate, limit_outcome
 from numerics.rng import as_generator
 from numerics.stats import loglog_fit
@@ -132,10 +132,7 @@ def run(config: VerifyConfig | None = None, predict=None) -> list[CheckOutcome]:
     return [o for m in _measure_all(config) for o in evaluate(m, predict)]
 
 
-def _perturb(fn):
-    def control(L, l, gamma, sigma_a2, sigma_v2):
-        return fn(L, l, gamma, sigma_a2, sigma_v2, predict(L, l, gamma, sigma_a2, sigma_v2))
-    return control
+_perturb = partial(perturbed, predict)
 
 
 #: perturbed predictions that :func:`run` must reject

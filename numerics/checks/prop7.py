@@ -15,11 +15,11 @@ budget).
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
-from numerics.checks import VerifyConfig
+from numerics.checks import VerifyConfig, perturbed
 from numerics.checks.lemma4 import extrapolate, limit_outcome
 from numerics.rng import as_generator
 from theory.registry import CheckOutcome
@@ -106,10 +106,7 @@ def run(config: VerifyConfig | None = None, predict=None) -> list[CheckOutcome]:
     return [o for m in _measure_all(config) for o in evaluate(m, predict)]
 
 
-def _perturb(fn):
-    def control(l, gamma, sigma_a2, sigma_v2):
-        return fn(l, gamma, sigma_a2, sigma_v2, predict(l, gamma, sigma_a2, sigma_v2))
-    return control
+_perturb = partial(perturbed, predict)
 
 
 #: perturbed predictions that :func:`run` must reject
