@@ -26,9 +26,13 @@ from hypothesis import HealthCheck, settings
 
 _COMMON = dict(deadline=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("ci", derandomize=True, max_examples=8, **_COMMON)
-settings.register_profile("dev", max_examples=8, **_COMMON)
-settings.register_profile("thorough", max_examples=100, **_COMMON)
+# Parent: Hypothesis' own defaults, not the current default (which is Hypothesis'
+# derandomised built-in CI profile when CI is set: dev and thorough would
+# silently stop drawing random examples there).
+_PARENT = settings.get_profile("default")
+settings.register_profile("ci", _PARENT, derandomize=True, max_examples=8, **_COMMON)
+settings.register_profile("dev", _PARENT, max_examples=8, **_COMMON)
+settings.register_profile("thorough", _PARENT, max_examples=100, **_COMMON)
 settings.load_profile(os.environ.get("GAPCHECK_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
