@@ -79,7 +79,7 @@ def predict(sigma_A, depth, gamma):
 
 
 def sizes(config):
-    return config.pick((64, 128, 256), (64, 128, 256), (128, 256, 512)), config.pick(16, 12, 32)
+    return config.pick((64, 128, 256), (64, 128, 256), (128, 256, 512)), config.pick(16, 20, 32)
 
 
 @functools.lru_cache(maxsize=32)
