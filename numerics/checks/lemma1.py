@@ -71,12 +71,14 @@ def variance_se(x) -> tuple[float, float]:
     return float(s2), float(np.sqrt(max(m4 - s2**2, 0.0) / x.size))
 
 
-def compare(x, pred, params, z=Z) -> list[CheckOutcome]:
+def compare(x, pred, params, z=Z, se_var=None) -> list[CheckOutcome]:
     """Sample mean and variance of ``x`` against ``pred`` (a dict with
-    ``mean`` and ``variance``), within ``z`` SE estimated from ``x``."""
+    ``mean`` and ``variance``), within ``z`` SE estimated from ``x``; ``se_var``
+    replaces the plug-in SE of the variance (``check`` passes the exact one)."""
     x = np.asarray(x, float)
     mean, se_mean = float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size))
-    var, se_var = variance_se(x)
+    var, plug_in = variance_se(x)
+    se_var = plug_in if se_var is None else float(se_var)
     params = {**params, "samples": int(x.size)}
     tol = f"{z:.2f} SE (false alarm 1e-5), SE from {x.size} samples; exact at every d (no bias term)"
     return [
@@ -89,8 +91,9 @@ def compare(x, pred, params, z=Z) -> list[CheckOutcome]:
 
 def check(d, l, *, batch, rng=None, predict=predict, z=Z) -> list[CheckOutcome]:
     """Mean and variance of ``batch`` samples against ``predict(d, l)``."""
+    from theory.results.lemma1 import sample_variance_se
     x = sample(d, l, batch=batch, rng=rng)
-    return compare(x, predict(d, l), {"d": d, "l": l}, z)
+    return compare(x, predict(d, l), {"d": d, "l": l}, z, se_var=sample_variance_se(d, l, x.size))
 
 
 def concentration(ds, l, *, batch, rng=None, t=0.5) -> CheckOutcome:

@@ -1,7 +1,7 @@
 """Lemma 1: ||u^T W_1...W_l||^2 has mean 1 and variance (1 + 2/d)^l - 1 exactly."""
 import pytest
 import sympy as sp
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from numerics.checks import lemma1 as check
 from theory.registry import get
@@ -20,7 +20,7 @@ def test_registered_with_statement_and_latex():
 class TestContract(ResultContract):
     result_id = "lemma1"
     controls_level = "quick"
-    n_symbolic = 9
+    n_symbolic = 11
 
 
 def test_derivation_matches_closed_form_symbolically():
@@ -36,6 +36,7 @@ def test_closed_form_is_not_the_large_d_approximation():
 
 
 @given(d=st.integers(16, 48), l=st.integers(1, 4), seed=seeds)
+@example(d=48, l=2, seed=6724)       # plug-in SE of the variance too small: found by a random-seed run
 def test_sampled_mean_and_variance_match(d, l, seed):
     out = check.check(d, l, batch=1200, rng=seed)
     assert_all_pass(out)

@@ -24,7 +24,8 @@ import sympy as sp
 from theory._validate import integer, to_sympy
 from theory.registry import CheckOutcome, Result, register
 
-__all__ = ["D", "L", "factor_moment", "derive", "closed_form", "predict", "RESULT"]
+__all__ = ["D", "L", "factor_moment", "derive", "closed_form", "predict", "raw_moment",
+           "sample_variance_se", "RESULT"]
 
 D = sp.Symbol("d", positive=True, integer=True)
 L = sp.Symbol("l", positive=True, integer=True)
@@ -104,6 +105,39 @@ def predict(d, l) -> dict:
             "variance": float(f["variance"].subs({D: d, L: l}))}
 
 
+def raw_moment(k: int, d=D, l=L):
+    """``E X^k`` for every k: ``X`` is a product of l independent ``chi2_d / d``
+    factors (the rotation invariance used in :func:`derive`), and
+    ``E chi2_d^k = 2^k (d/2)_k`` (rising factorial). For k = 1, 2 it equals the
+    Gaussian-moment derivation (a symbolic check).
+
+    >>> raw_moment(2, 4, 1)
+    3/2
+    """
+    k = integer("k", k, minimum=0)
+    d, l = to_sympy(d), to_sympy(l)
+    return (sp.rf(d / 2, k) * 2**k / d**k) ** l
+
+
+def sample_variance_se(d: int, l: int, n: int) -> float:
+    """Exact standard deviation of the sample variance (ddof=1) of n draws of X:
+    ``sqrt(mu_4/n - sigma^4 (n-3)/(n(n-1)))`` with the central moments from
+    :func:`raw_moment`. The empirical check uses it instead of the plug-in SE,
+    which the heavy right tail of X makes too small exactly when the sample
+    variance is too small (a random-seed run found z = -4.7 with the plug-in
+    SE, -3.6 with this one, at d = 48, l = 2, n = 1200).
+
+    >>> round(sample_variance_se(48, 2, 1200), 6)
+    0.004194
+    """
+    d, l = integer("d", d, minimum=1), integer("l", l, minimum=1)
+    n = integer("n", n, minimum=2)
+    m = [raw_moment(k, d, l) for k in range(5)]
+    mu, var = m[1], m[2] - m[1] ** 2
+    mu4 = m[4] - 4 * m[3] * mu + 6 * m[2] * mu**2 - 3 * mu**4
+    return float(sp.sqrt(mu4 / n - var**2 * (n - 3) / (n * (n - 1))))
+
+
 def _unrolled(d, l):
     """The same moments by multiplying l explicit factors (no recursion solver)."""
     m1 = sp.prod([factor_moment(1, d) for _ in range(l)])
@@ -125,6 +159,11 @@ def _symbolic_checks() -> list[CheckOutcome]:
         out.append(CheckOutcome(f"l = {l} factors multiplied out = closed form", {"d": "d", "l": l},
                                 measured=str(var), predicted=str(closed_form(D, l)["variance"]),
                                 passed=bool(ok), tolerance="exact"))
+    for k, key in ((1, "mean"), (2, "second_moment")):
+        diff = sp.simplify(raw_moment(k) - der[key])
+        out.append(CheckOutcome(f"E X^{k} from chi-square moments (d/2)_k 2^k/d^k = derivation",
+                                {"d": "d", "l": "l"}, measured=str(raw_moment(k)), predicted=str(der[key]),
+                                passed=diff == 0, tolerance="exact"))
     # large-d behaviour used by Theorem 9: d * Var -> 2 l
     lim = sp.limit(D * der["variance"], D, sp.oo)
     out.append(CheckOutcome("d Var -> 2 l as d -> oo (concentration scale)", {"l": "l"},
