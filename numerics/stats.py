@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-from theory._validate import integer, positive
+from theory._validate import in_interval, integer, positive
 
 __all__ = ["mean_se", "z_score", "within", "LogLogFit", "loglog_fit", "small_sample_expansion",
            "z_for_probability"]
@@ -88,6 +88,7 @@ def small_sample_expansion(m: int, level: float = 0.99) -> float:
     (1.715, 1.113)
     """
     integer("m", m, minimum=1)
+    in_interval("level", level, 0, 1, hi_open=True)
     if m == 1:
         return 1.0
     q = 1 - (1 - level) / 2
@@ -118,9 +119,7 @@ def loglog_fit(ns, samples, *, level: float = 0.99, n_boot: int = 2000, rng=None
     ns = np.asarray(ns, dtype=float)
     if ns.ndim != 1 or ns.size < 3:
         raise ValueError(f"ns must list at least 3 sizes (got {ns.size})")
-    positive("level", level)
-    if not level < 1:
-        raise ValueError(f"level must be in (0, 1) (got {level})")
+    in_interval("level", level, 0, 1, hi_open=True)
     integer("n_boot", n_boot, minimum=100)
     groups = [np.asarray(s, dtype=float).ravel() for s in samples]
     if len(groups) != ns.size:

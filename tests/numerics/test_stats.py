@@ -54,7 +54,7 @@ def test_small_groups_reach_nominal_coverage(monkeypatch):
     (dict(ns=[1, 2], samples=[[1], [1]]), "ns must list at least 3"),
     (dict(ns=NS, samples=[[1], [1], [0]]), "finite and > 0"),
     (dict(ns=NS, samples=[[1], [1]]), "one group per n"),
-    (dict(ns=NS, samples=[[1], [2], [3]], level=1.0), "level must be in"),
+    (dict(ns=NS, samples=[[1], [2], [3]], level=1.0), r"level must be in \(0, 1\)"),
     (dict(ns=NS, samples=[[1], [2], [3]], n_boot=10), "n_boot"),
 ])
 def test_bad_input_names_the_parameter(kwargs, match):
@@ -66,3 +66,10 @@ def test_mean_se_needs_two_samples():
     assert mean_se([1.0, 3.0]) == (2.0, 1.0)
     with pytest.raises(ValueError, match="at least 2"):
         mean_se([1.0])
+
+
+def test_expansion_bad_input_names_the_parameter():
+    with pytest.raises(ValueError, match=r"level must be in \(0, 1\)"):
+        small_sample_expansion(6, 1.5)
+    with pytest.raises(ValueError, match="m must be"):
+        small_sample_expansion(0)

@@ -49,8 +49,8 @@ __all__ = [
     "participation_ratio",
     "attention_output_moments", "arccos_kernel", "arccos_kernel_derived",
     "relu_mlp_moments", "block_map_postln", "block_map_preln", "block_map_gain_postln",
-    "block_map_gain_preln", "iterate_map", "slope_at_one", "slope_at_one_closed_form", "skip_scaling_exponent",
-    "critical_skip_strength", "activation_moments", "classify_trainability",
+    "block_map_gain_preln", "iterate_map", "slope_at_one", "slope_at_one_closed_form",
+    "skip_scaling_exponent", "critical_skip_strength", "activation_moments", "classify_trainability",
 ]
 
 SOURCE = ("Giorlandino & Goldt, 'Two failure modes of deep transformers and how to avoid "
@@ -467,6 +467,7 @@ def skip_scaling_exponent():
     return 1 / k
 
 
+@functools.lru_cache(maxsize=None)
 def slope_at_one():
     """``d p_new / d p`` at ``p = 1`` of the ReLU post-LN map (low-variance regime,
     ``Y = 0``), by sympy differentiation of the map; the kernel's value and slope
