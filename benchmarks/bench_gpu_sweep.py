@@ -69,9 +69,9 @@ def main(argv=None):
     if ndev < 1:
         sys.exit("bench_gpu_sweep: no CUDA device visible; not run")
 
-    from theory.model import preset
-    from numerics.forward import draw, propagate
-    from numerics.measures import covariance_stable_rank
+    from gapcheck.theory.model import preset
+    from gapcheck.numerics.forward import draw, propagate
+    from gapcheck.numerics.measures import covariance_stable_rank
 
     props = cp.cuda.runtime.getDeviceProperties(0)
     name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])

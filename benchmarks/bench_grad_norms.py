@@ -25,10 +25,10 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from theory.model import LAYERNORM_EPS, PRESETS, preset  # noqa: E402
-from numerics.forward import draw  # noqa: E402
-from numerics.gradients import grad_norms_sq  # noqa: E402
-from numerics.sweep import sweep  # noqa: E402
+from gapcheck.theory.model import LAYERNORM_EPS, PRESETS, preset  # noqa: E402
+from gapcheck.numerics.forward import draw  # noqa: E402
+from gapcheck.numerics.gradients import grad_norms_sq  # noqa: E402
+from gapcheck.numerics.sweep import sweep  # noqa: E402
 
 NS = (20, 40, 60, 80, 100, 150)
 DEPTH = 10

@@ -18,8 +18,8 @@ import mpmath
 import numpy as np
 import sympy
 
-from theory import freeprob
-from theory.laws import FussCatalan, MarchenkoPastur, free_product
+from gapcheck.theory import freeprob
+from gapcheck.theory.laws import FussCatalan, MarchenkoPastur, free_product
 
 
 def timed(f, repeat=3):

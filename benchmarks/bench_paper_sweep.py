@@ -28,8 +28,8 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from theory.model import PRESETS, preset  # noqa: E402
-from numerics.sweep import sweep  # noqa: E402
+from gapcheck.theory.model import PRESETS, preset  # noqa: E402
+from gapcheck.numerics.sweep import sweep  # noqa: E402
 
 PAPER_SECONDS = 68.0
 NS = (20, 40, 60, 80, 100, 150)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validate import one_of
+from ..theory._validate import one_of
 
 __all__ = ["BACKENDS", "namespace", "to_numpy", "from_numpy", "get_namespace", "is_numpy",
            "is_cupy", "resolve_dtype", "backend_name"]

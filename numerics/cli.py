@@ -28,9 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         try:
-            mod = importlib.import_module(f"numerics.commands.{name}")
+            mod = importlib.import_module(f"gapcheck.numerics.commands.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"numerics.commands.{name}":
+            if exc.name == f"gapcheck.numerics.commands.{name}":
                 continue  # subcommand not built yet
             raise
         mod.add_parser(sub)

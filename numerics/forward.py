@@ -8,7 +8,7 @@ attention), so that models that differ only in gap removal, skip or
 LayerNorm see the same draws for the same seed (common random numbers), and
 :func:`propagate` can run several such variants on one set of draws.
 
->>> from theory.model import preset
+>>> from gapcheck.theory.model import preset
 >>> traj = sample(preset("A", n=4, depth=2), batch=3, rng=0, keep=("X", "A", "W"))
 >>> [x.shape for x in traj.X], traj.A[1].shape
 ([(3, 4, 4), (3, 4, 4), (3, 4, 4)], (3, 4, 4))
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from theory import _validate
-from theory.model import LAYERNORM_EPS, AttentionModel
+from ..theory import _validate
+from ..theory.model import LAYERNORM_EPS, AttentionModel
 
 from .backend import backend_name, get_namespace, namespace, resolve_dtype, to_numpy
 from .rng import as_generator

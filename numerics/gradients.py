@@ -23,7 +23,7 @@ Three methods, all batched over samples:
 ``"auto"`` picks kronecker where it applies, exact while n d <= 256, and
 Hutchinson above.
 
->>> from theory.model import preset
+>>> from gapcheck.theory.model import preset
 >>> g = grad_norms_sq(preset("A", n=4, depth=2), batch=3, rng=0)
 >>> g.shape
 (3, 2)
@@ -38,8 +38,8 @@ import math
 
 import numpy as np
 
-from theory import _validate
-from theory.model import AttentionModel, LAYERNORM_EPS
+from ..theory import _validate
+from ..theory.model import AttentionModel, LAYERNORM_EPS
 
 from .backend import get_namespace, to_numpy
 from .forward import Draws, attention_at, draw

@@ -7,7 +7,7 @@ ratio gamma = n/d.  :func:`document` assembles several results into a
 fragment (for ``\\input``) or a complete ``article``; :func:`compile_pdf`
 runs a real engine (latexmk, pdflatex or tectonic) on it.
 
->>> from theory.registry import Result
+>>> from gapcheck.theory.registry import Result
 >>> import sympy
 >>> l = sympy.Symbol("l", positive=True)
 >>> r = Result("demo", "A demo", "proposition", "here", "Grows like n^l.",
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import sympy
 
-from theory._validate import in_interval, integer, to_sympy
-from theory.registry import Result
+from ..theory._validate import in_interval, integer, to_sympy
+from ..theory.registry import Result
 
 __all__ = ["FormulaError", "PARAMETER_NAMES", "specialise", "result_block", "document", "escape_text",
            "find_engine", "compile_pdf"]
@@ -108,7 +108,7 @@ def specialise(result: Result, depth=None, gamma=None) -> dict:
     not depend on a parameter simply ignores it.  ``depth`` must be an integer
     >= 1 and ``gamma`` a number in (0, 1] (``"1/2"`` is read exactly).
 
-    >>> from theory.registry import Result
+    >>> from gapcheck.theory.registry import Result
     >>> r = Result("x", "x", "lemma", "s", "s", (), "x", formulas=lambda l=1, gamma=1: {})
     >>> specialise(r, depth=3, gamma="1/2")
     {'l': 3, 'gamma': 1/2}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory import _validate
+from ..theory import _validate
 
 from .backend import get_namespace, to_numpy
 

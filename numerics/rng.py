@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from theory._validate import integer
+from ..theory._validate import integer
 
 __all__ = ["as_generator", "spawn", "seed_for"]
 

@@ -21,8 +21,8 @@ import math
 
 import numpy as np
 
-from theory import _validate
-from theory.ensembles import ENSEMBLES
+from ..theory import _validate
+from ..theory.ensembles import ENSEMBLES
 
 from .backend import from_numpy, is_cupy, namespace, resolve_dtype
 from .rng import as_generator, seed_for

@@ -48,7 +48,7 @@ from typing import Callable
 import numpy as np
 import sympy
 
-from theory._validate import in_interval, integer, one_of, positive
+from ..theory._validate import in_interval, integer, one_of, positive
 
 from .stats import LogLogFit, loglog_fit
 
@@ -369,7 +369,7 @@ def check_scaling(model, statistic: str, prediction, *, ns=(32, 64, 128, 256), l
     Example (the README's): Xavier keys and queries make attention uniform,
     so ``||sqrt(n)(A - 11^T/n)||_2 = O(1/d)``.
 
-    >>> from theory.model import AttentionModel, Scale
+    >>> from gapcheck.theory.model import AttentionModel, Scale
     >>> m = AttentionModel(n=32, depth=1, gamma=1, attention="key-query",
     ...                    sigma_qk2=Scale.xavier())
     >>> r = check_scaling(m, "attention-deviation", -1, ns=(16, 32, 64), samples=8, rng=0)
@@ -385,7 +385,7 @@ def check_scaling(model, statistic: str, prediction, *, ns=(32, 64, 128, 256), l
     integer("samples", samples, minimum=2)
     in_interval("level", level, 0, 1, hi_open=True)
     positive("resolution", resolution)
-    from theory._validate import nonnegative
+    from ..theory._validate import nonnegative
     nonnegative("slope_bias", slope_bias)
     first = _model_at(model, ns[0])
     depth = first.depth

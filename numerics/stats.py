@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-from theory._validate import in_interval, integer, positive
+from ..theory._validate import in_interval, integer, positive
 
 __all__ = ["mean_se", "z_score", "within", "LogLogFit", "loglog_fit", "small_sample_expansion",
            "z_for_probability"]

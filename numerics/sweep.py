@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from theory import _validate
-from theory.model import PRESETS, AttentionModel, preset as _preset
+from ..theory import _validate
+from ..theory.model import PRESETS, AttentionModel, preset as _preset
 
 from .backend import namespace, to_numpy
 from .forward import draw, propagate

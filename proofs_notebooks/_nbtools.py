@@ -8,8 +8,8 @@ import os
 
 from IPython.display import Markdown, Math, display
 
-from numerics.stats import mean_se, within
-from theory.registry import Result
+from gapcheck.numerics.stats import mean_se, within
+from gapcheck.theory.registry import Result
 
 SIZE = os.environ.get("GAPCHECK_NOTEBOOK_SIZE", "full")
 if SIZE not in ("small", "full"):
@@ -24,7 +24,7 @@ def pick(small, full):
 def show(rid: str) -> None:
     """Display the registered statement of a paper result (``theory.results.<id>``)."""
     try:
-        mod = importlib.import_module("theory.results." + rid.replace(".", "_"))
+        mod = importlib.import_module("gapcheck.theory.results." + rid.replace(".", "_"))
     except ModuleNotFoundError:
         display(Markdown(f"*{rid}: not registered in this checkout.*"))
         return

@@ -37,12 +37,12 @@ import sympy as sp
 from IPython.display import Math, display
 
 from _nbtools import Verdicts, pick, show
-from numerics.checks.prop8 import sample_moments
-from numerics.forward import sample
-from numerics.measures import esd, ks_distance
-from theory.laws import FussCatalan, MarchenkoPastur, free_product
-from theory.model import preset
-from theory.results.prop7 import bulk_law
+from gapcheck.numerics.checks.prop8 import sample_moments
+from gapcheck.numerics.forward import sample
+from gapcheck.numerics.measures import esd, ks_distance
+from gapcheck.theory.laws import FussCatalan, MarchenkoPastur, free_product
+from gapcheck.theory.model import preset
+from gapcheck.theory.results.prop7 import bulk_law
 
 for rid in ("prop7", "prop8", "lemma4"):
     show(rid)

@@ -44,13 +44,13 @@ import sympy as sp
 from IPython.display import Markdown, Math, display
 
 from _nbtools import Verdicts, pick
-from numerics.companions.heads import affine_configuration, affine_rank, layer_norm
-from numerics.companions.products import bn_chain, lyapunov_qr, orthogonality_chain, product_top_sv2
-from numerics.companions.residual import (attention_layer, centred_recursion, composite_norm,
+from gapcheck.numerics.companions.heads import affine_configuration, affine_rank, layer_norm
+from gapcheck.numerics.companions.products import bn_chain, lyapunov_qr, orthogonality_chain, product_top_sv2
+from gapcheck.numerics.companions.residual import (attention_layer, centred_recursion, composite_norm,
                                           init_san, residual_mean)
-from numerics.stats import loglog_fit
-from theory.companions import audit, bn, dong
-from theory.registry import get
+from gapcheck.numerics.stats import loglog_fit
+from gapcheck.theory.companions import audit, bn, dong
+from gapcheck.theory.registry import get
 
 rng = np.random.default_rng(20241010)
 verdicts = Verdicts()

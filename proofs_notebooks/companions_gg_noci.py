@@ -43,12 +43,12 @@ from IPython.display import Markdown, Math, display
 from scipy.special import digamma
 
 from _nbtools import Verdicts, pick
-from numerics.companions.qk_gradients import (equicorrelated_tokens, jacobian_sq_norms,
+from gapcheck.numerics.companions.qk_gradients import (equicorrelated_tokens, jacobian_sq_norms,
                                               postln_uniform_stack)
-from numerics.companions.rem import ln_tokens, rem_statistics, stack
-from numerics.stats import loglog_fit
-from theory.companions import gg, noci
-from theory.registry import get
+from gapcheck.numerics.companions.rem import ln_tokens, rem_statistics, stack
+from gapcheck.numerics.stats import loglog_fit
+from gapcheck.theory.companions import gg, noci
+from gapcheck.theory.registry import get
 
 rng = np.random.default_rng(20241010)
 verdicts = Verdicts()

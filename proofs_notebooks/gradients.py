@@ -38,13 +38,13 @@ import sympy.stats as ss
 from IPython.display import Math, display
 
 from _nbtools import Verdicts, pick, show
-from numerics.forward import draw, propagate
-from numerics.gradients import grad_norms_sq
-from numerics.stats import loglog_fit
-from theory.model import preset
-from theory.registry import get
-from theory.results.prop6 import general as prop6_general
-from theory.results.prop6 import predict as prop6_predict
+from gapcheck.numerics.forward import draw, propagate
+from gapcheck.numerics.gradients import grad_norms_sq
+from gapcheck.numerics.stats import loglog_fit
+from gapcheck.theory.model import preset
+from gapcheck.theory.registry import get
+from gapcheck.theory.results.prop6 import general as prop6_general
+from gapcheck.theory.results.prop6 import predict as prop6_predict
 
 for rid in ("prop4", "prop6", "lemma1"):
     show(rid)

@@ -34,11 +34,11 @@ import sympy as sp
 from IPython.display import Math, display
 
 from _nbtools import Verdicts, pick, show
-from numerics.forward import sample
-from numerics.measures import esd
-from numerics.scaling import _qc_edge_over_median, check_scaling
-from theory.model import AttentionModel, Scale, preset
-from theory.results import prop1
+from gapcheck.numerics.forward import sample
+from gapcheck.numerics.measures import esd
+from gapcheck.numerics.scaling import _qc_edge_over_median, check_scaling
+from gapcheck.theory.model import AttentionModel, Scale, preset
+from gapcheck.theory.results import prop1
 
 show("prop1")
 N = pick(128, 512)
@@ -72,7 +72,7 @@ assert sp.limit(xavier * d**2, d, sp.oo) == 1
 # the top singular value of a product of two Gaussian matrices: the square root of the
 # Fuss-Catalan FC(2) edge, not the quarter-circle edge 2 sigma_A of Theorem 2 (the entries of
 # S are not independent: S has rank d).
-from theory.laws import FussCatalan
+from gapcheck.theory.laws import FussCatalan
 
 fc2_edge = FussCatalan(2).support()[1]
 xavier_norm = sp.sqrt(fc2_edge) / d  # at gamma = 1 (n = d)

@@ -38,11 +38,11 @@ import sympy as sp
 from IPython.display import Math, display
 
 from _nbtools import Verdicts, pick, show
-from numerics.forward import draw, propagate
-from numerics.measures import covariance_stable_rank
-from numerics.stats import loglog_fit
-from theory.model import preset
-from theory.results.prop7 import bulk_law
+from gapcheck.numerics.forward import draw, propagate
+from gapcheck.numerics.measures import covariance_stable_rank
+from gapcheck.numerics.stats import loglog_fit
+from gapcheck.theory.model import preset
+from gapcheck.theory.results.prop7 import bulk_law
 
 for rid in ("prop3", "prop5", "thm9", "thm10"):
     show(rid)

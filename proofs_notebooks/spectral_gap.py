@@ -37,10 +37,10 @@ import sympy as sp
 from IPython.display import Markdown, Math, display
 
 from _nbtools import Verdicts, pick, show
-from numerics.measures import top_singular_values
-from numerics.sampling import random_markov, remove_gap
-from theory.ensembles import ENSEMBLES
-from theory.laws import QuarterCircle
+from gapcheck.numerics.measures import top_singular_values
+from gapcheck.numerics.sampling import random_markov, remove_gap
+from gapcheck.theory.ensembles import ENSEMBLES
+from gapcheck.theory.laws import QuarterCircle
 
 N = pick(200, 1000)
 BATCH = pick(12, 40)

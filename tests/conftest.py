@@ -79,7 +79,7 @@ def backend(request) -> str:
 @pytest.fixture(scope="session")
 def verify_config(request, backend):
     """A :class:`numerics.checks.VerifyConfig` for this run's level and backend."""
-    from numerics.checks import VerifyConfig
+    from gapcheck.numerics.checks import VerifyConfig
     return VerifyConfig(level=request.config.getoption("--level") or default_level(), backend=backend)
 
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from numerics.checks import check_module
-from theory.registry import get
+from gapcheck.numerics.checks import check_module
+from gapcheck.theory.registry import get
 
 __all__ = ["ResultContract", "contracts", "assert_all_pass", "failures"]
 

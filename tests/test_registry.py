@@ -6,8 +6,8 @@ import pathlib
 import pytest
 import sympy
 
-from theory.registry import all_results, get
-from theory.results import ORDER
+from gapcheck.theory.registry import all_results, get
+from gapcheck.theory.results import ORDER
 
 TESTS = pathlib.Path(__file__).resolve().parent
 PAPER_IDS = [name.replace("_", ".") if name == "def1_1" else name for name in ORDER]
@@ -37,7 +37,7 @@ def test_result_is_complete(result):
     assert result.latex(), "a result renders as LaTeX"
     if result.empirical_check is not None:
         stem = "".join(c if c.isalnum() else "_" for c in result.id)
-        assert result.empirical_check == f"numerics.checks.{stem}"
+        assert result.empirical_check == f"gapcheck.numerics.checks.{stem}"
     for name, expr in result.formulas().items():
         assert isinstance(expr, sympy.Basic), (name, type(expr))
 

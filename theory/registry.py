@@ -29,7 +29,7 @@ import sympy
 __all__ = ["CheckOutcome", "Result", "register", "get", "all_results", "RESULT_MODULES"]
 
 #: modules whose import registers results (paper first, then companions)
-RESULT_MODULES: list[str] = ["theory.results", "theory.companions"]
+RESULT_MODULES: list[str] = ["gapcheck.theory.results", "gapcheck.theory.companions"]
 
 
 def _jsonable(value):
@@ -159,8 +159,8 @@ def _sort_key(result: Result, position: int):
     """The paper's results in the paper's order, then the companions by family
     (gg, noci, bn, dong, audit), each in registration order: independent of
     which module happened to be imported first."""
-    from theory.companions import ORDER as FAMILIES
-    from theory.results import ORDER as PAPER
+    from .companions import ORDER as FAMILIES
+    from .results import ORDER as PAPER
 
     stem = result.id.replace(".", "_")
     if stem in PAPER:

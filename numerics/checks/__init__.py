@@ -19,8 +19,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from theory._validate import integer, one_of
-from theory.registry import CheckOutcome, Result, get
+from ...theory._validate import integer, one_of
+from ...theory.registry import CheckOutcome, Result, get
 
 __all__ = ["VerifyConfig", "run_result", "check_module", "perturbed"]
 

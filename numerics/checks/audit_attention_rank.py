@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.companions.heads import low_rank, numerical_rank
-from numerics.companions.residual import softmax_rows
-from theory.registry import CheckOutcome
+from ..companions.heads import low_rank, numerical_rank
+from ..companions.residual import softmax_rows
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

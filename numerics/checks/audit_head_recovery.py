@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.companions.heads import (gauge_transform, head_recovery_matrix, init_heads,
+from ..companions.heads import (gauge_transform, head_recovery_matrix, init_heads,
                                        kernel_dimension, multihead_attention, numerical_rank,
                                        parameter_jacobian)
-from theory.companions.audit import gauge_dimension, head_kernel_dimension
-from theory.registry import CheckOutcome
+from ...theory.companions.audit import gauge_dimension, head_kernel_dimension
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.companions.heads import (affine_configuration, affine_rank, layer_norm, low_rank,
+from ..companions.heads import (affine_configuration, affine_rank, layer_norm, low_rank,
                                        numerical_rank, ones_in_rowspace)
-from theory.companions.audit import ln_affine_rank_generic, ln_rank
-from theory.registry import CheckOutcome
+from ...theory.companions.audit import ln_affine_rank_generic, ln_rank
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

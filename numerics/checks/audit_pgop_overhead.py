@@ -13,8 +13,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from theory.companions.audit import pgop_overhead
-from theory.registry import CheckOutcome
+from ...theory.companions.audit import pgop_overhead
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.companions.residual import attention_layer, init_san, residual_mean
-from theory.registry import CheckOutcome
+from ..companions.residual import attention_layer, init_san, residual_mean
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

@@ -20,9 +20,9 @@ import math
 import numpy as np
 import sympy
 
-from numerics.companions.products import product_top_sv2, product_top_sv2_lanczos
-from theory.companions.bn import fc_edge, log_top_sv2_mean
-from theory.registry import CheckOutcome
+from ..companions.products import product_top_sv2, product_top_sv2_lanczos
+from ...theory.companions.bn import fc_edge, log_top_sv2_mean
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

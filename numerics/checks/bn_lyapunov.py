@@ -17,9 +17,9 @@ import math
 import numpy as np
 import sympy
 
-from numerics.companions.products import lyapunov_qr
-from theory.companions.bn import lyapunov_numeric, lyapunov_se
-from theory.registry import CheckOutcome
+from ..companions.products import lyapunov_qr
+from ...theory.companions.bn import lyapunov_numeric, lyapunov_se
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

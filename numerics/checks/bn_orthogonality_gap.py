@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from numerics.companions.products import orthogonality_chain
-from numerics.stats import loglog_fit, mean_se
-from theory.companions.bn import orthogonality_bound, orthogonality_floor
-from theory.registry import CheckOutcome
+from ..companions.products import orthogonality_chain
+from ..stats import loglog_fit, mean_se
+from ...theory.companions.bn import orthogonality_bound, orthogonality_floor
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

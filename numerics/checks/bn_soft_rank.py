@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from numerics.companions.products import random_psd, rank_tau, soft_rank
-from theory.companions.bn import soft_rank_bound
-from theory.registry import CheckOutcome
+from ..companions.products import random_psd, rank_tau, soft_rank
+from ...theory.companions.bn import soft_rank_bound
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS", "tight_spectra"]
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.companions.products import bn_chain
-from numerics.stats import loglog_fit
-from theory.registry import CheckOutcome, get
+from ..companions.products import bn_chain
+from ..stats import loglog_fit
+from ...theory.registry import CheckOutcome, get
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

@@ -20,16 +20,16 @@ import functools
 import numpy as np
 from scipy import stats as _st
 
-from theory.registry import CheckOutcome
-from numerics.checks.thm2 import Z, stream
-from numerics.stats import mean_se
+from ...theory.registry import CheckOutcome
+from .thm2 import Z, stream
+from ..stats import mean_se
 
 DEFAULT = dict(ensemble="lognormal", sigma_a2=None)
 
 
 def predict(ensemble, sigma_a2, n):
-    from theory.ensembles import get_ensemble
-    from theory.results.def1_1 import finite_n_coefficient
+    from ...theory.ensembles import get_ensemble
+    from ...theory.results.def1_1 import finite_n_coefficient
     ens = get_ensemble(ensemble)
     if sigma_a2 is not None:
         ens = ens.with_relative_variance(sigma_a2)
@@ -44,8 +44,8 @@ def sizes(config):
 
 @functools.lru_cache(maxsize=32)
 def measure(config, ensemble, sigma_a2):
-    from numerics.backend import to_numpy
-    from numerics.sampling import random_markov
+    from ..backend import to_numpy
+    from ..sampling import random_markov
     n, batch = sizes(config)
     A = to_numpy(random_markov(n, batch=batch, ensemble=ensemble, sigma_a2=sigma_a2,
                                rng=stream(config, "def1.1", n), backend=config.backend))

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.companions.residual import attention_layer, composite_norm, init_san, residual_mean
-from numerics.stats import loglog_fit
-from theory.registry import CheckOutcome, get
+from ..companions.residual import attention_layer, composite_norm, init_san, residual_mean
+from ..stats import loglog_fit
+from ...theory.registry import CheckOutcome, get
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from numerics.companions.residual import (centred_recursion, init_san, residual_mean,
+from ..companions.residual import (centred_recursion, init_san, residual_mean,
                                           san_forward)
-from theory.registry import CheckOutcome, get
+from ...theory.registry import CheckOutcome, get
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

@@ -13,9 +13,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from numerics.companions.residual import init_san, path_length_counts, path_terms
-from theory.companions.dong import path_counts, path_length_mean
-from theory.registry import CheckOutcome
+from ..companions.residual import init_san, path_length_counts, path_terms
+from ...theory.companions.dong import path_counts, path_length_mean
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

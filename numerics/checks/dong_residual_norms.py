@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.companions.residual import (composite_norm, l1_norm, linf_norm, residual_mean,
+from ..companions.residual import (composite_norm, l1_norm, linf_norm, residual_mean,
                                           residual_optimal)
-from theory.companions.dong import centring_factor
-from theory.registry import CheckOutcome
+from ...theory.companions.dong import centring_factor
+from ...theory.registry import CheckOutcome
 
 __all__ = ["run", "NEGATIVE_CONTROLS"]
 

@@ -11,9 +11,9 @@ import functools
 
 import numpy as np
 
-from numerics.companions import curve, walk_budget
-from numerics.companions.rem import ln_tokens, stack
-from theory.companions.gg import iterate_map
+from ..companions import curve, walk_budget
+from ..companions.rem import ln_tokens, stack
+from ...theory.companions.gg import iterate_map
 
 
 def predict(p0, depth, beta, T, **kw):

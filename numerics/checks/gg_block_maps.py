@@ -12,10 +12,10 @@ import functools
 
 import numpy as np
 
-from numerics.companions import curve, walk_budget
-from numerics.companions.rem import attention, ln_tokens, stack
-from theory.companions.gg import iterate_map
-from theory.registry import CheckOutcome
+from ..companions import curve, walk_budget
+from ..companions.rem import attention, ln_tokens, stack
+from ...theory.companions.gg import iterate_map
+from ...theory.registry import CheckOutcome
 
 
 def predict(p0, depth, beta, T, norm="pre", gain=False):

@@ -15,10 +15,10 @@ import math
 
 import numpy as np
 
-from numerics.companions import curve, interval, walk_budget
-from numerics.companions.rem import ln_tokens, stack
-from theory.companions.gg import block_map_postln, iterate_map, slope_at_one_closed_form
-from theory.registry import CheckOutcome, get
+from ..companions import curve, interval, walk_budget
+from ..companions.rem import ln_tokens, stack
+from ...theory.companions.gg import block_map_postln, iterate_map, slope_at_one_closed_form
+from ...theory.registry import CheckOutcome, get
 
 
 def predict():

@@ -15,9 +15,9 @@ import math
 import numpy as np
 from scipy.special import digamma
 
-from numerics.companions import band
-from numerics.companions.rem import rem_statistics
-from theory.companions.gg import beta_c_finite
+from ..companions import band
+from ..companions.rem import rem_statistics
+from ...theory.companions.gg import beta_c_finite
 
 
 def predict(beta, T):

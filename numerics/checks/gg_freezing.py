@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 
-from numerics.companions import band, interval
-from numerics.companions.rem import rem_statistics
-from numerics.stats import mean_se
-from theory.companions.gg import beta_c_finite
+from ..companions import band, interval
+from ..companions.rem import rem_statistics
+from ..stats import mean_se
+from ...theory.companions.gg import beta_c_finite
 
 
 def predict(T):

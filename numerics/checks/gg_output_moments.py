@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from numerics.companions import band
-from numerics.companions.rem import attention, ln_tokens, token_overlap
-from theory.companions.gg import attention_output_moments, beta_eff, participation_ratio
+from ..companions import band
+from ..companions.rem import attention, ln_tokens, token_overlap
+from ...theory.companions.gg import attention_output_moments, beta_eff, participation_ratio
 
 
 def predict(q, p, beta, T):

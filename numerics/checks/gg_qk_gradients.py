@@ -16,11 +16,11 @@ import math
 
 import numpy as np
 
-from numerics.companions import band
-from numerics.companions.qk_gradients import jacobian_sq_norms
-from numerics.companions.rem import ln_tokens, qk_std
-from theory.companions.gg import participation_ratio, beta_c_finite
-from theory.companions.noci import uniform_jacobian_expectations
+from ..companions import band
+from ..companions.qk_gradients import jacobian_sq_norms
+from ..companions.rem import ln_tokens, qk_std
+from ...theory.companions.gg import participation_ratio, beta_c_finite
+from ...theory.companions.noci import uniform_jacobian_expectations
 
 C_ABOVE = 0.38
 

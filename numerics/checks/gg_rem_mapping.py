@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from numerics.companions import band
-from numerics.companions.rem import as_generator, ln_tokens, qk_std
-from theory.companions.gg import beta_eff
+from ..companions import band
+from ..companions.rem import as_generator, ln_tokens, qk_std
+from ...theory.companions.gg import beta_eff
 
 
 def predict(beta, q, p, T):

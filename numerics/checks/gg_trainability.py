@@ -14,10 +14,10 @@ import math
 
 import numpy as np
 
-from numerics.companions.rem import ln_tokens, stack
-from numerics.companions import walk_budget
-from theory.companions.gg import classify_trainability
-from theory.registry import CheckOutcome
+from ..companions.rem import ln_tokens, stack
+from ..companions import walk_budget
+from ...theory.companions.gg import classify_trainability
+from ...theory.registry import CheckOutcome
 
 EPS, H_STAR = 0.05, 0.35
 

@@ -16,11 +16,11 @@ from functools import partial
 
 import numpy as np
 
-from numerics.checks import VerifyConfig, perturbed
-from numerics.rng import as_generator
-from numerics.stats import z_for_probability
-from theory._validate import integer
-from theory.registry import CheckOutcome
+from . import VerifyConfig, perturbed
+from ..rng import as_generator
+from ..stats import z_for_probability
+from ...theory._validate import integer
+from ...theory.registry import CheckOutcome
 
 __all__ = ["predict", "sample", "variance_se", "compare", "check", "concentration", "run",
            "NEGATIVE_CONTROLS", "Z"]
@@ -32,7 +32,7 @@ _CHUNK_ENTRIES = 2_000_000  # floats of W drawn at once
 
 def predict(d, l) -> dict:
     """Mean and variance derived in :mod:`theory.results.lemma1`."""
-    from theory.results.lemma1 import predict as _p
+    from ...theory.results.lemma1 import predict as _p
     return _p(d, l)
 
 
@@ -43,7 +43,7 @@ def sample(d, l, *, batch, rng=None) -> np.ndarray:
     >>> sample(8, 1, batch=3, rng=1).shape
     (3,)
     """
-    from numerics.sampling import value_weights
+    from ..sampling import value_weights
 
     d = integer("d", d, minimum=1)
     l = integer("l", l, minimum=1)
@@ -91,7 +91,7 @@ def compare(x, pred, params, z=Z, se_var=None) -> list[CheckOutcome]:
 
 def check(d, l, *, batch, rng=None, predict=predict, z=Z) -> list[CheckOutcome]:
     """Mean and variance of ``batch`` samples against ``predict(d, l)``."""
-    from theory.results.lemma1 import sample_variance_se
+    from ...theory.results.lemma1 import sample_variance_se
     x = sample(d, l, batch=batch, rng=rng)
     return compare(x, predict(d, l), {"d": d, "l": l}, z, se_var=sample_variance_se(d, l, x.size))
 

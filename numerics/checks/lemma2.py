@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
-from theory.registry import CheckOutcome
-from numerics.checks.thm2 import MAX_CI_WIDTH, Z, sigma_A_of, slope_budget, stream
-from numerics.stats import loglog_fit, mean_se
+from ...theory.registry import CheckOutcome
+from .thm2 import MAX_CI_WIDTH, Z, sigma_A_of, slope_budget, stream
+from ..stats import loglog_fit, mean_se
 
 DEFAULT = dict(ensemble="exponential", sigma_a2=None, depth=2)
 #: relative edge budget per factor: the product's edge converges from below at the
@@ -32,7 +32,7 @@ EDGE_COEF = 1.0
 
 
 def predict(sigma, depth):
-    from theory.registry import get
+    from ...theory.registry import get
     f = get("lemma2").formulas(l=depth, sigma=sigma)
     return {"n(s1-1)": float(f["n (s_1 - 1) limit"]),
             "sqrt(n)||P-J||": float(f["sqrt(n) ||P - 11^T/n|| limit"]),
@@ -48,9 +48,9 @@ def sizes(config):
 
 @functools.lru_cache(maxsize=32)
 def product_spectrum(n, batch, depth, ensemble, sigma_a2, seed, backend):
-    from numerics.backend import to_numpy
-    from numerics.sampling import random_markov
-    from numerics.rng import spawn
+    from ..backend import to_numpy
+    from ..sampling import random_markov
+    from ..rng import spawn
     gens = spawn(seed, depth)
     P = to_numpy(random_markov(n, batch=batch, ensemble=ensemble, rng=gens[0], sigma_a2=sigma_a2,
                                backend=backend))

@@ -22,10 +22,10 @@ import functools
 import numpy as np
 from scipy import stats as _st
 
-from theory.registry import CheckOutcome
-from numerics.checks.thm2 import (HEAVY_TAILED, TW_BUDGET, Z, edge_budget, markov_spectrum,
+from ...theory.registry import CheckOutcome
+from .thm2 import (HEAVY_TAILED, TW_BUDGET, Z, edge_budget, markov_spectrum,
                                   sigma_A_of, stream)
-from numerics.stats import mean_se
+from ..stats import mean_se
 
 DEFAULT = dict(ensemble="exponential", sigma_a2=None)
 KS_ALPHA = 1e-4
@@ -33,7 +33,7 @@ NO_OUTLIER_COEF = 4.0
 
 
 def predict(sigma_A):
-    from theory.registry import get
+    from ...theory.registry import get
     f = get("lemma3").formulas(sigma_A=sigma_A)
     return {"edge": float(f["s_1(sqrt(n) A_perp) limit"]), "s1/s2": float(f["s_1/s_2 limit"]),
             "qc_variance": sigma_A ** 2}
@@ -52,7 +52,7 @@ def measure(config, ensemble, sigma_a2):
 
 
 def run(config, predict=None, params=None) -> list[CheckOutcome]:
-    from theory.laws import QuarterCircle
+    from ...theory.laws import QuarterCircle
     p = dict(DEFAULT, **(params or {}))
     ens, sa2 = p["ensemble"], p["sigma_a2"]
     sA = sigma_A_of(ens, sa2)

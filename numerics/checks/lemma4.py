@@ -31,11 +31,11 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats as _st
 
-from numerics.checks import VerifyConfig
-from numerics.rng import as_generator
-from numerics.stats import z_for_probability
-from theory._validate import integer, positive
-from theory.registry import CheckOutcome
+from . import VerifyConfig
+from ..rng import as_generator
+from ..stats import z_for_probability
+from ...theory._validate import integer, positive
+from ...theory.registry import CheckOutcome
 
 __all__ = ["Extrapolation", "extrapolate", "limit_outcome", "predict", "sample_moments",
            "measure", "evaluate", "check", "run", "NEGATIVE_CONTROLS", "Z"]
@@ -126,7 +126,7 @@ def limit_outcome(name, params, ext: Extrapolation, predicted, z: float | None =
 # ---------------------------------------------------------------------------
 def predict(ratios, scales) -> dict:
     """Mean and variance derived in :mod:`theory.results.lemma4`."""
-    from theory.results.lemma4 import predict as _p
+    from ...theory.results.lemma4 import predict as _p
     return _p(tuple(ratios), tuple(scales))
 
 

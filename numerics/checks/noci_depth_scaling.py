@@ -14,12 +14,12 @@ import math
 
 import numpy as np
 
-from numerics.companions import band, curve, walk_budget
-from numerics.companions.qk_gradients import (linear_stack_grams, postln_uniform_stack,
+from ..companions import band, curve, walk_budget
+from ..companions.qk_gradients import (linear_stack_grams, postln_uniform_stack,
                                               preln_uniform_stack)
-from numerics.companions.rem import ln_tokens
-from theory.companions import noci
-from theory.registry import CheckOutcome
+from ..companions.rem import ln_tokens
+from ...theory.companions import noci
+from ...theory.registry import CheckOutcome
 
 
 def predict(depth, alpha2, s_v2):

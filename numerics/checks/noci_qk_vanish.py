@@ -8,10 +8,10 @@ import functools
 
 import numpy as np
 
-from numerics.companions import interval
-from numerics.companions.qk_gradients import jacobian_sq_norms
-from numerics.stats import loglog_fit
-from theory.companions.noci import QK_EXPONENTS
+from ..companions import interval
+from ..companions.qk_gradients import jacobian_sq_norms
+from ..stats import loglog_fit
+from ...theory.companions.noci import QK_EXPONENTS
 
 
 def predict():

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from numerics.companions.qk_gradients import attention_output, jacobian_sq_norms
-from theory.registry import CheckOutcome
+from ..companions.qk_gradients import attention_output, jacobian_sq_norms
+from ...theory.registry import CheckOutcome
 
 TOL = 1e-10
 

@@ -11,10 +11,10 @@ import math
 import numpy as np
 import sympy
 
-from numerics.companions import band
-from numerics.companions.qk_gradients import equicorrelated_tokens, jacobian_sq_norms
-from theory.companions import noci
-from theory.registry import CheckOutcome
+from ..companions import band
+from ..companions.qk_gradients import equicorrelated_tokens, jacobian_sq_norms
+from ...theory.companions import noci
+from ...theory.registry import CheckOutcome
 
 SQ, SK, SV, RHO = 0.8, 1.5, 1.2, 0.5
 

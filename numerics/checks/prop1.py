@@ -32,9 +32,9 @@ import math
 
 import numpy as np
 
-from theory.registry import CheckOutcome
-from numerics.checks.thm2 import MAX_CI_WIDTH, TW_BUDGET, Z, slope_budget, stream
-from numerics.stats import loglog_fit, mean_se
+from ...theory.registry import CheckOutcome
+from .thm2 import MAX_CI_WIDTH, TW_BUDGET, Z, slope_budget, stream
+from ..stats import loglog_fit, mean_se
 
 #: networks per d in the Xavier rate fit: with 4, the small-sample-corrected 99% CI
 #: (numerics.stats.small_sample_expansion: x2.6 at 4 samples) exceeded the width bound
@@ -47,7 +47,7 @@ WIDE_SIGMA_QK = 0.8
 
 def predict(sigma_qk, d_k):
     from sympy import nsimplify
-    from theory.registry import get
+    from ...theory.registry import get
     v = nsimplify(round(float(sigma_qk) ** 4, 12), rational=True)
     f = get("prop1").formulas(d_k=d_k, v=v)
     return {"logit_var": float(f["Var(logit)"]), "sigma_A^2": float(f["sigma_A^2 (within rows)"]),
@@ -60,9 +60,9 @@ def sizes(config):
 
 
 def attention(n, d, d_k, sigma_qk, batch, seed, backend):
-    from numerics.backend import to_numpy
-    from numerics.rng import spawn
-    from numerics.sampling import gaussian, isometric_input, key_query_attention
+    from ..backend import to_numpy
+    from ..rng import spawn
+    from ..sampling import gaussian, isometric_input, key_query_attention
     g = spawn(seed, 3)
     X0 = isometric_input(n, d, batch=batch, rng=g[0], backend=backend)
     WQ = gaussian((batch, d, d_k), rng=g[1], std=sigma_qk, backend=backend)
@@ -74,7 +74,7 @@ def attention(n, d, d_k, sigma_qk, batch, seed, backend):
 @functools.lru_cache(maxsize=16)
 def measure(config, sigma_qk, d_k):
     n, batch, xs = sizes(config)
-    from numerics.backend import to_numpy
+    from ..backend import to_numpy
     A, S = attention(n, n, d_k, sigma_qk, batch, stream(config, "prop1", n, d_k), config.backend)
     fro = (n * (A ** 2).sum(axis=-1)).mean(axis=-1) - 1
     s = np.linalg.svd(math.sqrt(n) * (A - 1.0 / n), compute_uv=False)
@@ -88,14 +88,14 @@ def measure(config, sigma_qk, d_k):
     nw, bw = 256, config.pick(6, 8, 12)
     Aw, _ = attention(nw, 4 * nw, 4 * nw, WIDE_SIGMA_QK, bw, stream(config, "prop1-wide", nw), config.backend)
     s2w = float(globals()["predict"](WIDE_SIGMA_QK, 4 * nw)["sigma_A^2"])
-    from numerics.sampling import random_markov
+    from ..sampling import random_markov
     Bw = to_numpy(random_markov(nw, batch=bw, ensemble="lognormal", sigma_a2=round(s2w, 12),
                                 rng=stream(config, "prop1-wide-rm", nw), backend=config.backend))
     top = lambda M: np.linalg.norm(math.sqrt(nw) * (M - 1.0 / nw), ord=2, axis=(-2, -1)) / (2 * math.sqrt(s2w))
     wide = {"n": nw, "batch": bw, "kq": mean_se(top(Aw)), "rm": mean_se(top(Bw))}
     # beyond the first layer (paper's model: key-query attention, Xavier keys/queries, depth 2)
-    from theory.model import AttentionModel
-    from numerics.forward import sample
+    from ...theory.model import AttentionModel
+    from ..forward import sample
     tr = sample(AttentionModel(n=128, depth=2, gamma=0.5, attention="key-query"), batch=4,
                 rng=stream(config, "prop1-depth"), backend=config.backend, keep=("A",))
     layers = {}
@@ -111,8 +111,8 @@ def measure(config, sigma_qk, d_k):
 
 
 def run(config, predict=None, params=None) -> list[CheckOutcome]:
-    from theory.ensembles import get_ensemble
-    from theory.results.def1_1 import finite_n_coefficient
+    from ...theory.ensembles import get_ensemble
+    from ...theory.results.def1_1 import finite_n_coefficient
     p = dict(DEFAULT, **(params or {}))
     sqk, dk = float(p["sigma_qk"]), int(p["d_k"])
     pred = (predict or globals()["predict"])(sqk, dk)
@@ -168,7 +168,7 @@ def _mod(**ch):
 
 
 def _marginal(sigma_qk, d_k, _):
-    from theory.registry import get
+    from ...theory.registry import get
     return float(get("prop1").formulas(d_k=d_k, v=round(float(sigma_qk) ** 4, 12))["sigma_A^2 (marginal)"])
 
 

@@ -29,9 +29,9 @@ import math
 
 import numpy as np
 
-from theory.registry import CheckOutcome
-from numerics.checks.thm2 import MAX_CI_WIDTH, Z, sigma_A_of, stream
-from numerics.stats import loglog_fit, mean_se
+from ...theory.registry import CheckOutcome
+from .thm2 import MAX_CI_WIDTH, Z, sigma_A_of, stream
+from ..stats import loglog_fit, mean_se
 
 DEFAULT = dict(ensemble="exponential", sigma_a2=None, depth=2, gamma=1, sigma_v2=1)
 #: finite-n bias: relative O(BIAS_COEF l / n) (bulk moments and lambda_1 at finite n; measured up to 8 l / n)
@@ -51,9 +51,9 @@ def width_bound(config, width):
 def signal_spectrum(n, depth, gamma, ensemble, sigma_a2, sigma_v2, batch, seed, backend="numpy"):
     """Eigenvalues of ``X_l X_l^T`` (batch, n) in decreasing order, ``d``, and the norm
     of the rank-one part ``||(1/n) 1 1^T X0 W_1...W_l|| = ||1^T X0 W_1...W_l|| / sqrt(n)``."""
-    from theory.model import AttentionModel
-    from numerics.backend import to_numpy
-    from numerics.forward import sample
+    from ...theory.model import AttentionModel
+    from ..backend import to_numpy
+    from ..forward import sample
     model = AttentionModel(n=n, depth=depth, gamma=gamma, ensemble=ensemble, sigma_a2=sigma_a2,
                            sigma_v2=sigma_v2)
     tr = sample(model, batch=batch, rng=seed, backend=backend, keep=("X", "W"))
@@ -73,7 +73,7 @@ def jensen_factor(d, depth):
 
 
 def predict(sigma_A, depth, gamma):
-    from theory.registry import get
+    from ...theory.registry import get
     f = get("prop3").formulas(l=depth, gamma=gamma, sigma_A=sigma_A, n=1)
     return {"constant": float(f["srank - 1"]), "exponent": float(f["srank - 1 exponent in n"])}
 

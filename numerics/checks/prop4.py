@@ -28,12 +28,12 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-from numerics.checks import VerifyConfig, perturbed
-from numerics.checks.lemma4 import extrapolate, limit_outcome
-from numerics.checks.prop6 import rate_outcome, slope_bias
-from numerics.rng import as_generator
-from numerics.stats import loglog_fit
-from theory.registry import CheckOutcome
+from . import VerifyConfig, perturbed
+from .lemma4 import extrapolate, limit_outcome
+from .prop6 import rate_outcome, slope_bias
+from ..rng import as_generator
+from ..stats import loglog_fit
+from ...theory.registry import CheckOutcome
 
 __all__ = ["predict", "measure", "evaluate", "check", "key_query_slopes", "key_query_looseness",
            "run", "NEGATIVE_CONTROLS"]
@@ -41,12 +41,12 @@ __all__ = ["predict", "measure", "evaluate", "check", "key_query_slopes", "key_q
 
 def predict(L, l, gamma, sigma_a2, sigma_v2) -> dict:
     """``constant`` and ``exponent`` derived in :mod:`theory.results.prop4`."""
-    from theory.results.prop4 import predict as _p
+    from ...theory.results.prop4 import predict as _p
     return _p(L, l, gamma, sigma_a2, sigma_v2)
 
 
 def measure(L, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, backend="numpy"):
-    from numerics.checks.prop6 import measure as _m
+    from .prop6 import measure as _m
     return _m(L, gamma, ensemble, sigma_v2, ns, batch=batch, rng=rng, backend=backend, remove_gap=0)
 
 
@@ -78,8 +78,8 @@ def check(L, l, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, predict=predi
 def key_query_slopes(depths, ns, *, batch, rng=None, sigma_qk2=1.0, probes=16):
     """Fitted exponent (median statistic, bootstrap CI) of the first layer's
     ||dX_L/dW_1||_F^2 for key-query attention, per depth."""
-    from numerics.gradients import grad_norms_sq
-    from theory.model import AttentionModel
+    from ..gradients import grad_norms_sq
+    from ...theory.model import AttentionModel
 
     gen = as_generator(rng)
     fits = {}

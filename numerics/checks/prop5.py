@@ -42,12 +42,12 @@ from functools import lru_cache, partial
 import numpy as np
 from scipy import stats as _st
 
-from numerics.checks import VerifyConfig, perturbed
-from numerics.checks.lemma4 import FALSE_ALARM, extrapolate, limit_outcome
-from numerics.checks.prop6 import rate_outcome
-from numerics.rng import as_generator
-from theory._validate import integer
-from theory.registry import CheckOutcome
+from . import VerifyConfig, perturbed
+from .lemma4 import FALSE_ALARM, extrapolate, limit_outcome
+from .prop6 import rate_outcome
+from ..rng import as_generator
+from ...theory._validate import integer
+from ...theory.registry import CheckOutcome
 
 __all__ = ["model", "predict", "sample_stats", "measure", "evaluate", "check", "run",
            "edge_extrapolate", "NEGATIVE_CONTROLS", "EDGE_ORDER", "EDGE_NEXT_ORDER"]
@@ -59,14 +59,14 @@ EDGE_NEXT_ORDER = 1.0
 
 
 def model(n, depth, gamma, ensemble="exponential", sigma_v2=1.0):
-    from theory.model import AttentionModel
+    from ...theory.model import AttentionModel
     return AttentionModel(n=n, depth=depth, gamma=gamma, attention="markov", ensemble=ensemble,
                           remove_gap=1, sigma_v2=sigma_v2)
 
 
 def predict(l, gamma) -> dict:
     """``limit``, ``m2``, ``edge`` (and ``exponent`` 1) from :mod:`theory.results.prop5`."""
-    from theory.results.prop5 import predict as _p
+    from ...theory.results.prop5 import predict as _p
     return {**_p(l, gamma), "exponent": 1.0}
 
 
@@ -77,9 +77,9 @@ def sample_stats(m, *, batch, rng=None, backend="numpy") -> np.ndarray:
     >>> s.shape, bool(np.allclose(s[:, 1], s[:, 2] / s[:, 3] ** 2))
     ((2, 4), True)
     """
-    from numerics.backend import to_numpy
-    from numerics.forward import sample
-    from numerics.measures import frobenius_sq, gram, spectral_norm
+    from ..backend import to_numpy
+    from ..forward import sample
+    from ..measures import frobenius_sq, gram, spectral_norm
 
     X = sample(m, batch=batch, rng=rng, backend=backend).X[m.depth]
     X = X / np.sqrt(float(to_numpy(frobenius_sq(X)).max()))     # overall scale: no overflow

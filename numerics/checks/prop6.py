@@ -23,11 +23,11 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-from numerics.checks import VerifyConfig, perturbed
-from numerics.checks.lemma4 import extrapolate, limit_outcome
-from numerics.rng import as_generator
-from numerics.stats import loglog_fit
-from theory.registry import CheckOutcome
+from . import VerifyConfig, perturbed
+from .lemma4 import extrapolate, limit_outcome
+from ..rng import as_generator
+from ..stats import loglog_fit
+from ...theory.registry import CheckOutcome
 
 __all__ = ["model", "predict", "measure", "evaluate", "check", "slope_bias", "rate_outcome", "run",
            "NEGATIVE_CONTROLS", "MAX_CI_WIDTH"]
@@ -37,20 +37,20 @@ MAX_CI_WIDTH = 0.25
 
 
 def model(n, depth, gamma, ensemble, sigma_v2, remove_gap=1):
-    from theory.model import AttentionModel
+    from ...theory.model import AttentionModel
     return AttentionModel(n=n, depth=depth, gamma=gamma, attention="markov", ensemble=ensemble,
                           remove_gap=remove_gap, sigma_v2=sigma_v2)
 
 
 def predict(L, l, gamma, sigma_a2, sigma_v2) -> dict:
     """``constant`` and ``exponent`` derived in :mod:`theory.results.prop6`."""
-    from theory.results.prop6 import predict as _p
+    from ...theory.results.prop6 import predict as _p
     return _p(L, l, gamma, sigma_a2, sigma_v2)
 
 
 def measure(L, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, backend="numpy", remove_gap=1):
     """Gradient norms along ``ns``: (params, ns, list of (batch, L) arrays)."""
-    from numerics.gradients import grad_norms_sq
+    from ..gradients import grad_norms_sq
 
     gen = as_generator(rng)
     models = [model(n, L, gamma, ensemble, sigma_v2, remove_gap) for n in ns]

@@ -19,31 +19,31 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-from numerics.checks import VerifyConfig, perturbed
-from numerics.checks.lemma4 import extrapolate, limit_outcome
-from numerics.rng import as_generator
-from theory.registry import CheckOutcome
+from . import VerifyConfig, perturbed
+from .lemma4 import extrapolate, limit_outcome
+from ..rng import as_generator
+from ...theory.registry import CheckOutcome
 
 __all__ = ["model", "predict", "sample_moments", "measure", "evaluate", "check", "run", "NEGATIVE_CONTROLS"]
 
 
 def model(n, depth, gamma, ensemble, sigma_v2):
     """The gap-removed Random Markov model of the proposition."""
-    from theory.model import AttentionModel
+    from ...theory.model import AttentionModel
     return AttentionModel(n=n, depth=depth, gamma=gamma, attention="markov", ensemble=ensemble,
                           remove_gap=1, sigma_v2=sigma_v2)
 
 
 def predict(l, gamma, sigma_a2, sigma_v2) -> dict:
     """Mean and variance derived in :mod:`theory.results.prop7`."""
-    from theory.results.prop7 import predict as _p
+    from ...theory.results.prop7 import predict as _p
     return _p(l, gamma, sigma_a2, sigma_v2)
 
 
 def sample_moments(m, *, batch, rng=None, backend="numpy") -> np.ndarray:
     """(batch, 2): ESD mean and variance of ``(n/d)^L X_L X_L^T`` for model m."""
-    from numerics.forward import sample
-    from numerics.measures import gram
+    from ..forward import sample
+    from ..measures import gram
 
     tr = sample(m, batch=batch, rng=rng, backend=backend)
     X = np.asarray(tr.numpy("X")[m.depth], float) * (m.n / m.d) ** (m.depth / 2)

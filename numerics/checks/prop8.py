@@ -18,18 +18,18 @@ from functools import lru_cache
 
 import numpy as np
 
-from numerics.checks import VerifyConfig
-from numerics.checks.lemma4 import extrapolate, limit_outcome
-from numerics.rng import as_generator
-from theory._validate import integer
-from theory.registry import CheckOutcome
+from . import VerifyConfig
+from .lemma4 import extrapolate, limit_outcome
+from ..rng import as_generator
+from ...theory._validate import integer
+from ...theory.registry import CheckOutcome
 
 __all__ = ["predict", "sample_moments", "measure", "evaluate", "check", "run", "NEGATIVE_CONTROLS"]
 
 
 def predict(l, sigma_a2, sigma_v2) -> dict:
     """Mean and variance derived in :mod:`theory.results.prop8`."""
-    from theory.results.prop8 import predict as _p
+    from ...theory.results.prop8 import predict as _p
     return _p(l, sigma_a2, sigma_v2)
 
 
@@ -46,7 +46,7 @@ def _product_moments(mats, scale):
 
 def sample_moments(n, d, l, ensemble, sigma_v2, *, batch, rng=None) -> np.ndarray:
     """(batch, 2): mean and variance of the Jacobian's squared singular values."""
-    from numerics.sampling import random_markov, remove_gap, value_weights
+    from ..sampling import random_markov, remove_gap, value_weights
 
     n, d, l = integer("n", n, minimum=2), integer("d", d, minimum=1), integer("l", l, minimum=1)
     gen = as_generator(rng)
@@ -61,7 +61,7 @@ def sample_moments(n, d, l, ensemble, sigma_v2, *, batch, rng=None) -> np.ndarra
 
 
 def measure(l, ensemble, sigma_v2, ns, *, gamma=1.0, batch, rng=None):
-    from theory.ensembles import get_ensemble
+    from ...theory.ensembles import get_ensemble
 
     gen = as_generator(rng)
     data = [sample_moments(n, int(round(n / gamma)), l, ensemble, sigma_v2, batch=batch, rng=gen)

@@ -18,10 +18,10 @@ import functools
 
 import numpy as np
 
-from theory.registry import CheckOutcome
-from numerics.checks.prop3 import DEFAULT as _PROP3_DEFAULT, signal_spectrum, sizes, width_bound
-from numerics.checks.thm2 import MAX_CI_WIDTH, Z, sigma_A_of, slope_budget, stream
-from numerics.stats import loglog_fit, mean_se
+from ...theory.registry import CheckOutcome
+from .prop3 import DEFAULT as _PROP3_DEFAULT, signal_spectrum, sizes, width_bound
+from .thm2 import MAX_CI_WIDTH, Z, sigma_A_of, slope_budget, stream
+from ..stats import loglog_fit, mean_se
 
 DEFAULT = dict(_PROP3_DEFAULT, depth=1)
 #: relative edge budget per layer (measured: n^(-l/2) s_1/s_2 is 1-3% above its limit at n = 256)
@@ -29,7 +29,7 @@ EDGE_COEF = 1.5
 
 
 def predict(sigma_A, depth, gamma):
-    from theory.registry import get
+    from ...theory.registry import get
     f = get("thm10").formulas(l=depth, gamma=gamma, sigma_A=sigma_A)
     return {"exponent": float(f["s_1/s_2 exponent in n"]), "constant": float(f["n^(-l/2) s_1/s_2 limit"])}
 

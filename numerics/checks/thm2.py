@@ -28,8 +28,8 @@ import math
 
 import numpy as np
 
-from theory.registry import CheckOutcome
-from numerics.stats import loglog_fit, mean_se
+from ...theory.registry import CheckOutcome
+from ..stats import loglog_fit, mean_se
 
 #: z for a two-sided false-alarm probability of 6e-5 per comparison
 Z = 4.0
@@ -54,8 +54,8 @@ def markov_spectrum(n: int, batch: int, ensemble: str, sigma_a2, seed: int, back
                     perp: bool = False):
     """Singular values (batch, n) of ``A`` (or ``sqrt(n)(A - 11^T/n)`` if ``perp``) and the
     largest row-sum error; cached so that negative controls reuse the samples."""
-    from numerics.backend import to_numpy
-    from numerics.sampling import random_markov
+    from ..backend import to_numpy
+    from ..sampling import random_markov
     A = to_numpy(random_markov(n, batch=batch, ensemble=ensemble, rng=seed, sigma_a2=sigma_a2,
                                backend=backend))
     rowdev = float(np.max(np.abs(A.sum(-1) - 1)))
@@ -66,7 +66,7 @@ def markov_spectrum(n: int, batch: int, ensemble: str, sigma_a2, seed: int, back
 
 
 def sigma_A_of(ensemble: str, sigma_a2) -> float:
-    from theory.ensembles import get_ensemble
+    from ...theory.ensembles import get_ensemble
     if sigma_a2 is not None:
         return math.sqrt(float(sigma_a2))
     return math.sqrt(float(get_ensemble(ensemble).sigma_A2))
@@ -84,7 +84,7 @@ def slope_budget(ns, coef) -> float:
 
 def predict(sigma_A):
     """Numbers from the registered formulas of ``thm2``."""
-    from theory.registry import get
+    from ...theory.registry import get
     f = get("thm2").formulas(sigma_A=sigma_A, n=1)
     return {"edge": float(f["s_2(sqrt(n) A) limit"]), "s1": float(f["s_1(A) limit"]),
             "exponent": float(f["gap ratio exponent in n"]),

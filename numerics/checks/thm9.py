@@ -20,10 +20,10 @@ import math
 
 import numpy as np
 
-from theory.registry import CheckOutcome
-from numerics.checks.prop3 import DEFAULT, signal_spectrum, sizes
-from numerics.checks.thm2 import Z, sigma_A_of, stream
-from numerics.stats import loglog_fit, mean_se
+from ...theory.registry import CheckOutcome
+from .prop3 import DEFAULT, signal_spectrum, sizes
+from .thm2 import Z, sigma_A_of, stream
+from ..stats import loglog_fit, mean_se
 
 #: observed rate of |s_1/||R|| - 1| (beyond the paper) and the stated CI width bound
 OBSERVED_RATE = -1.0
@@ -33,7 +33,7 @@ CI_WIDTH = 1.5
 
 
 def predict(depth, sigma_v2, d):
-    from theory.registry import get
+    from ...theory.registry import get
     f = get("thm9").formulas(l=depth, d=d, sigma_V=math.sqrt(float(sigma_v2)))
     return {"scale": float(f["s_1(X_l) scale"]), "ratio_to_scale": float(f["s_1(X_l) / (sigma_V sqrt(d))^l limit"]),
             "ratio_to_R": float(f["s_1(X_l) / ||R_l|| limit"]), "rate": OBSERVED_RATE}

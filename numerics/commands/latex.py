@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from theory.registry import all_results, get
+from ...theory.registry import all_results, get
 
 from .. import latex as _latex
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from theory.registry import all_results
+from ...theory.registry import all_results
 
 
 def add_parser(sub):

@@ -81,7 +81,7 @@ def parse_scale(name: str, text: str):
     >>> parse_scale("sigma_v2", "2")
     2
     """
-    from theory.model import Scale
+    from ...theory.model import Scale
 
     t = text.strip().lower().replace(" ", "")
     if t in ("xavier", "1/d", "d^-1", "d**-1"):
@@ -107,7 +107,7 @@ def _number(name: str, text: str):
 
 def build_model(args, n: int):
     """The ``AttentionModel`` the options describe, at width n."""
-    from theory.model import AttentionModel, preset
+    from ...theory.model import AttentionModel, preset
 
     fields = {}
     if args.attention is not None:

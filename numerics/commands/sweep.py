@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from theory.model import PRESETS
+from ...theory.model import PRESETS
 
 from ..sweep import MEASURES, sweep
 

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from theory.registry import all_results, get
+from ...theory.registry import all_results, get
 
 from ..checks import VerifyConfig, run_result
 

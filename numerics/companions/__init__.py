@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from theory.registry import CheckOutcome
+from ...theory.registry import CheckOutcome
 
 __all__ = ["band", "interval", "curve", "walk_budget"]
 

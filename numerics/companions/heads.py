@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validate import integer, nonnegative
+from ...theory._validate import integer, nonnegative
 
 __all__ = ["numerical_rank", "affine_rank", "ones_in_rowspace", "layer_norm",
            "affine_configuration", "low_rank", "init_heads", "multihead_attention",

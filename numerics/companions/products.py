@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validate import in_interval, integer, nonnegative, one_of, positive
+from ...theory._validate import in_interval, integer, nonnegative, one_of, positive
 
 __all__ = ["soft_rank", "rank_tau", "random_psd", "lyapunov_qr", "bn_chain",
            "orthogonality_gap", "orthogonality_chain", "product_top_sv2", "product_top_sv2_lanczos"]

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from theory._validate import integer, nonnegative, positive
+from ...theory._validate import integer, nonnegative, positive
 
 from .rem import as_generator, layernorm, softmax_rows, token_overlap
 

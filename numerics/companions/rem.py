@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from theory._validate import in_interval, integer, nonnegative, one_of
+from ...theory._validate import in_interval, integer, nonnegative, one_of
 
 __all__ = ["as_generator", "rem_rows", "rem_statistics", "ln_tokens", "layernorm", "attention",
            "qk_std", "token_overlap", "stack", "softmax_rows"]

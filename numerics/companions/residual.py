@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from theory._validate import integer, one_of, positive
+from ...theory._validate import integer, one_of, positive
 
 __all__ = ["l1_norm", "linf_norm", "composite_norm", "residual_mean", "residual_optimal",
            "softmax_rows", "SANLayer", "init_san", "attention_layer", "san_forward",

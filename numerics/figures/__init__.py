@@ -12,8 +12,8 @@ import importlib
 from pathlib import Path
 from typing import Callable
 
-FIGURE_MODULES = ["numerics.figures.paper", "numerics.figures.companions",
-                  "numerics.figures.companions_products"]
+FIGURE_MODULES = ["gapcheck.numerics.figures.paper", "gapcheck.numerics.figures.companions",
+                  "gapcheck.numerics.figures.companions_products"]
 _FIGURES: dict[str, Callable] = {}
 
 

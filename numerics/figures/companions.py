@@ -30,9 +30,9 @@ _MARK = {"rank-collapse": ("x", "black"), "entropy-collapse": ("s", "white"),
 
 @figure("gg-phase-diagram")
 def gg_phase_diagram(out_dir, config):
-    from numerics.checks.gg_trainability import EPS, H_STAR
-    from numerics.companions.rem import ln_tokens, stack
-    from theory.companions.gg import beta_c_finite, classify_trainability, iterate_map
+    from ..checks.gg_trainability import EPS, H_STAR
+    from ..companions.rem import ln_tokens, stack
+    from ...theory.companions.gg import beta_c_finite, classify_trainability, iterate_map
 
     plt = pyplot()
     rng = np.random.default_rng([config.seed, 911])
@@ -98,8 +98,8 @@ def gg_phase_diagram(out_dir, config):
 def gg_entropy(out_dir, config):
     from scipy.special import digamma
 
-    from numerics.companions.rem import rem_statistics
-    from theory.companions.gg import beta_c_finite
+    from ..companions.rem import rem_statistics
+    from ...theory.companions.gg import beta_c_finite
 
     plt = pyplot()
     rng = np.random.default_rng([config.seed, 912])
@@ -148,9 +148,9 @@ def gg_entropy(out_dir, config):
 def noci_depth_scaling(out_dir, config):
     import sympy
 
-    from numerics.companions.qk_gradients import postln_uniform_stack, preln_uniform_stack
-    from numerics.companions.rem import ln_tokens
-    from theory.companions import noci
+    from ..companions.qk_gradients import postln_uniform_stack, preln_uniform_stack
+    from ..companions.rem import ln_tokens
+    from ...theory.companions import noci
 
     plt = pyplot()
     rng = np.random.default_rng([config.seed, 913])

@@ -15,7 +15,7 @@ simulation drawn against the prediction of :mod:`theory.companions`.
 * ``audit-ln-rank``: affine rank before/after LayerNorm for generic
   configurations against ``min(r + 1, n - 1, d - 1)``.
 
-Register by adding ``"numerics.figures.companions_products"`` to
+Register by adding ``"gapcheck.numerics.figures.companions_products"`` to
 ``FIGURE_MODULES``.
 """
 from __future__ import annotations
@@ -32,8 +32,8 @@ __all__ = ["bn_lyapunov_fc", "bn_soft_rank", "bn_orthogonality_gap", "dong_colla
 @figure("bn-lyapunov-fc")
 def bn_lyapunov_fc(out_dir, config):
     """bn.lyapunov, bn.fc-vs-lyapunov: Lyapunov spectrum by QR iteration; Fuss-Catalan vs Lyapunov limits."""
-    from numerics.companions.products import lyapunov_qr, product_top_sv2
-    from theory.companions.bn import fc_edge, log_top_sv2_mean, lyapunov_numeric, lyapunov_se
+    from ..companions.products import lyapunov_qr, product_top_sv2
+    from ...theory.companions.bn import fc_edge, log_top_sv2_mean, lyapunov_numeric, lyapunov_se
 
     plt = pyplot()
     rng = np.random.default_rng([config.seed, 901])
@@ -73,7 +73,7 @@ def bn_lyapunov_fc(out_dir, config):
 @figure("bn-soft-rank")
 def bn_soft_rank(out_dir, config):
     """bn.sqrt-d: soft rank of the batch-normalised chain against sqrt(d); collapse without BN."""
-    from numerics.companions.products import bn_chain
+    from ..companions.products import bn_chain
 
     plt = pyplot()
     rng = np.random.default_rng([config.seed, 902])
@@ -114,8 +114,8 @@ def bn_soft_rank(out_dir, config):
 @figure("bn-orthogonality-gap")
 def bn_orthogonality_gap(out_dir, config):
     """bn.orthogonality-gap: d E V^2 against the derived floor 27/20 (n = 4); V along depth."""
-    from numerics.companions.products import orthogonality_chain
-    from theory.companions.bn import orthogonality_floor
+    from ..companions.products import orthogonality_chain
+    from ...theory.companions.bn import orthogonality_floor
 
     plt = pyplot()
     rng = np.random.default_rng([config.seed, 903])
@@ -153,7 +153,7 @@ def bn_orthogonality_gap(out_dir, config):
 @figure("dong-collapse")
 def dong_collapse(out_dir, config):
     """dong.cubic, dong.depth, dong.skip-conserves: cubic, doubly exponential collapse; skips stop it."""
-    from numerics.companions.residual import (attention_layer, centred_recursion, composite_norm,
+    from ..companions.residual import (attention_layer, centred_recursion, composite_norm,
                                               init_san, residual_mean, san_forward)
 
     plt = pyplot()
@@ -199,8 +199,8 @@ def dong_collapse(out_dir, config):
 @figure("audit-ln-rank")
 def audit_ln_rank(out_dir, config):
     """audit.ln-rank: affine rank after LayerNorm, min(r+1, n-1, d-1), against "preserved"."""
-    from numerics.companions.heads import affine_configuration, affine_rank, layer_norm
-    from theory.companions.audit import ln_affine_rank_generic
+    from ..companions.heads import affine_configuration, affine_rank, layer_norm
+    from ...theory.companions.audit import ln_affine_rank_generic
 
     plt = pyplot()
     rng = np.random.default_rng([config.seed, 905])

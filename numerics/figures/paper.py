@@ -49,8 +49,8 @@ def _np(x):
 @figure("fig1-markov-spectrum")
 def fig1_markov_spectrum(out_dir, config):
     """Figure 1: spectrum of a Random Markov matrix: one outlier, a quarter-circle bulk."""
-    from theory.laws import QuarterCircle
-    from theory.model import AttentionModel
+    from ...theory.laws import QuarterCircle
+    from ...theory.model import AttentionModel
 
     from ..sampling import random_markov
 
@@ -121,7 +121,7 @@ def _srank_by_layer(models, n, depth, batch, rng, backend):
 @figure("fig2-srank-depth")
 def fig2_srank_depth(out_dir, config):
     """Figures 2 and 4: stable rank of the covariance against depth, with and without the gap."""
-    from theory.model import preset
+    from ...theory.model import preset
 
     plt = pyplot()
     n = config.pick(32, 100, 200)
@@ -150,7 +150,7 @@ def _prop5_fraction(l, gamma=1):
     """Prop 5 limit of srank/n: m_2 / x_max^2 of the (mean-normalised) bulk law of Prop 7."""
     import sympy
 
-    from theory.results.prop7 import bulk_law
+    from ...theory.results.prop7 import bulk_law
 
     law = bulk_law(l, sympy.nsimplify(gamma), 1, 1)
     edge = law.support()[1]
@@ -160,7 +160,7 @@ def _prop5_fraction(l, gamma=1):
 @figure("fig4-srank-width")
 def fig4_srank_width(out_dir, config):
     """Figures 2 and 4: stable rank against width n, with the gap (-> 1) and without (~ n)."""
-    from theory.model import preset
+    from ...theory.model import preset
 
     plt = pyplot()
     ns = config.pick([16, 32, 64], [32, 64, 128, 256], [64, 128, 256, 512, 1024])
@@ -205,7 +205,7 @@ def fig4_srank_width(out_dir, config):
 @figure("fig5-gradients")
 def fig5_gradients(out_dir, config):
     """Figures 4 and 5: gradient norms ||dX_L/dW_l||_F^2 against n, with and without the gap."""
-    from theory.model import preset
+    from ...theory.model import preset
 
     from ..gradients import grad_norms_sq
 
@@ -213,7 +213,7 @@ def fig5_gradients(out_dir, config):
     ns = config.pick([16, 32, 64], [32, 64, 128, 256], [64, 128, 256, 512])
     batch = config.pick(4, 12, 24)
     L = 3
-    from theory.results.prop6 import predict as prop6_predict
+    from ...theory.results.prop6 import predict as prop6_predict
 
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     nn = np.asarray(ns, float)
@@ -248,7 +248,7 @@ def fig5_gradients(out_dir, config):
 @figure("fig7-keyquery-outliers")
 def fig7_keyquery_outliers(out_dir, config):
     """Figure 7: outliers in the spectrum of key-query attention across layers."""
-    from theory.model import preset
+    from ...theory.model import preset
 
     from ..forward import sample
     from ..measures import esd
@@ -294,8 +294,8 @@ def prop7_bulk(out_dir, config):
     """Prop 7: eigenvalues of the normalised covariance Y_l Y_l^T against its limiting law."""
     import sympy
 
-    from theory.model import preset
-    from theory.results.prop7 import bulk_law
+    from ...theory.model import preset
+    from ...theory.results.prop7 import bulk_law
 
     from ..forward import sample
     from ..measures import esd
@@ -353,7 +353,7 @@ def _log_convolution_density(law_a, law_b, x):
 def prop8_bulk(out_dir, config):
     """Prop 8: squared singular values of the Jacobian (A-side x W-side products) against
     the product of two Fuss-Catalan laws."""
-    from theory.laws import FussCatalan
+    from ...theory.laws import FussCatalan
 
     from ..measures import esd
     from ..sampling import random_markov, remove_gap, value_weights

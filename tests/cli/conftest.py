@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from numerics.cli import main
+from gapcheck.numerics.cli import main
 
 
 class Run:

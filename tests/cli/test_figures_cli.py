@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from numerics.commands.figures import select
+from gapcheck.numerics.commands.figures import select
 
 PAPER = ["fig1-markov-spectrum", "fig2-srank-depth", "fig4-srank-width", "fig5-gradients",
          "fig7-keyquery-outliers", "prop7-bulk", "prop8-bulk"]

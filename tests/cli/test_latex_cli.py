@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from numerics.latex import compile_pdf, find_engine
-from theory.registry import all_results
+from gapcheck.numerics.latex import compile_pdf, find_engine
+from gapcheck.theory.registry import all_results
 
 ENGINE = find_engine()
 needs_engine = pytest.mark.skipif(
@@ -23,8 +23,8 @@ def documents(tmp_path_factory):
     import contextlib
     import io
 
-    from numerics import latex
-    from numerics.cli import main
+    from gapcheck.numerics import latex
+    from gapcheck.numerics.cli import main
     out = tmp_path_factory.mktemp("latex")
     docs = {}
     path = out / "symbolic.tex"
@@ -86,7 +86,7 @@ def test_broken_document_is_reported_not_compiled(tmp_path):
 
 
 def _cheap_result_with_formulas():
-    from theory.registry import get
+    from gapcheck.theory.registry import get
     for rid in ("lemma4", "lemma1"):
         try:
             r = get(rid)
@@ -107,7 +107,7 @@ def test_fragment_has_statement_and_each_formula(gapcheck):
 
 
 def test_depth_changes_a_depth_dependent_result():
-    from numerics import latex
+    from gapcheck.numerics import latex
     deep = [r for r in all_results() if "l" in latex.specialise(r, depth=3)
             or "depth" in latex.specialise(r, depth=3) or "L" in latex.specialise(r, depth=3)]
     assert deep, "no result's formulas take a depth parameter"

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from numerics.scaling import STATISTICS, _judge, check_scaling, parse_prediction
-from numerics.stats import LogLogFit
-from theory.model import AttentionModel, Scale, preset
+from gapcheck.numerics.scaling import STATISTICS, _judge, check_scaling, parse_prediction
+from gapcheck.numerics.stats import LogLogFit
+from gapcheck.theory.model import AttentionModel, Scale, preset
 
 # Identity attention, depth 2: ||dX_2/dW_1||_F^2 = ||X_0||_F^2 ||W_2||_F^2 = n chi^2_{d^2}
 # (sigma_V^2 = 1), so its mean is n d^2 = n^3 at gamma = 1 *exactly at every n*: a cheap

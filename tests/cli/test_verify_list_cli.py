@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from numerics.checks import VerifyConfig
-from numerics.commands.verify import verify, write_report
-from theory.registry import CheckOutcome, all_results
+from gapcheck.numerics.checks import VerifyConfig
+from gapcheck.numerics.commands.verify import verify, write_report
+from gapcheck.theory.registry import CheckOutcome, all_results
 
 RID = "lemma1"  # a cheap result: exact symbolic checks and a small Monte Carlo
 

@@ -2,10 +2,10 @@
 import numpy as np
 from hypothesis import given, strategies as st
 
-from numerics.companions.heads import low_rank, numerical_rank
-from numerics.companions.residual import softmax_rows
-from theory.companions import audit
-from theory.registry import get
+from gapcheck.numerics.companions.heads import low_rank, numerical_rank
+from gapcheck.numerics.companions.residual import softmax_rows
+from gapcheck.theory.companions import audit
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 

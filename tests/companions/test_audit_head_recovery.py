@@ -3,10 +3,10 @@ import numpy as np
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.companions.heads import (gauge_transform, head_recovery_matrix, init_heads,
+from gapcheck.numerics.companions.heads import (gauge_transform, head_recovery_matrix, init_heads,
                                        kernel_dimension, multihead_attention, parameter_jacobian)
-from theory.companions import audit
-from theory.registry import get
+from gapcheck.theory.companions import audit
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 

@@ -4,10 +4,10 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.companions.heads import (affine_configuration, affine_rank, layer_norm, low_rank,
+from gapcheck.numerics.companions.heads import (affine_configuration, affine_rank, layer_norm, low_rank,
                                        numerical_rank, ones_in_rowspace)
-from theory.companions import audit
-from theory.registry import get
+from gapcheck.theory.companions import audit
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 

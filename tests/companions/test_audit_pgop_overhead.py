@@ -2,8 +2,8 @@
 import pytest
 import sympy
 
-from theory.companions import audit
-from theory.registry import get
+from gapcheck.theory.companions import audit
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from numerics.checks import audit_skip_no_exact_collapse as check
-from numerics.companions.residual import attention_layer, init_san, residual_mean
-from theory.registry import get
+from gapcheck.numerics.checks import audit_skip_no_exact_collapse as check
+from gapcheck.numerics.companions.residual import attention_layer, init_san, residual_mean
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, strategies as st
 from scipy.special import digamma
 
-from numerics.companions.products import product_top_sv2, product_top_sv2_lanczos
-from theory.companions import bn
-from theory.registry import get
+from gapcheck.numerics.companions.products import product_top_sv2, product_top_sv2_lanczos
+from gapcheck.theory.companions import bn
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 

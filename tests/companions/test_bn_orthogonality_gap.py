@@ -4,9 +4,9 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.companions.products import orthogonality_chain, orthogonality_gap
-from theory.companions import bn
-from theory.registry import get
+from gapcheck.numerics.companions.products import orthogonality_chain, orthogonality_gap
+from gapcheck.theory.companions import bn
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 

@@ -6,17 +6,17 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import bn_soft_rank as check
-from numerics.companions.products import random_psd, rank_tau, soft_rank
-from theory.companions import bn
-from theory.registry import get
+from gapcheck.numerics.checks import bn_soft_rank as check
+from gapcheck.numerics.companions.products import random_psd, rank_tau, soft_rank
+from gapcheck.theory.companions import bn
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 
 def test_registered_as_companion_with_grade():
     r = get("bn.soft-rank")
     assert r.kind == "companion" and "grade A" in r.source and "Daneshmand" in r.source
-    assert r.empirical_check == "numerics.checks.bn_soft_rank"
+    assert r.empirical_check == "gapcheck.numerics.checks.bn_soft_rank"
     assert r"(1-\tau)^2" in r.latex()
 
 

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, bn_sqrt_d as check
-from numerics.companions.products import bn_chain
-from theory.registry import get
+from gapcheck.numerics.checks import VerifyConfig, bn_sqrt_d as check
+from gapcheck.numerics.companions.products import bn_chain
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract, assert_all_pass
 
 

@@ -3,9 +3,9 @@ import numpy as np
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.companions.residual import attention_layer, composite_norm, init_san, residual_mean
-from theory.companions import dong
-from theory.registry import get
+from gapcheck.numerics.companions.residual import attention_layer, composite_norm, init_san, residual_mean
+from gapcheck.theory.companions import dong
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 

@@ -7,9 +7,9 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.companions.residual import init_san, path_length_counts, path_terms
-from theory.companions import dong
-from theory.registry import get
+from gapcheck.numerics.companions.residual import init_san, path_length_counts, path_terms
+from gapcheck.theory.companions import dong
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 

@@ -5,10 +5,10 @@ import sympy
 from hypothesis import example, given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from numerics.companions.residual import (composite_norm, l1_norm, linf_norm, residual_mean,
+from gapcheck.numerics.companions.residual import (composite_norm, l1_norm, linf_norm, residual_mean,
                                           residual_optimal)
-from theory.companions import dong
-from theory.registry import get
+from gapcheck.theory.companions import dong
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False)

@@ -2,9 +2,9 @@
 import numpy as np
 from hypothesis import given, strategies as st
 
-from numerics.companions.residual import init_san, residual_mean, san_forward
-from theory.companions import dong
-from theory.registry import get
+from gapcheck.numerics.companions.residual import init_san, residual_mean, san_forward
+from gapcheck.theory.companions import dong
+from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
 

@@ -11,10 +11,10 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, check_module
-from numerics.companions.rem import attention, ln_tokens, stack
-from theory.companions import gg
-from theory.registry import get
+from gapcheck.numerics.checks import VerifyConfig, check_module
+from gapcheck.numerics.companions.rem import attention, ln_tokens, stack
+from gapcheck.theory.companions import gg
+from gapcheck.theory.registry import get
 from tests.contract import assert_all_pass, contracts
 
 IDS = ["gg.block-map-postln", "gg.block-maps", "gg.depth-collapse", "gg.trainability",

@@ -11,9 +11,9 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.companions.rem import layernorm, ln_tokens, rem_rows, rem_statistics, token_overlap
-from theory.companions import gg
-from theory.registry import get
+from gapcheck.numerics.companions.rem import layernorm, ln_tokens, rem_rows, rem_statistics, token_overlap
+from gapcheck.theory.companions import gg
+from gapcheck.theory.registry import get
 from tests.contract import contracts
 
 IDS = ["gg.rem-mapping", "gg.freezing", "gg.participation", "gg.entropy", "gg.output-moments"]

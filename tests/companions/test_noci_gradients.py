@@ -11,10 +11,10 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.companions.qk_gradients import (attention_output, equicorrelated_tokens,
+from gapcheck.numerics.companions.qk_gradients import (attention_output, equicorrelated_tokens,
                                               jacobian_sq_norms, linear_stack_grams)
-from theory.companions import noci
-from theory.registry import get
+from gapcheck.theory.companions import noci
+from gapcheck.theory.registry import get
 from tests.contract import contracts
 
 IDS = ["noci.rank-one-zero", "noci.qk-vanish", "noci.uniform-gradients", "noci.depth-scaling"]

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from theory.model import LAYERNORM_EPS
+from gapcheck.theory.model import LAYERNORM_EPS
 
 
 def stable_rank_full_svd(X):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theory.model import preset
-from numerics.backend import namespace, to_numpy
-from numerics.forward import sample
-from numerics.gradients import grad_norms_sq
-from numerics.measures import covariance_stable_rank, gap_ratio
-from numerics.stats import mean_se
+from gapcheck.theory.model import preset
+from gapcheck.numerics.backend import namespace, to_numpy
+from gapcheck.numerics.forward import sample
+from gapcheck.numerics.gradients import grad_norms_sq
+from gapcheck.numerics.measures import covariance_stable_rank, gap_ratio
+from gapcheck.numerics.stats import mean_se
 
 NAMES = ["A", "A-perp + skip + LN", "A(X) + upscaled skip", "A(X)-perp + LN", "identity"]
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import sympy
 
-from theory.ensembles import ENSEMBLES, LOG_VARIANCE, get_ensemble
-from numerics.sampling import markov_entries, random_markov
-from numerics.stats import mean_se, within
+from gapcheck.theory.ensembles import ENSEMBLES, LOG_VARIANCE, get_ensemble
+from gapcheck.numerics.sampling import markov_entries, random_markov
+from gapcheck.numerics.stats import mean_se, within
 
 
 def test_exact_moments_match_the_closed_forms():

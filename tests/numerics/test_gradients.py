@@ -8,9 +8,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from theory.model import PRESETS, AttentionModel, preset
-from numerics.forward import draw
-from numerics.gradients import grad_norms_sq, jvp
+from gapcheck.theory.model import PRESETS, AttentionModel, preset
+from gapcheck.numerics.forward import draw
+from gapcheck.numerics.gradients import grad_norms_sq, jvp
 
 from .reference import forward_one, full_jacobian
 
@@ -103,7 +103,7 @@ def test_gradient_bad_input():
 @pytest.mark.parametrize("name", ["A(X) + skip + LN", "A(X)-perp + upscaled skip", "A + LN",
                                   "A-perp + skip", "identity"])
 def test_vjp_is_the_transposed_materialised_jacobian(jacobians, name):
-    from numerics.gradients import vjp_all
+    from gapcheck.numerics.gradients import vjp_all
     m, dr, ref = jacobians[name]
     n, d = int(m.n), m.d
     G = np.random.default_rng(1).standard_normal((2, n, d))

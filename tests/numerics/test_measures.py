@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from scipy import stats as sst
 
-from theory.model import PRESETS, preset
-from numerics.forward import draw, propagate, sample
-from numerics.measures import (covariance_stable_rank, count_outliers, esd, gap_ratio, gram,
+from gapcheck.theory.model import PRESETS, preset
+from gapcheck.numerics.forward import draw, propagate, sample
+from gapcheck.numerics.measures import (covariance_stable_rank, count_outliers, esd, gap_ratio, gram,
                                ks_distance, spectral_norm, stable_rank, top_singular_values)
-from numerics.sampling import random_markov, remove_gap
+from gapcheck.numerics.sampling import random_markov, remove_gap
 
 from .reference import stable_rank_full_svd
 
@@ -76,7 +76,7 @@ def test_gap_of_random_markov_theorem2_scale():
 
 
 def test_esd_and_ks_distance_to_quarter_circle():
-    from theory.laws import QuarterCircle
+    from gapcheck.theory.laws import QuarterCircle
     n = 300
     A = random_markov(n, batch=2, ensemble="exponential", rng=1)
     # A_perp 1 = 0: one singular value is a structural zero (~1e-17), left out
@@ -95,7 +95,7 @@ def test_esd_and_ks_distance_to_quarter_circle():
 
 
 def test_esd_of_wishart_is_marchenko_pastur():
-    from theory.laws import MarchenkoPastur
+    from gapcheck.theory.laws import MarchenkoPastur
     rng = np.random.default_rng(2)
     G = rng.standard_normal((2, 200, 400))
     ev = esd(gram(G) / 400)

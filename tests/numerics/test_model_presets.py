@@ -9,8 +9,8 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from theory.model import PRESETS, AttentionModel, Scale, preset
-from numerics.forward import sample
+from gapcheck.theory.model import PRESETS, AttentionModel, Scale, preset
+from gapcheck.numerics.forward import sample
 
 BASES = ("A", "A-perp", "A(X)", "A(X)-perp")
 SUFFIXES = ("", " + LN", " + skip", " + upscaled skip", " + skip + LN", " + upscaled skip + LN")

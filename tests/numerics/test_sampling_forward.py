@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from theory.model import AttentionModel, preset
-from numerics.forward import draw, layernorm, propagate, sample
-from numerics.rng import as_generator, spawn
-from numerics.sampling import (isometric_input, key_query_attention, random_markov, remove_gap,
+from gapcheck.theory.model import AttentionModel, preset
+from gapcheck.numerics.forward import draw, layernorm, propagate, sample
+from gapcheck.numerics.rng import as_generator, spawn
+from gapcheck.numerics.sampling import (isometric_input, key_query_attention, random_markov, remove_gap,
                                softmax, value_weights)
-from numerics.stats import mean_se, within
+from gapcheck.numerics.stats import mean_se, within
 
 from tests.strategies import ensembles, gammas, seeds
 from .reference import forward_one
@@ -193,7 +193,7 @@ def test_spawned_streams_are_independent_and_reproducible():
        sv=st.floats(0.25, 4.0), qk=st.floats(0.01, 4.0), seed=seeds,
        name=st.sampled_from(["A", "A(X)", "A-perp + LN", "A(X) + upscaled skip", "identity"]))
 def test_forward_shapes_finite_and_stable_rank_range(n, gamma, depth, sv, qk, seed, name):
-    from numerics.measures import covariance_stable_rank
+    from gapcheck.numerics.measures import covariance_stable_rank
     m = preset(name, n=n, depth=depth, gamma=gamma).replace(sigma_v2=sv, sigma_qk2=qk)
     tr = propagate(m, draw(m, batch=2, rng=seed), on_underflow="stop")
     for X in tr.X[1:]:

@@ -6,11 +6,11 @@ import csv
 import numpy as np
 import pytest
 
-from theory.model import AttentionModel, preset
-from numerics.cli import main
-from numerics.forward import sample
-from numerics.measures import covariance_stable_rank
-from numerics.sweep import COLUMNS, sweep
+from gapcheck.theory.model import AttentionModel, preset
+from gapcheck.numerics.cli import main
+from gapcheck.numerics.forward import sample
+from gapcheck.numerics.measures import covariance_stable_rank
+from gapcheck.numerics.sweep import COLUMNS, sweep
 
 
 def test_sweep_table_layout_and_values():

@@ -3,16 +3,16 @@ import pytest
 import sympy as sp
 from hypothesis import example, given, strategies as st
 
-from numerics.checks import lemma1 as check
-from theory.registry import get
-from theory.results import lemma1
+from gapcheck.numerics.checks import lemma1 as check
+from gapcheck.theory.registry import get
+from gapcheck.theory.results import lemma1
 from tests.contract import ResultContract, assert_all_pass
 from tests.strategies import seeds
 
 
 def test_registered_with_statement_and_latex():
     r = get("lemma1")
-    assert r.empirical_check == "numerics.checks.lemma1"
+    assert r.empirical_check == "gapcheck.numerics.checks.lemma1"
     assert "(1 + 2/d)^l" in r.statement_latex
     assert "variance" in r.latex()
 

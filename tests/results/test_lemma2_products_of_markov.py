@@ -5,8 +5,8 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, check_module
-from theory.registry import get
+from gapcheck.numerics.checks import VerifyConfig, check_module
+from gapcheck.theory.registry import get
 from tests import strategies as S
 from tests.contract import ResultContract, assert_all_pass
 
@@ -19,7 +19,7 @@ class TestContract(ResultContract):
 
 
 def test_fuss_catalan_edge_symbolic_in_l():
-    from theory.results.lemma2 import fuss_catalan_edge, l
+    from gapcheck.theory.results.lemma2 import fuss_catalan_edge, l
     assert sympy.simplify(fuss_catalan_edge() - (l + 1) ** (l + 1) / l ** l) == 0
     f = RESULT.formulas(l=3, sigma=sympy.Symbol("sigma", positive=True))
     sg = sympy.Symbol("sigma", positive=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from numerics.checks import VerifyConfig, check_module
-from theory.registry import get
+from gapcheck.numerics.checks import VerifyConfig, check_module
+from gapcheck.theory.registry import get
 from tests import strategies as S
 from tests.contract import ResultContract, assert_all_pass
 

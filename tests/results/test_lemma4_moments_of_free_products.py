@@ -4,15 +4,15 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from numerics.checks import lemma4 as check
-from theory.registry import get
-from theory.results import lemma4
+from gapcheck.numerics.checks import lemma4 as check
+from gapcheck.theory.registry import get
+from gapcheck.theory.results import lemma4
 from tests.contract import ResultContract, assert_all_pass
 from tests.strategies import rationals, seeds
 
 
 def test_registered():
-    assert get("lemma4").empirical_check == "numerics.checks.lemma4"
+    assert get("lemma4").empirical_check == "gapcheck.numerics.checks.lemma4"
 
 
 class TestContract(ResultContract):

@@ -5,8 +5,8 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, check_module
-from theory.registry import get
+from gapcheck.numerics.checks import VerifyConfig, check_module
+from gapcheck.theory.registry import get
 from tests import strategies as S
 from tests.contract import ResultContract
 
@@ -19,7 +19,7 @@ class TestContract(ResultContract):
 
 
 def test_moments_derived_by_integration():
-    from theory.results import prop1 as P
+    from gapcheck.theory.results import prop1 as P
     assert sympy.simplify(P.product_gaussian_mgf() - (1 - P.t ** 2) ** sympy.Rational(-1, 2)) == 0
     f = RESULT.formulas(d_k=512, v=1)
     assert abs(float(f["sigma_A^2 (within rows)"]) - 1.7236) < 1e-3      # THEORY_REFERENCE: 1.724
@@ -28,7 +28,7 @@ def test_moments_derived_by_integration():
 
 
 def test_bessel_k0_density():
-    from theory.results.prop1 import bessel_density_moment
+    from gapcheck.theory.results.prop1 import bessel_density_moment
     assert [bessel_density_moment(k) for k in (0, 1, 2, 3, 4)] == [1, 0, 1, 0, 9]
 
 

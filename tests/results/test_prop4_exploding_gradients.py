@@ -4,16 +4,16 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from numerics.checks import prop4 as check
-from theory.registry import get
-from theory.results import prop4
+from gapcheck.numerics.checks import prop4 as check
+from gapcheck.theory.registry import get
+from gapcheck.theory.results import prop4
 from tests.contract import ResultContract, assert_all_pass
 from tests.strategies import ensembles, seeds
 
 
 def test_registered_with_finding():
     r = get("prop4")
-    assert r.empirical_check == "numerics.checks.prop4"
+    assert r.empirical_check == "gapcheck.numerics.checks.prop4"
     assert any("key-query" in f.lower() for f in r.findings)
 
 

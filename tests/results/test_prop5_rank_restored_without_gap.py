@@ -4,16 +4,16 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, prop5 as check
-from theory.registry import get
-from theory.results import prop5
+from gapcheck.numerics.checks import VerifyConfig, prop5 as check
+from gapcheck.theory.registry import get
+from gapcheck.theory.results import prop5
 from tests.contract import ResultContract
 from tests.strategies import ensembles, seeds
 
 
 def test_registered():
     r = get("prop5")
-    assert r.empirical_check == "numerics.checks.prop5" and r.findings
+    assert r.empirical_check == "gapcheck.numerics.checks.prop5" and r.findings
 
 
 class TestContract(ResultContract):

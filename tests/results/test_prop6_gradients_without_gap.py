@@ -5,16 +5,16 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from numerics.checks import prop6 as check
-from theory.registry import get
-from theory.results import prop6
+from gapcheck.numerics.checks import prop6 as check
+from gapcheck.theory.registry import get
+from gapcheck.theory.results import prop6
 from tests.contract import ResultContract, assert_all_pass
 from tests.strategies import ensembles, seeds
 
 
 def test_registered():
     r = get("prop6")
-    assert r.empirical_check == "numerics.checks.prop6" and r.findings
+    assert r.empirical_check == "gapcheck.numerics.checks.prop6" and r.findings
 
 
 class TestContract(ResultContract):

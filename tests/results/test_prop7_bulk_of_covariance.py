@@ -4,16 +4,16 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from numerics.checks import prop7 as check
-from theory.registry import get
-from theory.results import prop7
+from gapcheck.numerics.checks import prop7 as check
+from gapcheck.theory.registry import get
+from gapcheck.theory.results import prop7
 from tests.contract import ResultContract, assert_all_pass
 from tests.strategies import ensembles, seeds
 
 
 def test_registered():
     r = get("prop7")
-    assert r.empirical_check == "numerics.checks.prop7" and r.findings
+    assert r.empirical_check == "gapcheck.numerics.checks.prop7" and r.findings
     assert "boxtimes" in r.statement_latex
 
 

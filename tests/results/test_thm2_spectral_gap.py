@@ -5,8 +5,8 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from numerics.checks import VerifyConfig, check_module
-from theory.registry import get
+from gapcheck.numerics.checks import VerifyConfig, check_module
+from gapcheck.theory.registry import get
 from tests import strategies as S
 from tests.contract import ResultContract, assert_all_pass
 

@@ -17,7 +17,7 @@ import sympy
 from hypothesis import given, strategies as st
 
 from tests.strategies import rationals
-from theory.laws import FussCatalan, MarchenkoPastur, QuarterCircle, free_product
+from gapcheck.theory.laws import FussCatalan, MarchenkoPastur, QuarterCircle, free_product
 
 R = sympy.Rational
 

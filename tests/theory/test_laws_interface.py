@@ -7,7 +7,7 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from theory.laws import (FussCatalan, MarchenkoPastur, QuarterCircle, SpectralLaw,
+from gapcheck.theory.laws import (FussCatalan, MarchenkoPastur, QuarterCircle, SpectralLaw,
                          free_product)
 
 R = sympy.Rational
@@ -206,7 +206,7 @@ def test_cdf_numpy_near_the_hard_edge_stays_on_the_branch():
     zero singular value of A - 11^T/n). The cdf must stay in [atom, 1],
     be monotone, and follow the hard-edge law F(x) ~ (2/pi) sqrt(x) of MP(1)."""
     import numpy as np
-    from theory.laws import FussCatalan, MarchenkoPastur, QuarterCircle
+    from gapcheck.theory.laws import FussCatalan, MarchenkoPastur, QuarterCircle
 
     x = np.array([0.0, 1e-300, 1e-30, 1e-18, 1e-12, 1e-9, 1e-6, 1e-3])
     for law in (QuarterCircle(1), MarchenkoPastur(1), MarchenkoPastur(2), FussCatalan(2),

@@ -11,8 +11,8 @@ import sympy
 from hypothesis import given, strategies as st
 
 from tests.strategies import rationals
-from theory import freeprob
-from theory.laws import (FreeProduct, FussCatalan, MarchenkoPastur, QuarterCircle,
+from gapcheck.theory import freeprob
+from gapcheck.theory.laws import (FreeProduct, FussCatalan, MarchenkoPastur, QuarterCircle,
                          free_product)
 
 R = sympy.Rational

@@ -28,8 +28,8 @@ import functools
 import mpmath
 import sympy
 
-from theory._validate import integer, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import integer, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["layer_norm_exact", "affine_rank_exact", "ln_rank", "ln_affine_rank_generic",
            "ln_counterexamples", "relu_rank_one_identity", "head_kernel_dimension",
@@ -294,7 +294,7 @@ RESULTS["audit.ln-rank"] = register(Result(
                      r"\quad \operatorname{rank}\big((I-J)\mathrm{LN}(X)\big) = \min(r+1,\,n-1,\,d-1)"),
     formulas=lambda n=_n, d=_d, r=_r: {"affine rank after LN (generic)": ln_affine_rank_generic(n, d, r)},
     symbolic_checks=_ln_symbolic,
-    empirical_check="numerics.checks.audit_ln_rank",
+    empirical_check="gapcheck.numerics.checks.audit_ln_rank",
     findings=("The literal claim 'LN preserves the affine rank exactly' is false (2 -> 3, 3 -> 2, 2 -> 0 "
               "pinned exactly); 'generic matrices keep their rank' holds only for n < d: for n >= d the "
               "row space contains 1 and the rank drops by one.",),
@@ -313,7 +313,7 @@ RESULTS["audit.skip-no-exact-collapse"] = register(Result(
     statement_latex=r"\mathrm{res}(X + AXW_V) \not\equiv 0,\qquad \mathrm{res}(JXW_V) = 0",
     formulas=lambda: {},
     symbolic_checks=_skip_symbolic,
-    empirical_check="numerics.checks.audit_skip_no_exact_collapse",
+    empirical_check="gapcheck.numerics.checks.audit_skip_no_exact_collapse",
 ))
 
 RESULTS["audit.attention-rank"] = register(Result(
@@ -329,7 +329,7 @@ RESULTS["audit.attention-rank"] = register(Result(
                      r"\mathrm{relu}(ab^\top) = a_+b_+^\top + a_-b_-^\top"),
     formulas=lambda: {},
     symbolic_checks=_attention_rank_symbolic,
-    empirical_check="numerics.checks.audit_attention_rank",
+    empirical_check="gapcheck.numerics.checks.audit_attention_rank",
 ))
 
 RESULTS["audit.head-recovery"] = register(Result(
@@ -348,7 +348,7 @@ RESULTS["audit.head-recovery"] = register(Result(
     formulas=lambda n=_n, H=_H, d_k=_dk: {"kernel dimension": head_kernel_dimension(n, H, d_k),
                                           "gauge dimension": gauge_dimension(H, d_k)},
     symbolic_checks=_heads_symbolic,
-    empirical_check="numerics.checks.audit_head_recovery",
+    empirical_check="gapcheck.numerics.checks.audit_head_recovery",
 ))
 
 RESULTS["audit.pgop-overhead"] = register(Result(
@@ -363,5 +363,5 @@ RESULTS["audit.pgop-overhead"] = register(Result(
     statement_latex=r"\frac{H(d+1)}{d^2} = \frac{1}{d_k} + \frac{1}{d\,d_k}",
     formulas=lambda d=_d, H=_H: {"overhead": pgop_overhead(d, H)},
     symbolic_checks=_pgop_symbolic,
-    empirical_check="numerics.checks.audit_pgop_overhead",
+    empirical_check="gapcheck.numerics.checks.audit_pgop_overhead",
 ))

@@ -31,8 +31,8 @@ import functools
 import mpmath
 import sympy
 
-from theory._validate import in_interval, integer, positive, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import in_interval, integer, positive, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["chi2_mellin", "expected_log_chi2", "variance_log_chi2", "lyapunov_exponent",
            "lyapunov_closed_form", "lyapunov_numeric", "lyapunov_se", "lyapunov_gap_series",
@@ -283,7 +283,7 @@ def fc_edge(order):
     (4, 27/4)
     """
     integer("order", order, minimum=1)
-    from theory.laws import FussCatalan
+    from ..laws import FussCatalan
 
     return sympy.nsimplify(FussCatalan(order).support()[1])
 
@@ -397,7 +397,7 @@ RESULTS["bn.soft-rank"] = register(Result(
     formulas=lambda tau=_tau: {"bound factor": soft_rank_bound(tau),
                                "sharpness ratio (limit)": soft_rank_tight_ratio(tau=tau)},
     symbolic_checks=_soft_rank_symbolic,
-    empirical_check="numerics.checks.bn_soft_rank",
+    empirical_check="gapcheck.numerics.checks.bn_soft_rank",
 ))
 
 RESULTS["bn.sqrt-d"] = register(Result(
@@ -416,7 +416,7 @@ RESULTS["bn.sqrt-d"] = register(Result(
                                      "rank_tau lower bound": soft_rank_bound(tau) * sympy.sqrt(
                                          to_sympy(d))},
     symbolic_checks=None,
-    empirical_check="numerics.checks.bn_sqrt_d",
+    empirical_check="gapcheck.numerics.checks.bn_sqrt_d",
     findings=("The depth-averaged soft rank is 0.89-0.94 sqrt(d) for d = 4..64, gamma in {0.05, 0.1}; "
               "the fitted exponent over d = 4..32 is 0.49 (99% bootstrap CI 0.47-0.50; the constant drifts "
               "from 0.93 at d = 4 to 0.89 at d = 8 and back to 0.90-0.94 up to d = 64).",),
@@ -438,7 +438,7 @@ RESULTS["bn.lyapunov"] = register(Result(
                                  "Var log chi^2_nu": variance_log_chi2(),
                                  "mu_1 - mu_2 (large d)": lyapunov_gap_series()},
     symbolic_checks=_lyapunov_symbolic,
-    empirical_check="numerics.checks.bn_lyapunov",
+    empirical_check="gapcheck.numerics.checks.bn_lyapunov",
 ))
 
 RESULTS["bn.orthogonality-gap"] = register(Result(
@@ -458,7 +458,7 @@ RESULTS["bn.orthogonality-gap"] = register(Result(
                                  "noise per step": orthogonality_noise(n, d),
                                  "E V^2 (stationary)": orthogonality_floor(n, d)},
     symbolic_checks=_orthogonality_symbolic,
-    empirical_check="numerics.checks.bn_orthogonality_gap",
+    empirical_check="gapcheck.numerics.checks.bn_orthogonality_gap",
     findings=("The measured floor sqrt(d) E V ~ 1.1-1.15 (n = 4) sits far below the 2021 bound "
               "3n/(alpha sqrt d) >= 3 n^1.5/sqrt(d) = 24/sqrt(d); our derived d E V^2 -> 27/20 matches "
               "simulation to O(1/d).",),
@@ -501,5 +501,5 @@ RESULTS["bn.fc-vs-lyapunov"] = register(Result(
     formulas=lambda d=_d, L=_L: {"E log sigma_1^2 (fixed d)": log_top_sv2_mean(d, L),
                                  "E log v_1^2": expected_log_sphere_coordinate(d)},
     symbolic_checks=_fc_symbolic,
-    empirical_check="numerics.checks.bn_fc_vs_lyapunov",
+    empirical_check="gapcheck.numerics.checks.bn_fc_vs_lyapunov",
 ))

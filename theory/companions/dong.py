@@ -26,8 +26,8 @@ import functools
 
 import sympy
 
-from theory._validate import integer, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import integer, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["centring_factor", "centring_factor_matrix", "tight_examples",
            "two_token_residual_series", "depth_solution", "skip_conservation_defect",
@@ -268,7 +268,7 @@ RESULTS["dong.residual-norms"] = register(Result(
                      r"\min_x \|X - \mathbf 1 x^\top\|_p,\ p\in\{1,\infty\}"),
     formulas=lambda n=_n: {r"\|I - J\|_1 = \|I-J\|_\infty": centring_factor(n)},
     symbolic_checks=_c1_symbolic,
-    empirical_check="numerics.checks.dong_residual_norms",
+    empirical_check="gapcheck.numerics.checks.dong_residual_norms",
     findings=("COMPANIONS.md states the factor 2; |I - J|_1 = 2(1 - 1/n) is sharp (attained by e_1 in "
               "|.|_1 and by I_n in |.|_inf); random matrices reach ~1.3-1.4.",),
 ))
@@ -286,7 +286,7 @@ RESULTS["dong.cubic"] = register(Result(
     formulas=lambda: {"exponent": sympy.Integer(3),
                       "two-token residual": two_token_residual_series().removeO()},
     symbolic_checks=_c2_symbolic,
-    empirical_check="numerics.checks.dong_cubic",
+    empirical_check="gapcheck.numerics.checks.dong_cubic",
 ))
 
 RESULTS["dong.depth"] = register(Result(
@@ -301,7 +301,7 @@ RESULTS["dong.depth"] = register(Result(
                      r"^{\frac{3^L-1}{2}}\|\mathrm{res}(X)\|^{3^L}"),
     formulas=lambda: {"log res_L": depth_solution()},
     symbolic_checks=_c3_symbolic,
-    empirical_check="numerics.checks.dong_depth",
+    empirical_check="gapcheck.numerics.checks.dong_depth",
     findings=("With the centred recursion (expm1, separate log-scale) the collapse is followed to "
               "|res| ~ 1e-13000 after 8 layers with no float64 floor (the plain forward pass stalls at "
               "1e-15 after 3); log|res_L|/log|res_{L-1}| = 3.0004-3.0005 at L = 8 (10 networks).",),
@@ -318,7 +318,7 @@ RESULTS["dong.skip-conserves"] = register(Result(
     statement_latex=r"(I-J)(X + JXW) = (I-J)X",
     formulas=lambda: {"defect (n = 3, d = 2)": skip_conservation_defect(3, 2).norm()},
     symbolic_checks=_c4_symbolic,
-    empirical_check="numerics.checks.dong_skip_conserves",
+    empirical_check="gapcheck.numerics.checks.dong_skip_conserves",
 ))
 
 RESULTS["dong.paths"] = register(Result(
@@ -334,5 +334,5 @@ RESULTS["dong.paths"] = register(Result(
     formulas=lambda L=_L, H=_H: {"total": path_total(L, H), "mean length": path_length_mean(L, H),
                                  "variance": path_length_variance(L, H)},
     symbolic_checks=_c5_symbolic,
-    empirical_check="numerics.checks.dong_paths",
+    empirical_check="gapcheck.numerics.checks.dong_paths",
 ))

@@ -38,8 +38,8 @@ import mpmath
 import sympy
 from sympy import Rational, sqrt
 
-from theory._validate import in_interval, integer, nonnegative, one_of, positive, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import in_interval, integer, nonnegative, one_of, positive, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = [
     "SOURCE", "b", "beta_eff", "rem_annealed_free_energy", "rem_entropy_density",
@@ -728,7 +728,7 @@ register(Result(
     formulas=lambda beta=_beta, q=_q, p=_p: {r"\beta_{\rm eff}": beta_eff(beta, q, p),
                                               r"\mathrm{Var}_b\, s_{ab}":
                                               key_logit_variance_derived(beta, q, p)},
-    symbolic_checks=_checks_rem_mapping, empirical_check="numerics.checks.gg_rem_mapping",
+    symbolic_checks=_checks_rem_mapping, empirical_check="gapcheck.numerics.checks.gg_rem_mapping",
     findings=("Open item A1 (authors' BERT code sets the Q/K scale with T = 512 while padded "
               "positions are masked): the checks here use the number of attended keys.",),
 ))
@@ -745,7 +745,7 @@ register(Result(
                     r"\mathbb{E}\max_{b\le T} g_b/\sqrt{\log T}\to\sqrt 2",
     formulas=lambda q=_q, p=_p: {r"f(\beta)": rem_annealed_free_energy(),
                                  r"\beta_c": freezing_point_pq(q, p)},
-    symbolic_checks=_checks_freezing, empirical_check="numerics.checks.gg_freezing",
+    symbolic_checks=_checks_freezing, empirical_check="gapcheck.numerics.checks.gg_freezing",
 ))
 
 register(Result(
@@ -759,7 +759,7 @@ register(Result(
     formulas=lambda: {r"\mathbb{E}Y": pd_power_sum(2),
                       r"\mathrm{Var}\,Y": sympy.factor(pd_power_sum(4) + pd_pair_sum(2, 2)
                                                        - pd_power_sum(2) ** 2)},
-    symbolic_checks=_checks_participation, empirical_check="numerics.checks.gg_participation",
+    symbolic_checks=_checks_participation, empirical_check="gapcheck.numerics.checks.gg_participation",
 ))
 
 register(Result(
@@ -772,7 +772,7 @@ register(Result(
                     r"p_{\rm att} = \sigma_v^2 p + \sigma_b^2",
     formulas=lambda q=_q, p=_p: dict(zip(("q_att", "p_att"),
                                          attention_output_moments(q, p, sympy.Symbol("Y")))),
-    symbolic_checks=_checks_output_moments, empirical_check="numerics.checks.gg_output_moments",
+    symbolic_checks=_checks_output_moments, empirical_check="gapcheck.numerics.checks.gg_output_moments",
 ))
 
 register(Result(
@@ -786,7 +786,7 @@ register(Result(
                     r"\mathbb{E}H_a\to\psi(1)-\psi(1-m)\ (\beta_{\rm eff}>\sqrt2)",
     formulas=lambda: {r"s(\beta)": rem_entropy_density(),
                       r"\mathbb{E}H_{\rm frozen}(m)": frozen_entropy_in_m()},
-    symbolic_checks=_checks_entropy, empirical_check="numerics.checks.gg_entropy",
+    symbolic_checks=_checks_entropy, empirical_check="gapcheck.numerics.checks.gg_entropy",
 ))
 
 register(Result(
@@ -802,7 +802,7 @@ register(Result(
                     r"k(c) = \frac{\sqrt{1-c^2} + c(\pi - \arccos c)}{\pi}",
     formulas=lambda: {"k(c)": arccos_kernel_derived()},
     symbolic_checks=_checks_block_map_postln,
-    empirical_check="numerics.checks.gg_block_map_postln",
+    empirical_check="gapcheck.numerics.checks.gg_block_map_postln",
 ))
 
 register(Result(
@@ -814,7 +814,7 @@ register(Result(
     assumptions=_COMMON_ASSUMPTIONS + ("REM temperature evaluated on LN(x) (A1), see findings",),
     statement_latex=r"\text{pre-LN: } (q,p)\mapsto \alpha^2(q,p) + (\rho + (1-\rho)Y, \rho),\ "
                     r"\rho = p/q;\quad (A-J)XW_V:\ \Delta q = (q-p)(Y - 1/T),\ \Delta p = 0",
-    symbolic_checks=_checks_block_maps, empirical_check="numerics.checks.gg_block_maps",
+    symbolic_checks=_checks_block_maps, empirical_check="gapcheck.numerics.checks.gg_block_maps",
     findings=("Open item A7: the authors' pre-LN notebook evaluates beta_c with the un-normalised "
               "(q, p); the sampled pre-LN network follows the LN(x) version (see the check "
               "'pre-LN: which beta_c').",),
@@ -832,7 +832,7 @@ register(Result(
                     r"\alpha_{A,c}^2 = \frac{\sigma_v^2+\sigma_b^2}{\chi_M - 1}",
     formulas=lambda: {r"\lambda_{\rm ReLU}": slope_at_one(),
                       "skip exponent e (alpha^2 ~ L^e)": skip_scaling_exponent()},
-    symbolic_checks=_checks_depth_collapse, empirical_check="numerics.checks.gg_depth_collapse",
+    symbolic_checks=_checks_depth_collapse, empirical_check="gapcheck.numerics.checks.gg_depth_collapse",
     findings=("COMPANIONS.md quotes alpha_A,c = 1.342 for sigma_w^2 = 4, sigma_v^2 = 1, alpha_M = 0.5; "
               "quadrature gives 1.3401 (the slopes it quotes, 0.963 and 1.034 at 0.95/1.05 alpha_c, "
               "match 1.3401).",),
@@ -848,7 +848,7 @@ register(Result(
     assumptions=_COMMON_ASSUMPTIONS + ("eps = 0.05; cells at least 0.3 from beta_c(T) in beta_eff",),
     statement_latex=r"\text{rank collapse: } 1-p_L<\varepsilon;\ \text{entropy collapse: } "
                     r"\exists l:\ \beta\sqrt{1-p_l} > \beta_c(T)",
-    empirical_check="numerics.checks.gg_trainability",
+    empirical_check="gapcheck.numerics.checks.gg_trainability",
 ))
 
 register(Result(
@@ -861,5 +861,5 @@ register(Result(
     assumptions=_COMMON_ASSUMPTIONS + ("one layer, single head, uncorrelated tokens (p = 0)",),
     statement_latex=r"\frac{\|\partial S/\partial W_Q\|_F^2}{T d^2\sqrt{\log T}} \approx "
                     r"c\, Y(\beta)\ (\beta>\beta_c),\quad \to 0\ (\beta<\beta_c)",
-    empirical_check="numerics.checks.gg_qk_gradients",
+    empirical_check="gapcheck.numerics.checks.gg_qk_gradients",
 ))

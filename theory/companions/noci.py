@@ -29,8 +29,8 @@ from fractions import Fraction
 
 import sympy
 
-from theory._validate import in_interval, integer, nonnegative, positive
-from theory.registry import CheckOutcome, Result, register
+from .._validate import in_interval, integer, nonnegative, positive
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["SOURCE", "IJ", "uniform_jacobian_expectations", "equicorrelated_expectations",
            "ratio_q_to_v", "gaussian_expectation", "QK_EXPONENTS", "linear_stack_mean_gram",
@@ -406,7 +406,7 @@ register(Result(
     assumptions=("single softmax attention layer S = A X W_V, any loss, any depth above",),
     statement_latex=r"X = \mathbf 1 x^\top \Rightarrow A = \tfrac1n\mathbf 1\mathbf 1^\top,\ "
                     r"\partial S/\partial W_Q = \partial S/\partial W_K = 0",
-    symbolic_checks=_checks_rank_one, empirical_check="numerics.checks.noci_rank_one_zero",
+    symbolic_checks=_checks_rank_one, empirical_check="gapcheck.numerics.checks.noci_rank_one_zero",
 ))
 
 register(Result(
@@ -417,7 +417,7 @@ register(Result(
     statement_latex=r"\|\partial S/\partial W_{Q,K}\|_F = \Theta(\varepsilon^2),\ "
                     r"\|\partial S/\partial W_V\|_F = \Theta(1)",
     formulas=lambda: {f"exponent_{k}": sympy.Integer(v) for k, v in QK_EXPONENTS.items()},
-    symbolic_checks=_checks_qk_vanish, empirical_check="numerics.checks.noci_qk_vanish",
+    symbolic_checks=_checks_qk_vanish, empirical_check="gapcheck.numerics.checks.noci_qk_vanish",
 ))
 
 register(Result(
@@ -434,7 +434,7 @@ register(Result(
     formulas=lambda: {**{f"E|dS/dW_{k}|^2": v for k, v in uniform_jacobian_expectations().items()},
                       "ratio_Q_V": ratio_q_to_v()},
     symbolic_checks=_checks_uniform_gradients,
-    empirical_check="numerics.checks.noci_uniform_gradients",
+    empirical_check="gapcheck.numerics.checks.noci_uniform_gradients",
 ))
 
 register(Result(
@@ -447,5 +447,5 @@ register(Result(
     statement_latex=r"\mathbb{E}G_L = G_0 + m_0\big((1+\alpha^2 s_v^2)^L - 1\big)\mathbf 1\mathbf 1^\top,"
                     r"\quad 1-\rho' = \frac{1-\rho}{1+\alpha^2 s_v^2 m(\rho)}",
     formulas=lambda: {"m_L/m_0": linear_stack_mean_gram(width=d_v)},
-    symbolic_checks=_checks_depth_scaling, empirical_check="numerics.checks.noci_depth_scaling",
+    symbolic_checks=_checks_depth_scaling, empirical_check="gapcheck.numerics.checks.noci_depth_scaling",
 ))

@@ -1,6 +1,6 @@
 """Exact random-matrix laws and free multiplicative convolution.
 
->>> from theory.laws import MarchenkoPastur, FussCatalan, free_product
+>>> from gapcheck.theory.laws import MarchenkoPastur, FussCatalan, free_product
 >>> free_product(MarchenkoPastur(1), MarchenkoPastur(1)).moments(4) == FussCatalan(2).moments(4)
 True
 """

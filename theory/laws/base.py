@@ -328,7 +328,7 @@ class SpectralLaw(abc.ABC):
         takes the exact moments as overrides.  Laws with an atom (MP with
         ratio > 1) are not continuous: use ``cdf_numpy`` with ``kstest``.
 
-        >>> from theory.laws import MarchenkoPastur
+        >>> from gapcheck.theory.laws import MarchenkoPastur
         >>> X = MarchenkoPastur(1).to_scipy()
         >>> round(float(X.mean()), 12), round(float(X.variance()), 12)
         (1.0, 1.0)
@@ -461,7 +461,7 @@ class AlgebraicLaw(SpectralLaw):
         ``m(z) = int rho(t) dt / (t - z)``: from ``z psi = c Q(psi)`` with
         ``psi = -1 - z m`` (divided by ``-z``).
 
-        >>> from theory.laws import MarchenkoPastur
+        >>> from gapcheck.theory.laws import MarchenkoPastur
         >>> MarchenkoPastur(1).stieltjes_polynomial()
         m**2*z + m*z + 1
         """

@@ -40,7 +40,7 @@ def _check_factor(i, law):
 def free_product(*laws):
     """Free multiplicative convolution ``laws[0] boxtimes laws[1] boxtimes ...``.
 
-    >>> from theory.laws import MarchenkoPastur
+    >>> from gapcheck.theory.laws import MarchenkoPastur
     >>> import sympy
     >>> law = free_product(MarchenkoPastur(sympy.Rational(1, 2)), MarchenkoPastur(1),
     ...                    MarchenkoPastur(1))

@@ -12,7 +12,7 @@ with the delta-method coefficient (mean-1 entries, raw moments m_2, m_3)
 ``b_1 = 3 m_2 sigma_A^2 - 2 (m_3 - m_2)``, derived here by expanding
 ``M / (1 + eps)`` to second order in the fluctuation ``eps`` of the row mean.
 
->>> from theory.registry import get
+>>> from gapcheck.theory.registry import get
 >>> f = get("def1.1").formulas()
 >>> f["sigma_A^2 (uniform)"], f["sigma_A^2 (lognormal)"]
 (1/3, exp(s2) - 1)
@@ -25,7 +25,7 @@ from dataclasses import replace
 
 import sympy
 
-from theory.registry import CheckOutcome, Result, register
+from ..registry import CheckOutcome, Result, register
 
 #: closed forms the derivation is compared with (sigma_A^2, E M^4) per ensemble
 _S2 = sympy.Symbol("s2", positive=True)
@@ -39,7 +39,7 @@ CLOSED_FORMS = {
 def ensemble_law(name: str, symbolic: bool = True):
     """The :class:`theory.ensembles.Ensemble` ``name``; the lognormal family
     keeps its parameter ``s2`` symbolic when ``symbolic``."""
-    from theory.ensembles import get_ensemble
+    from ..ensembles import get_ensemble
     ens = get_ensemble(name)
     if symbolic and ens.parameter is not None:
         ens = replace(ens, parameter_value=None)
@@ -69,7 +69,7 @@ def finite_n_coefficient(ens):
 
 def formulas(ensemble=None):
     """Relative variance and finite-n coefficient of each ensemble (or one)."""
-    from theory.ensembles import ENSEMBLES
+    from ..ensembles import ENSEMBLES
     names = [ensemble] if ensemble is not None else list(ENSEMBLES)
     out = {}
     for name in names:
@@ -80,7 +80,7 @@ def formulas(ensemble=None):
 
 
 def symbolic_checks() -> list[CheckOutcome]:
-    from theory.ensembles import ENSEMBLES
+    from ..ensembles import ENSEMBLES
     outs = []
     for name in ENSEMBLES:
         ens = ensemble_law(name)
@@ -122,7 +122,7 @@ RESULT = register(Result(
                      r"(\mathbb{E} M_{ij})^2"),
     formulas=formulas,
     symbolic_checks=symbolic_checks,
-    empirical_check="numerics.checks.def1_1",
+    empirical_check="gapcheck.numerics.checks.def1_1",
     findings=(
         "The entries of n A have mean exactly 1 and variance sigma_A^2 + b_1/n + O(n^-2) with "
         "b_1 = 3 m_2 sigma_A^2 - 2 (m_3 - m_2) (delta method, derived here): -2 for Exp(1), "

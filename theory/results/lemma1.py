@@ -21,8 +21,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory._validate import integer, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import integer, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["D", "L", "factor_moment", "derive", "closed_form", "predict", "raw_moment",
            "sample_variance_se", "RESULT"]
@@ -186,7 +186,7 @@ RESULT = register(Result(
                      r"\operatorname{Var}\|u^\top W_1\cdots W_l\|^2 = (1 + 2/d)^l - 1"),
     formulas=lambda d=D, l=L: {k: v for k, v in derive(d, l).items() if k != "second_moment"},
     symbolic_checks=_symbolic_checks,
-    empirical_check="numerics.checks.lemma1",
+    empirical_check="gapcheck.numerics.checks.lemma1",
     findings=("The variance is exact at every d (checked at d as small as 16 by sampling), "
               "not only asymptotically 2l/d.",),
 ))

@@ -12,7 +12,7 @@ Sharper constants (THEORY_REFERENCE section 5), derived here:
   Ginibre matrices (:class:`theory.laws.FussCatalan`); the edge is derived for
   symbolic ``l`` from the support equation ``x = w^(l+1)/(w - 1)``.
 
->>> from theory.registry import get
+>>> from gapcheck.theory.registry import get
 >>> get("lemma2").formulas(l=2, sigma=1)["n^(l/2) s_2 limit"]
 3*sqrt(3)/2
 """
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import sympy
 
-from theory import _validate
-from theory.registry import CheckOutcome, Result, register
+from .. import _validate
+from ..registry import CheckOutcome, Result, register
 
 n = sympy.Symbol("n", positive=True)
 l = sympy.Symbol("l", positive=True, integer=True)
@@ -40,7 +40,7 @@ def fuss_catalan_edge(order=l, variance=1):
 
 
 def formulas(l=l, sigma=sigma, n=n):
-    from theory.laws import FussCatalan
+    from ..laws import FussCatalan
     l = _validate.integer("l", l, minimum=1)
     _validate.positive("sigma", sigma)
     s = _validate.to_sympy(sigma)
@@ -62,7 +62,7 @@ def formulas(l=l, sigma=sigma, n=n):
 
 
 def symbolic_checks() -> list[CheckOutcome]:
-    from theory.laws import FussCatalan, MarchenkoPastur, free_product
+    from ..laws import FussCatalan, MarchenkoPastur, free_product
     outs = []
     sym = fuss_catalan_edge()
     closed = (l + 1) ** (l + 1) / l ** l
@@ -98,7 +98,7 @@ RESULT = register(Result(
                      r"\sigma^l\sqrt{(l+1)^{l+1}/l^l}"),
     formulas=formulas,
     symbolic_checks=symbolic_checks,
-    empirical_check="numerics.checks.lemma2",
+    empirical_check="gapcheck.numerics.checks.lemma2",
     findings=(
         "n (s_1 - 1) -> sigma^2/2 for every depth (the column-sum fluctuation of the last factor), "
         "and sqrt(n)||P - 11^T/n|| -> sigma for l >= 2 (not 2 sigma): both beyond the paper's "

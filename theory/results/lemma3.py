@@ -4,7 +4,7 @@ The singular values of ``sqrt(n) (A - 11^T/n)`` converge to the quarter-circle
 law ``QC(sigma_A)`` (:class:`theory.laws.QuarterCircle`) and have no outlier:
 ``s_1 -> 2 sigma_A``, the edge of the bulk, so ``s_1/s_2 -> 1``.
 
->>> from theory.registry import get
+>>> from gapcheck.theory.registry import get
 >>> get("lemma3").formulas()["s_1(sqrt(n) A_perp) limit"]
 2*sigma_A
 """
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import sympy
 
-from theory import _validate
-from theory.registry import CheckOutcome, Result, register
+from .. import _validate
+from ..registry import CheckOutcome, Result, register
 
 sigma_A = sympy.Symbol("sigma_A", positive=True)
 
 
 def formulas(sigma_A=sigma_A):
-    from theory.laws import QuarterCircle
+    from ..laws import QuarterCircle
     _validate.positive("sigma_A", sigma_A)
     qc = QuarterCircle(_validate.to_sympy(sigma_A) ** 2)
     return {
@@ -31,7 +31,7 @@ def formulas(sigma_A=sigma_A):
 
 
 def symbolic_checks() -> list[CheckOutcome]:
-    from theory.laws import QuarterCircle
+    from ..laws import QuarterCircle
     outs = []
     th = sympy.Symbol("theta")
     # density sqrt(4 s^2 - x^2)/(pi s^2) on [0, 2s]; with x = 2 s sin(theta) the k-th
@@ -63,7 +63,7 @@ RESULT = register(Result(
                      r"s_1\big(\sqrt{n}(A - \tfrac1n\mathbf{1}\mathbf{1}^\top)\big) \to 2\sigma_A"),
     formulas=formulas,
     symbolic_checks=symbolic_checks,
-    empirical_check="numerics.checks.lemma3",
+    empirical_check="gapcheck.numerics.checks.lemma3",
     findings=(
         "As for Theorem 2, the heavy-tailed lognormal's top singular value exceeds 2 sigma_A by "
         "5-10% at n <= 512 (pinned by a test); the bulk (Kolmogorov-Smirnov distance to QC) "

@@ -27,8 +27,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory._validate import integer, positive, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import integer, positive, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["law", "derive", "general", "closed_form", "predict", "RESULT", "EXAMPLE"]
 
@@ -51,7 +51,7 @@ def _symbols(k):
 
 def law(ratios, scales=None):
     """``MP(ratios[0], scales[0]) boxtimes ...`` as a :mod:`theory.laws` law."""
-    from theory.laws import MarchenkoPastur, free_product
+    from ..laws import MarchenkoPastur, free_product
 
     ratios = list(ratios)
     if not ratios:
@@ -94,7 +94,7 @@ def general() -> dict:
 
 
 def _s_coefficients(m1, m2):
-    from theory.freeprob import s_transform_from_moments
+    from ..freeprob import s_transform_from_moments
     return s_transform_from_moments([m1, m2])
 
 
@@ -185,7 +185,7 @@ RESULT = register(Result(
                      r"\operatorname{Var}\mu = \Big(\prod_i s_i\Big)^2 \sum_i \lambda_i"),
     formulas=_formulas,
     symbolic_checks=_symbolic_checks,
-    empirical_check="numerics.checks.lemma4",
+    empirical_check="gapcheck.numerics.checks.lemma4",
     findings=("Realised by products of rectangular Gaussian matrices, the ESD moments approach the "
               "limit with an O(1/n) bias (e.g. one Wishart factor: E m_2 = s^2 (1 + lam + 1/N)); the "
               "check extrapolates in 1/n.",),

@@ -24,7 +24,7 @@ Everything below is derived by sympy integration:
 * Xavier keys/queries (``sigma_QK^2 = 1/d``, ``d_k = d``): ``v = 1/d^2`` and
   ``sigma_A^2 ~ 1/d^2 -> 0``: uniform attention, ``||sqrt(n)(A - 11^T/n)||_2 = O(1/d)``.
 
->>> from theory.registry import get
+>>> from gapcheck.theory.registry import get
 >>> f = get("prop1").formulas(d_k=512, v=1)
 >>> round(float(f["sigma_A^2 (within rows)"]), 3), round(float(f["sigma_A^2 (marginal)"]), 3)
 (1.724, 1.737)
@@ -36,8 +36,8 @@ import functools
 import mpmath
 import sympy
 
-from theory import _validate
-from theory.registry import CheckOutcome, Result, register
+from .. import _validate
+from ..registry import CheckOutcome, Result, register
 
 d_k, v, t, p = sympy.symbols("d_k v t p", positive=True)
 sigma_QK = sympy.Symbol("sigma_QK", positive=True)
@@ -179,7 +179,7 @@ RESULT = register(Result(
                      r"\xrightarrow[d_k\to\infty]{} e^{\sigma_{QK}^4} - 1"),
     formulas=formulas,
     symbolic_checks=symbolic_checks,
-    empirical_check="numerics.checks.prop1",
+    empirical_check="gapcheck.numerics.checks.prop1",
     findings=(
         "Entries of one row share the query, so they are not i.i.d.: the entries' marginal relative "
         "variance (1 - 4v/d_k)^(-d_k/2)(1 - v/d_k)^(d_k) - 1 differs from the within-row one "

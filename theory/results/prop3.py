@@ -14,7 +14,7 @@ from the S-transform ``S(z) = (1 + z)^-l (1 + gamma z)^-l`` by
 ``gamma``, and compared with :func:`theory.laws.free_product` of the
 Marchenko-Pastur laws for each numeric depth.
 
->>> from theory.registry import get
+>>> from gapcheck.theory.registry import get
 >>> get("prop3").formulas()["m_2(mu_l)"]
 gamma*l + l + 1
 """
@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import sympy
 
-from theory import _validate
-from theory.freeprob import moments_from_s_transform
-from theory.registry import CheckOutcome, Result, register
+from .. import _validate
+from ..freeprob import moments_from_s_transform
+from ..registry import CheckOutcome, Result, register
 
 n = sympy.Symbol("n", positive=True)
 l = sympy.Symbol("l", positive=True, integer=True)
@@ -35,7 +35,7 @@ _z = sympy.Symbol("z")
 
 def bulk_law(l_, gamma_):
     """``MP(1)^(boxtimes l) boxtimes MP(gamma)^(boxtimes l)`` for a numeric depth."""
-    from theory.laws import MarchenkoPastur, free_product
+    from ..laws import MarchenkoPastur, free_product
     return free_product(*([MarchenkoPastur(1)] * l_ + [MarchenkoPastur(gamma_)] * l_))
 
 
@@ -97,7 +97,7 @@ RESULT = register(Result(
                      r"\sigma_A^{4l}\, n^{1-2l},\quad \Sigma_l = X_l X_l^\top"),
     formulas=formulas,
     symbolic_checks=symbolic_checks,
-    empirical_check="numerics.checks.prop3",
+    empirical_check="gapcheck.numerics.checks.prop3",
     findings=(
         "The rate exponent 1 - 2l and the constant (1 + l(1 + gamma)) sigma_A^(4l) are confirmed; the "
         "constant is checked through the normalised bulk sum n^(2l-1) sum_{i>=2} lambda_i^2 / "

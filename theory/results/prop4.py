@@ -24,8 +24,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory._validate import in_interval, integer, positive, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import in_interval, integer, positive, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["N", "GAMMA", "SA2", "SV2", "DEPTH", "derive", "closed_form", "predict", "RESULT"]
 
@@ -37,7 +37,7 @@ DEPTH = sp.Symbol("L", positive=True, integer=True)
 
 
 def _fc_mean(p, s2):
-    from theory.laws import FussCatalan
+    from ..laws import FussCatalan
     return sp.Integer(1) if p == 0 else FussCatalan(p, s2).mean()
 
 
@@ -89,7 +89,7 @@ def _symbolic_checks() -> list[CheckOutcome]:
                                     measured=str(der["constant"]), predicted=str(cf["constant"]),
                                     passed=bool(ok), tolerance="exact"))
     # single layer: ||dX_1/dW_1||^2 = d ||A||_F^2 and ||A||_F^2 = 1 + (bulk) -> 1 + sigma_A^2
-    from theory.laws import MarchenkoPastur
+    from ..laws import MarchenkoPastur
     single = 1 + MarchenkoPastur(1, SA2).mean()
     out.append(CheckOutcome("L = 1: ||A||_F^2 -> 1 + m_1(MP(1, sigma_A^2))", {"L": 1},
                             measured=str(single), predicted=str(derive(1, 1)["constant"]),
@@ -123,7 +123,7 @@ RESULT = register(Result(
                      r"\sigma_V^{2(L-1)} d^L \big(1 + \sigma_A^2 [L=1]\big) = \Theta(n^L)"),
     formulas=lambda L=None, l=None, gamma=None, **_: _formulas(L, l, gamma),
     symbolic_checks=_symbolic_checks,
-    empirical_check="numerics.checks.prop4",
+    empirical_check="gapcheck.numerics.checks.prop4",
     findings=("Key-query attention with sigma_QK^2 = 1 (not Xavier): the gradient of the first "
               "layer grows faster than n^L, by more as the depth grows (fitted exponents about "
               "2.5-2.9 at L = 2 and 4-6 at L = 3 for n = 16..64), so the n^L lower bound becomes loose "

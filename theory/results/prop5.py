@@ -26,8 +26,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory._validate import in_interval, integer, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import in_interval, integer, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["L", "GAMMA", "law", "edge_closed_form", "derive", "predict", "RESULT"]
 
@@ -41,7 +41,7 @@ REFERENCE_GAMMA1 = {1: 0.0658, 2: 0.03355, 3: 0.02247}
 
 def law(l, gamma=GAMMA):
     """mu_l (unit scales): Prop 7's bulk law."""
-    from theory.results.prop7 import bulk_law
+    from .prop7 import bulk_law
     return bulk_law(l, gamma, 1, 1)
 
 
@@ -88,7 +88,7 @@ def predict(l, gamma) -> dict:
 
 
 def _symbolic_checks() -> list[CheckOutcome]:
-    from theory.laws import FussCatalan
+    from ..laws import FussCatalan
 
     out = []
     for l in (1, 2, 3):
@@ -135,7 +135,7 @@ RESULT = register(Result(
                                              "edge": edge_closed_form(l, gamma)} if
                                             isinstance(gamma, sp.Symbol) else derive(l, to_sympy(gamma))),
     symbolic_checks=_symbolic_checks,
-    empirical_check="numerics.checks.prop5",
+    empirical_check="gapcheck.numerics.checks.prop5",
     findings=("The top eigenvalue approaches the edge slowly and from below: at n = 512 (exponential "
               "ensemble, gamma = 1) lambda_max/m_1 = 6.60, 11.67, 16.70 against edges 6.75, 12.21, "
               "17.65 for l = 1, 2, 3, so srank/n sits 5-13% above its limit; the check extrapolates "

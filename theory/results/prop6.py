@@ -29,8 +29,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory._validate import in_interval, integer, positive, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import in_interval, integer, positive, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["DEPTH", "LAYER", "N", "GAMMA", "SA2", "SV2", "derive", "general", "closed_form",
            "predict", "RESULT"]
@@ -44,7 +44,7 @@ SV2 = sp.Symbol("sigma_V2", positive=True)
 
 
 def _signal_law(L, l, gamma=GAMMA, sa2=SA2, sv2=SV2):
-    from theory.laws import MarchenkoPastur, free_product
+    from ..laws import MarchenkoPastur, free_product
 
     laws = [MarchenkoPastur(1, sa2) for _ in range(L)] + [MarchenkoPastur(gamma, sv2) for _ in range(l - 1)]
     return laws[0] if len(laws) == 1 else free_product(*laws)
@@ -53,7 +53,7 @@ def _signal_law(L, l, gamma=GAMMA, sa2=SA2, sv2=SV2):
 @lru_cache(maxsize=None)
 def derive(L: int, l: int) -> dict:
     """E||dX_L^perp/dW_l||_F^2 (leading order) and its slope in n, for integers."""
-    from theory.laws import FussCatalan
+    from ..laws import FussCatalan
 
     L = integer("L", L, minimum=1)
     l = integer("l", l, minimum=1, maximum=L)
@@ -68,7 +68,7 @@ def derive(L: int, l: int) -> dict:
 @lru_cache(maxsize=None)
 def general() -> dict:
     """The same for symbolic L, l (means of free products multiply)."""
-    from theory.laws import FussCatalan, MarchenkoPastur
+    from ..laws import FussCatalan, MarchenkoPastur
 
     d = N / GAMMA
     fc_mean = FussCatalan(1, SV2).moment_formula(1, order=DEPTH - LAYER)
@@ -147,7 +147,7 @@ RESULT = register(Result(
                      r"\sigma_A^{2L}\sigma_V^{2(L-1)}\gamma^{-L}"),
     formulas=lambda L=None, l=None, gamma=None, **_: _formulas(L, l, gamma),
     symbolic_checks=_symbolic_checks,
-    empirical_check="numerics.checks.prop6",
+    empirical_check="gapcheck.numerics.checks.prop6",
     findings=("E||grad||^2/n approaches its limit from below with an O(1/n) correction that grows "
               "with L; the rate check allows the slope bias this correction implies.",
               "With the gap (Prop 4) the single-layer slope is 1 + sigma_A^2 instead of sigma_A^2."),

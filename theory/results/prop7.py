@@ -29,8 +29,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory._validate import in_interval, integer, positive, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import in_interval, integer, positive, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["L", "GAMMA", "SA2", "SV2", "bulk_law", "input_law", "input_law_s_transform", "derive",
            "general", "closed_form", "predict", "RESULT"]
@@ -44,7 +44,7 @@ _Z = sp.Symbol("z")
 
 def input_law(l, gamma=GAMMA, sv2=SV2):
     """``nu_l = MP(gamma, sigma_V^2)^{boxtimes l}`` as a :mod:`theory.laws` law."""
-    from theory.laws import MarchenkoPastur, free_product
+    from ..laws import MarchenkoPastur, free_product
 
     l = integer("l", l, minimum=1)
     laws = [MarchenkoPastur(gamma, sv2) for _ in range(l)]
@@ -54,7 +54,7 @@ def input_law(l, gamma=GAMMA, sv2=SV2):
 def input_law_s_transform(l, gamma=GAMMA, sv2=SV2, z=_Z):
     """S-transform of ``nu_l`` by the sandwich rule (see module doc), from the
     S-transforms of ``MP(gamma, sv2)`` and of the d-side law FC(l-1, sv2)."""
-    from theory.laws import FussCatalan, MarchenkoPastur
+    from ..laws import FussCatalan, MarchenkoPastur
 
     l = integer("l", l, minimum=1)
     s_first = MarchenkoPastur(gamma, sv2).s_transform(z)       # X0 W_1 / sqrt(d)
@@ -67,7 +67,7 @@ def input_law_s_transform(l, gamma=GAMMA, sv2=SV2, z=_Z):
 
 def bulk_law(l, gamma=GAMMA, sa2=SA2, sv2=SV2):
     """``MP(1, sigma_A^2)^{boxtimes l} boxtimes nu_l``."""
-    from theory.laws import MarchenkoPastur, free_product
+    from ..laws import MarchenkoPastur, free_product
 
     l = integer("l", l, minimum=1)
     return free_product(*[MarchenkoPastur(1, sa2) for _ in range(l)],
@@ -84,7 +84,7 @@ def derive(l: int) -> dict:
 @lru_cache(maxsize=None)
 def general() -> dict:
     """Mean and variance for symbolic l, from the S-transforms of the laws."""
-    from theory.laws import MarchenkoPastur
+    from ..laws import MarchenkoPastur
 
     s = (MarchenkoPastur(1, SA2).s_transform(_Z) * MarchenkoPastur(GAMMA, SV2).s_transform(_Z)) ** L
     mean = sp.powsimp(sp.simplify(1 / s.subs(_Z, 0)), force=True)
@@ -171,7 +171,7 @@ RESULT = register(Result(
                      r"\operatorname{Var} = (\sigma_A^2\sigma_V^2)^{2l}\, l\,(1+\gamma)"),
     formulas=lambda l=None, gamma=None, **_: _formulas(l, gamma),
     symbolic_checks=_symbolic_checks,
-    empirical_check="numerics.checks.prop7",
+    empirical_check="gapcheck.numerics.checks.prop7",
     findings=("The finite-n bias of the ESD variance is negative and grows with l (about -3% at "
               "n = 512, l = 3 for the exponential ensemble; -10% at n = 64); the check "
               "extrapolates along a grid of n.",

@@ -26,8 +26,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory._validate import integer, positive, to_sympy
-from theory.registry import CheckOutcome, Result, register
+from .._validate import integer, positive, to_sympy
+from ..registry import CheckOutcome, Result, register
 
 __all__ = ["L", "SA2", "SV2", "moment", "derive", "general", "closed_form", "predict", "RESULT"]
 
@@ -38,7 +38,7 @@ SV2 = sp.Symbol("sigma_V2", positive=True)
 
 def moment(k, l, sa2=SA2, sv2=SV2):
     """k-th moment of the Jacobian's squared singular values (Kronecker factorisation)."""
-    from theory.laws import FussCatalan
+    from ..laws import FussCatalan
 
     k = integer("k", k, minimum=1)
     l = integer("l", l, minimum=1)
@@ -90,7 +90,7 @@ def predict(l, sigma_a2, sigma_v2) -> dict:
 
 
 def _symbolic_checks() -> list[CheckOutcome]:
-    from theory.laws import FussCatalan, MarchenkoPastur, free_product
+    from ..laws import FussCatalan, MarchenkoPastur, free_product
 
     out = []
     for l in range(1, 5):
@@ -132,7 +132,7 @@ RESULT = register(Result(
                      r"\operatorname{Var} = (\sigma_A\sigma_V)^{4l}(l^2+2l)"),
     formulas=lambda l=None, **_: general() if l is None else derive(integer("l", l, minimum=1)),
     symbolic_checks=_symbolic_checks,
-    empirical_check="numerics.checks.prop8",
+    empirical_check="gapcheck.numerics.checks.prop8",
     findings=("Holding the mean at 1 makes the variance grow like l^2: no scale gives dynamical "
               "isometry in this model (confirmed by sampling for l = 1..3).",
               "Lognormal ensemble: large finite-n bias (variance 5.0/6.7/9.0 at n = 32/64/128 for "

@@ -13,7 +13,7 @@ mean-1 law ``mu_l = MP(1)^(boxtimes l) boxtimes MP(gamma)^(boxtimes l)``
 a gap growing like ``n^(l/2)``.  For ``gamma = 1``, ``mu_l = FC(2l)`` and
 ``x_+ = (2l+1)^(2l+1)/(2l)^(2l)``.
 
->>> from theory.registry import get
+>>> from gapcheck.theory.registry import get
 >>> get("thm10").formulas(l=1, gamma=1, sigma_A=1)["n^(-l/2) s_1/s_2 limit"]
 2*sqrt(3)/9
 """
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import sympy
 
-from theory import _validate
-from theory.registry import CheckOutcome, Result, register
+from .. import _validate
+from ..registry import CheckOutcome, Result, register
 
 l = sympy.Symbol("l", positive=True, integer=True)
 gamma = sympy.Symbol("gamma", positive=True)
@@ -32,7 +32,7 @@ n = sympy.Symbol("n", positive=True)
 
 def bulk_edge(l_, gamma_):
     """Right edge ``x_+`` of ``MP(1)^(boxtimes l) boxtimes MP(gamma)^(boxtimes l)``."""
-    from theory.results.prop3 import bulk_law
+    from .prop3 import bulk_law
     g = _validate.to_sympy(gamma_)
     if g.is_Float:          # exact ratio: the edge is an algebraic number
         g = sympy.nsimplify(g, rational=True)
@@ -54,8 +54,8 @@ def formulas(l=l, gamma=gamma, sigma_A=sigma_A, n=n):
 
 
 def symbolic_checks() -> list[CheckOutcome]:
-    from theory.laws import FussCatalan
-    from theory.results.lemma2 import fuss_catalan_edge
+    from ..laws import FussCatalan
+    from .lemma2 import fuss_catalan_edge
     outs = []
     for depth in (1, 2, 3):
         xp = bulk_edge(depth, 1)
@@ -88,7 +88,7 @@ RESULT = register(Result(
                      r"\mu_l = \mathrm{MP}(1)^{\boxtimes l} \boxtimes \mathrm{MP}(\gamma)^{\boxtimes l}"),
     formulas=formulas,
     symbolic_checks=symbolic_checks,
-    empirical_check="numerics.checks.thm10",
+    empirical_check="gapcheck.numerics.checks.thm10",
     findings=(
         "Verified (THEORY_REFERENCE lists it as 'to verify'): the fitted exponent of s_1/s_2 in n is "
         "l/2 (the paper's bound n^(-l/2) on s_2 is attained, not loose), with the constant "

@@ -5,7 +5,7 @@ of the spectrum of ``sqrt(n) A`` is the quarter-circle bulk ``QC(sigma_A)``
 with right edge ``2 sigma_A`` (from :class:`theory.laws.QuarterCircle`), so
 ``s_1(A)/s_2(A) ~ sqrt(n) / (2 sigma_A)``: a gap growing like ``sqrt(n)``.
 
->>> from theory.registry import get
+>>> from gapcheck.theory.registry import get
 >>> get("thm2").formulas()["gap ratio s_1/s_2"]
 sqrt(n)/(2*sigma_A)
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 import mpmath
 import sympy
 
-from theory import _validate
-from theory.registry import CheckOutcome, Result, register
+from .. import _validate
+from ..registry import CheckOutcome, Result, register
 
 n = _n = sympy.Symbol("n", positive=True)
 sigma_A = sympy.Symbol("sigma_A", positive=True)
@@ -23,7 +23,7 @@ sigma_A = sympy.Symbol("sigma_A", positive=True)
 
 def formulas(sigma_A=sigma_A, n=n):
     """Edge, limits and gap ratio, from the quarter-circle support."""
-    from theory.laws import QuarterCircle
+    from ..laws import QuarterCircle
     _validate.positive("sigma_A", sigma_A)
     s = _validate.to_sympy(sigma_A)
     qc = QuarterCircle(s ** 2)
@@ -40,7 +40,7 @@ def formulas(sigma_A=sigma_A, n=n):
 
 
 def symbolic_checks() -> list[CheckOutcome]:
-    from theory.laws import MarchenkoPastur, QuarterCircle
+    from ..laws import MarchenkoPastur, QuarterCircle
     outs = []
     f = formulas()
     outs.append(CheckOutcome("edge of QC(sigma_A) = 2 sigma_A", {}, f["s_2(sqrt(n) A) limit"],
@@ -80,7 +80,7 @@ RESULT = register(Result(
                      r"\quad \frac{s_1(A)}{s_2(A)} \sim \frac{\sqrt{n}}{2\sigma_A}"),
     formulas=formulas,
     symbolic_checks=symbolic_checks,
-    empirical_check="numerics.checks.thm2",
+    empirical_check="gapcheck.numerics.checks.thm2",
     findings=(
         "Light-tailed ensembles (exponential, uniform) approach the edge from below at the "
         "Tracy-Widom scale: s_2 sqrt(n) / (2 sigma_A) = 1 - O(n^(-2/3)) (0.97 at n = 64, 0.99 at "

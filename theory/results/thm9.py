@@ -16,7 +16,7 @@ Derived here (``sympy.stats``, the argument of Lemma 1):
 The rate of ``|s_1(X_l)/||R_l|| - 1|`` is not in the paper: simulation gives
 ``n^-1`` (checked and pinned by :mod:`numerics.checks.thm9`).
 
->>> from theory.registry import get
+>>> from gapcheck.theory.registry import get
 >>> get("thm9").formulas(l=2)["E ||R_l||^2"]
 d**2*sigma_V**4
 """
@@ -25,8 +25,8 @@ from __future__ import annotations
 import sympy
 from sympy import stats
 
-from theory import _validate
-from theory.registry import CheckOutcome, Result, register
+from .. import _validate
+from ..registry import CheckOutcome, Result, register
 
 l = sympy.Symbol("l", positive=True, integer=True)
 d = sympy.Symbol("d", positive=True, integer=True)
@@ -99,7 +99,7 @@ RESULT = register(Result(
                      r"\mathbf{1}^\top X_0 W_1\cdots W_l\big\|_2^2 = (\sigma_V^2 d)^l"),
     formulas=formulas,
     symbolic_checks=symbolic_checks,
-    empirical_check="numerics.checks.thm9",
+    empirical_check="gapcheck.numerics.checks.thm9",
     findings=(
         "Verified (THEORY_REFERENCE lists it as 'to verify'): s_1(X_l)/(sigma_V sqrt(d))^l -> 1 and "
         "s_1(X_l)/||R_l|| -> 1 for every ensemble, gamma and depth tried.",
