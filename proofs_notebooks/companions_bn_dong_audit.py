@@ -17,7 +17,7 @@
 # *Daneshmand et al. (batch normalisation and rank, NeurIPS 2020/2021), Dong, Cordonnier & Loukas
 # (pure attention loses rank doubly exponentially, ICML 2021), and an audit of the LayerNorm /
 # head-channel claims of Cirrincione (arXiv 2604.23681, abstract only).* Ids `bn.*`, `dong.*`,
-# `audit.*`; grades as in `COMPANIONS.md` (A exact, B derived, C authors' code, D reconstructed).
+# `audit.*`; grades as in `docs/derivations.md`, section 0 (A exact, B derived, C authors' code, D reconstructed).
 #
 # The statements in one line each:
 #

@@ -17,7 +17,7 @@
 # *Giorlandino & Goldt, "Two failure modes of deep transformers and how to avoid them"
 # (arXiv 2505.24333, ICLR 2026), ids `gg.*`; Noci et al., "Signal propagation in transformers:
 # theoretical perspectives and the role of rank collapse" (NeurIPS 2022), ids `noci.*`.* Grades as in
-# `COMPANIONS.md` (A exact, B derived, C authors' code, D reconstructed: checked as gapcheck's own claims).
+# `docs/derivations.md`, section 0 (A exact, B derived, C authors' code, D reconstructed: checked as gapcheck's own claims).
 #
 # The statements in one line each:
 #
@@ -186,7 +186,7 @@ verdicts.record("(control) alpha^2 = sqrt(L) collapses (max/min)", max(gaps_half
                 "> 1.25 must hold", max(gaps_half) / min(gaps_half) > 1.25)
 ac = gg.critical_skip_strength(0.25, 1.0, 4.0)
 display(Markdown(f"tanh MLP, sigma_w^2 = 4, sigma_v^2 = 1, alpha_M = 0.5: critical alpha_A = {ac:.4f} "
-                 "(COMPANIONS.md prints 1.342; its own slopes 0.963/1.034 at 0.95/1.05 alpha_c match 1.3401)."))
+                 "(1.342 has been quoted; the slopes quoted with it, 0.963/1.034 at 0.95/1.05 alpha_c match 1.3401)."))
 
 # %% [markdown]
 # ## 6. Noci et al.: rank one, near rank one, uniform attention, depth scaling

@@ -6,7 +6,7 @@ sympy *domain* that fits the coefficients (``QQ``, ``QQ[lam]``, ``QQ(lam)``,
 ``RR`` for floats, ``EX`` for anything else, such as ``pi``), which is much
 faster than ``sympy.series`` on expressions and keeps symbolic parameters.
 
-Conventions (THEORY_REFERENCE.md, section 0), for a law mu on [0, inf) with
+Conventions (docs/derivations.md, section 0), for a law mu on [0, inf) with
 moments m_k and mean m_1 != 0:
 
 * moment series ``psi(u) = sum_{k>=1} m_k u^k``;

@@ -77,7 +77,7 @@ Number = Union[int, float, sympy.Basic]
 class AttentionModel:
     """An attention-only stack of ``depth`` single-head layers at initialisation.
 
-    Conventions (those of ``THEORY_REFERENCE.md`` section 0 and of the
+    Conventions (those of ``docs/derivations.md``, section 0, and of the
     authors' code, ``model.py`` / ``atttention/*.py`` of
     thizirinait/Mind-the-Gap-...):
 

@@ -3,7 +3,7 @@ layer. "Exact collapse" is read at the float64 floor: a relative residual
 ``|res(Y)|_F / |res(X)|_F`` below ``FLOOR = 1e3 * eps_machine``. Without a
 skip, uniform attention collapses exactly in every draw; with a skip and
 softmax attention, no draw comes near the floor (the minimum over draws is
-reported; COMPANIONS measured 0.44 at its scales).
+reported; 0.44 at the scales of docs/derivations.md, section audit.skip-no-exact-collapse).
 
 ``predict() -> dict``: ``{"uniform, no skip": bool, "softmax + skip": bool}``,
 whether exact collapse is predicted.

@@ -7,7 +7,7 @@ then the soft rank is averaged over the remaining steps in each of several
 independent chains. Checks: the exponent of a log-log fit of the average
 against ``d`` (bootstrap CI over chains) agrees with the predicted law's
 exponent within 0.1; ``r / law(d)`` lies in ``[0.5, 2]`` at every ``d``
-(COMPANIONS E2); the vanilla chain (``frobenius`` normalisation) ends with
+(E2, docs/derivations.md, section bn.sqrt-d); the vanilla chain (``frobenius`` normalisation) ends with
 ``r < 1.05``.
 
 ``predict(d) -> float``: the predicted growth law (default ``sqrt(d)``).
@@ -60,7 +60,7 @@ def run(config, predict=None):
     out.append(CheckOutcome("r / law(d) within [0.5, 2] (Theta)", {"d": list(ds)},
                             measured=ratios.tolist(), predicted="[0.5, 2]",
                             passed=bool(np.all((ratios >= 0.5) & (ratios <= 2))),
-                            tolerance="band of COMPANIONS E2", detail="constant ~0.9 measured"))
+                            tolerance="band of E2 (docs/derivations.md, section bn.sqrt-d)", detail="constant ~0.9 measured"))
     d = ds[-1]
     _, trace = bn_chain(d, steps, gamma=GAMMA, burn_in=steps - 1, batch=batch, rng=rng,
                         normalise="frobenius", record_every=steps)

@@ -3,7 +3,7 @@
 residual measured by the plain forward pass (mean-centring, composite norm;
 ``|res| ~ eps^3 >= 3e-11`` stays four decades above the float64 floor of
 ``~1e-15``). The log-log slope (bootstrap CI over weight draws) must match the
-predicted exponent within 0.1 (COMPANIONS guidance: 0.1-0.15; the
+predicted exponent within 0.1 (exponent tolerances 0.1-0.15, docs/derivations.md, section dong.cubic; the
 higher-order terms are ``O(eps^2)`` relative, a slope bias below 0.01).
 
 ``predict() -> float``: the exponent.

@@ -3,7 +3,7 @@
 the iterated map, on both sides of the freezing point, finite-T beta_c(T).
 
 Budget: max abs error over layers <= 0.75 sqrt(L/d) (random-walk accumulation of
-O(d^-1/2) per-layer errors; 0.15 at L = 10, d = 256 as in COMPANIONS.md).
+O(d^-1/2) per-layer errors; 0.15 at L = 10, d = 256 as in docs/derivations.md, section gg.block-map-postln).
 """
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ def run(config, predict=None):
                                       **{f"rms_{k}": round(v, 4) for k, v in errs.items()}},
                             predicted="rms_prediction <= min(rms_ln, rms_stream)",
                             passed=e_pred <= min(errs.values()) + 1e-12, tolerance="comparison",
-                            detail="resolves the open item of COMPANIONS.md A7"))
+                            detail="resolves open item A7 (docs/derivations.md, section gg.block-maps)"))
     # gain control: (A - J) 1 = 0, so a common shift of all tokens leaves the branch unchanged
     Xs = ln_tokens(64, 32, 0.3, batch=2, rng=rng)
     A, _ = attention(Xs, 3.0, rng=np.random.default_rng(1))
@@ -82,6 +82,6 @@ def run(config, predict=None):
     out.append(CheckOutcome("(A - J) 1 = 0: gain-controlled branch blind to the common component",
                             {"T": 64, "d": 32}, measured=dev, predicted=0.0, passed=dev < 1e-10,
                             tolerance="exact (relative 1e-10)",
-                            detail="COMPANIONS.md says 'zero token mean'; that needs column sums 1 "
+                            detail="an earlier summary says 'zero token mean'; that needs column sums 1 "
                                    "and is false for softmax A; the row-sum identity is what holds"))
     return out

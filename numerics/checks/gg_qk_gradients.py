@@ -6,7 +6,7 @@ single-head layer with the authors' scales, uncorrelated LN tokens.
   Noci B3 evaluated on the sampled tokens (relative budget 15%: the softmax is
   J + O(beta) there; measured ratios 1.0-1.1);
 * above it (beta in {2, 5}) G = c Y(beta), Y = 1 - beta_c(T)/beta, with
-  c = 0.38 (COMPANIONS.md measured 0.36; ours 0.35-0.43 for T = 128..512,
+  c = 0.38 (an earlier measurement gave 0.36, docs/derivations.md, section gg.qk-gradients; ours 0.35-0.43 for T = 128..512,
   d = 64): relative budget 30% (the constant is not the paper's).
 """
 from __future__ import annotations

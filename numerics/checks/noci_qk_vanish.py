@@ -1,7 +1,7 @@
 """Empirical check of ``noci.qk-vanish`` (B2): log-log slopes of the Jacobian
 norms |dS/dW_Q|_F, |dS/dW_K|_F, |dS/dW_V|_F against eps for X = 1 x^T + eps R,
 eps over 3 decades (1e-4 .. 1e-1), several weight draws, bootstrap CI
-(numerics.stats.loglog_fit); tolerance +-0.1 (COMPANIONS.md: +-0.1-0.15)."""
+(numerics.stats.loglog_fit); tolerance +-0.1 (docs/derivations.md, section noci.qk-vanish)."""
 from __future__ import annotations
 
 import functools

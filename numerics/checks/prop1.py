@@ -15,7 +15,7 @@ samplers (isometric ``X0``, Gaussian ``W_Q, W_K``) and checks
   86% at n = 256 for d_k = 16), although its entries have the predicted moments;
   and in the paper's regime ``d_k = d = 4n`` (sigma_QK = 0.8, n = 256) the edge
   sits about 7% above ``2 sigma_A``, above a lognormal Random Markov matrix with
-  the same ``sigma_A`` (about 2%): the 5-10% departure THEORY_REFERENCE reports;
+  the same ``sigma_A`` (about 2%): the 5-10% departure of docs/derivations.md, section prop1;
 * finding (pinned): in the second layer of the paper's key-query model the top
   singular value of ``sqrt(n)(A - 11^T/n)`` is ``sqrt(n)/2`` times the quarter-circle
   edge of its own measured variance (5.66 at n = 128: the maximum, reached only by a

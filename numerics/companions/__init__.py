@@ -46,5 +46,5 @@ def curve(name, params, measured, predicted, budget: float, *, tolerance: str,
 def walk_budget(depth: int, d: int, c: float = 0.75) -> float:
     """Budget for a mean-field Gram map over ``depth`` layers at width ``d``: per-layer
     errors O(d^-1/2) accumulating like a random walk, ``c sqrt(depth/d)`` (c = 0.75
-    reproduces the 0.15 of COMPANIONS.md at depth 10, d = 256)."""
+    reproduces the 0.15 at depth 10, d = 256 of docs/derivations.md, section gg.block-map-postln)."""
     return c * (depth / d) ** 0.5

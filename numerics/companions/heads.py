@@ -1,5 +1,5 @@
 """Linear algebra behind the audit of the head-channel / LayerNorm claims
-(``COMPANIONS.md`` section 4): LayerNorm and ranks, multi-head attention, its
+(``docs/derivations.md``, sections audit.*): LayerNorm and ranks, multi-head attention, its
 gauge symmetries and parameter Jacobian, and the head-recovery map.
 
 >>> import numpy as np

@@ -1,5 +1,5 @@
 """Products of random matrices and the batch-normalisation chain
-(Daneshmand et al., NeurIPS 2020 and 2021; ``COMPANIONS.md`` section 5).
+(Daneshmand et al., NeurIPS 2020 and 2021; ``docs/derivations.md``, sections bn.*).
 
 Samplers and measures behind the ``bn.*`` checks:
 

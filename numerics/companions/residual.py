@@ -1,5 +1,5 @@
 """Residuals of pure self-attention networks (Dong, Cordonnier, Loukas, ICML
-2021; ``COMPANIONS.md`` section 3): norms, residuals, networks, paths.
+2021; ``docs/derivations.md``, sections dong.*): norms, residuals, networks, paths.
 
 * :func:`l1_norm` (max column sum), :func:`linf_norm` (max row sum),
   :func:`composite_norm` ``sqrt(|X|_1 |X|_inf)``;

@@ -18,7 +18,7 @@ def test_registered_with_both_grades():
 def test_abstract_count_is_the_kernel_exactly_when_rank_wo_is_d_k():
     n, H, dk = sympy.symbols("n H d_k", positive=True, integer=True)
     assert sympy.expand(audit.head_kernel_dimension(n, H, dk, dk) - n * (H - 1) * dk) == 0
-    assert audit.head_kernel_dimension(6, 2, 4, 4) == 24            # COMPANIONS: 24 = 6 * 4
+    assert audit.head_kernel_dimension(6, 2, 4, 4) == 24            # docs/derivations.md, audit.head-recovery: 24 = 6 * 4
 
 
 @given(n=st.integers(1, 4), H=st.integers(1, 3), dk=st.integers(1, 3), d=st.integers(1, 7),

@@ -27,7 +27,7 @@ def test_counterexample_radial_lift_2_to_3():
 def test_counterexample_more_tokens_than_width_d_to_d_minus_1():
     X, before, after = audit.ln_counterexamples()["n > d: 3 -> 2"]
     assert (before, after) == (3, 2)
-    Y = layer_norm(np.random.default_rng(0).standard_normal((10, 8)))      # the 8 -> 7 of COMPANIONS
+    Y = layer_norm(np.random.default_rng(0).standard_normal((10, 8)))      # the 8 -> 7 of docs/derivations.md, section audit.ln-rank
     assert affine_rank(Y) == 7 and np.allclose(Y.sum(1), 0)
 
 

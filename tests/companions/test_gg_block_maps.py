@@ -76,7 +76,7 @@ def test_slope_symbolic_matches_closed_form_and_fails_when_perturbed():
 
 def test_critical_skip_strength_tanh():
     ac = gg.critical_skip_strength(0.25, 1.0, 4.0)
-    assert abs(ac - 1.3401) < 1e-4          # COMPANIONS.md prints 1.342 (see findings)
+    assert abs(ac - 1.3401) < 1e-4          # 1.342 has been quoted (see findings)
     lo = gg.slope_at_one_closed_form((0.95 * ac) ** 2, 0.25, 1.0, 4.0, 0.0, "tanh")
     hi = gg.slope_at_one_closed_form((1.05 * ac) ** 2, 0.25, 1.0, 4.0, 0.0, "tanh")
     assert round(lo, 3) == 0.963 and round(hi, 3) == 1.034

@@ -72,7 +72,7 @@ def test_expected_max_exact_small_T():
 
 def test_beta_c_finite_values_match_companions():
     got = [round(gg.beta_c_finite(T), 3) for T in (512, 1024, 4096, 10**6)]
-    assert got == [1.219, 1.234, 1.257, 1.308]  # COMPANIONS.md rounds the last to 1.309
+    assert got == [1.219, 1.234, 1.257, 1.308]  # quoted rounded to 1.309 (docs/derivations.md, gg.freezing)
     assert all(x < math.sqrt(2) for x in got)
 
 

@@ -45,7 +45,7 @@ def test_preset_fields_follow_the_authors_configs():
 
 
 def test_key_query_sigma_A2_is_the_finite_dk_formula_of_prop1():
-    # THEORY_REFERENCE section 2: 1.724 at d_k = 512 and 1.91 at d_k = 16 (sigma_QK = 1)
+    # docs/derivations.md, section prop1: 1.724 at d_k = 512 and 1.91 at d_k = 16 (sigma_QK = 1)
     m512 = AttentionModel(n=512, attention="key-query", sigma_qk2=1)
     m16 = AttentionModel(n=16, attention="key-query", sigma_qk2=1)
     assert abs(float(m512.sigma_A2) - 1.7236) < 1e-3

@@ -22,7 +22,7 @@ def test_moments_derived_by_integration():
     from gapcheck.theory.results import prop1 as P
     assert sympy.simplify(P.product_gaussian_mgf() - (1 - P.t ** 2) ** sympy.Rational(-1, 2)) == 0
     f = RESULT.formulas(d_k=512, v=1)
-    assert abs(float(f["sigma_A^2 (within rows)"]) - 1.7236) < 1e-3      # THEORY_REFERENCE: 1.724
+    assert abs(float(f["sigma_A^2 (within rows)"]) - 1.7236) < 1e-3      # docs/derivations.md, prop1: 1.724
     assert abs(float(f["sigma_A^2 (marginal)"]) - 1.7369) < 1e-3         # the i.i.d.-entry reading
     assert bool(RESULT.formulas(d_k=16, v=1)["fourth moment finite (d_k > 16 v)"]) is False
 
@@ -53,7 +53,7 @@ def test_bad_input():
 
 def test_finding_edge_above_random_markov_in_the_papers_regime(verify_config):
     """d_k = d = 4n: the key-query edge exceeds 2 sigma_A by several per cent, more than a
-    lognormal Random Markov matrix with the same sigma_A (THEORY_REFERENCE: 5-10%)."""
+    lognormal Random Markov matrix with the same sigma_A (docs/derivations.md, section prop1: 5-10%)."""
     outs = CHECK.run(verify_config)
     (finding,) = [o for o in outs if o.name.startswith("finding: d_k = d")]
     assert finding.passed and finding.measured > 1.02 and finding.measured > finding.predicted

@@ -299,7 +299,7 @@ def test_fc_float_path_deep_in_the_left_tail(p):
 
 @given(lams=st.lists(rationals, min_size=1, max_size=3), t=st.floats(0.05, 0.95))
 def test_free_products_of_mp_float_and_mp_paths_agree(lams, t):
-    """Random products of MP laws (THEORY_REFERENCE eq. (1+psi) prod(1+lam_i psi)
+    """Random products of MP laws (docs/derivations.md, section 0: (1+psi) prod(1+lam_i psi)
     = x psi; for 3 factors two complex pairs sit in the lower half-plane on the
     whole support): the batched float root path equals the mpmath path, and
     the cdf stays within [atom, 1]."""

@@ -1,5 +1,5 @@
 """Companion works of "Mind the Gap" as checked results (see
-``shared/theory/COMPANIONS.md``): Giorlandino-Goldt (``gg.*``), Noci et al.
+``docs/derivations.md``, companion sections): Giorlandino-Goldt (``gg.*``), Noci et al.
 (``noci.*``), Daneshmand et al. (``bn.*``), Dong et al. (``dong.*``) and an
 audit of the head-channel claims (``audit.*``).
 

@@ -1,13 +1,13 @@
 r"""Audit of the head-channel / LayerNorm rank claims of seed 002 (Cirrincione,
 "Rank, head-channel non-identifiability, and symmetry breaking", arXiv
-2604.23681; abstract only): statements D1-D5 of ``COMPANIONS.md`` section 4,
+2604.23681; abstract only): statements D1-D5 (``docs/derivations.md``, sections audit.*),
 each stated with the hypotheses under which it holds, and the literal
 readings that fail pinned as exact counterexamples.
 
 Only the abstract of the paper was available, so every statement here is
 gapcheck's reading: the linear algebra is exact (grade A), the counts and
 the PG-OP overhead are reconstructions (grade D) registered as gapcheck's
-own claims. D6 of ``COMPANIONS.md`` (four collapse phenomena, each tied to a
+own claims. D6 (four collapse phenomena, each tied to a
 symmetry of the forward pass) is not testable without the paper's
 definitions and is deliberately not registered as a checked result.
 

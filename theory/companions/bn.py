@@ -1,6 +1,6 @@
 r"""Products of random matrices and batch normalisation (Daneshmand, Kohler,
 Bach, Hofmann, Lucchi, NeurIPS 2020, arXiv 2003.01652; Daneshmand, Joudaki,
-Bach, NeurIPS 2021): statements E1-E5 of ``COMPANIONS.md`` section 5.
+Bach, NeurIPS 2021): statements E1-E5 (``docs/derivations.md``, sections bn.*).
 
 What is derived here (sympy / mpmath, no sampling):
 
@@ -98,7 +98,7 @@ def lyapunov_exponent(d=_d, k=_k):
 
 
 def lyapunov_closed_form(d=_d, k=_k):
-    """The closed form of COMPANIONS E3: ``(log(2/d) + psi((d-k+1)/2))/2``."""
+    """The closed form of E3 (docs/derivations.md, section bn.lyapunov): ``(log(2/d) + psi((d-k+1)/2))/2``."""
     _check_dk(d, k)
     d, k = to_sympy(d), to_sympy(k)
     return (sympy.log(2 / d) + sympy.polygamma(0, (d - k + 1) / 2)) / 2
@@ -486,7 +486,7 @@ RESULTS["bn.fc-vs-lyapunov"] = register(Result(
     id="bn.fc-vs-lyapunov",
     title="Fuss-Catalan versus Lyapunov: the two orders of limits",
     kind="companion",
-    source=("Daneshmand et al. / core Prop. 8 link as stated in COMPANIONS.md E5 (grade B); the finite-L "
+    source=("Daneshmand et al. / core Prop. 8 link, docs/derivations.md, section bn.fc-vs-lyapunov (E5, grade B); the finite-L "
             "correction psi(d/2) - psi(1/2) is gapcheck's own derivation (grade B)"),
     statement=("At fixed depth L and d -> oo the top squared singular value of an L-fold Gaussian product "
                "tends to the Fuss-Catalan edge (L+1)^(L+1)/L^L, so (1/L) log sigma_1^2 -> 0 as L grows; at "

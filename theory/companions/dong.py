@@ -1,7 +1,7 @@
 r"""Residual contraction in pure attention (Dong, Cordonnier, Loukas,
 "Attention is not all you need: pure attention loses rank doubly
 exponentially with depth", ICML 2021, arXiv 2103.03404): statements C1-C5 of
-``COMPANIONS.md`` section 3.
+``docs/derivations.md``, sections dong.*.
 
 Derived here (sympy, exact):
 
@@ -269,7 +269,7 @@ RESULTS["dong.residual-norms"] = register(Result(
     formulas=lambda n=_n: {r"\|I - J\|_1 = \|I-J\|_\infty": centring_factor(n)},
     symbolic_checks=_c1_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_residual_norms",
-    findings=("COMPANIONS.md states the factor 2; |I - J|_1 = 2(1 - 1/n) is sharp (attained by e_1 in "
+    findings=("The factor usually stated is 2; |I - J|_1 = 2(1 - 1/n) is sharp (attained by e_1 in "
               "|.|_1 and by I_n in |.|_inf); random matrices reach ~1.3-1.4.",),
 ))
 

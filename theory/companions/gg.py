@@ -2,7 +2,7 @@
 avoid them" (arXiv 2505.24333): the Random Energy Model (REM) view of softmax
 attention at initialisation, and the one-block maps for the token cosine.
 
-Statements A1-A10 of ``shared/theory/COMPANIONS.md`` section 1.  Conventions
+Statements A1-A10 (``docs/derivations.md``, sections gg.*).  Conventions
 (read in the authors' code): ``W_Q, W_K`` entries have standard deviation
 ``sqrt(beta) (log T)^(1/4) / sqrt(d)``, temperature ``sqrt(d)``, so a logit has
 variance ``beta^2 q^2 log T``; ``W_V, W_1, W_2`` have variance ``sigma^2/d``;
@@ -719,7 +719,7 @@ _COMMON_ASSUMPTIONS = (
 
 register(Result(
     id="gg.rem-mapping", title="REM mapping of one attention row", kind="companion",
-    source=f"{SOURCE}; COMPANIONS.md A1, grade B (derived here, confirmed by simulation)",
+    source=f"{SOURCE}; docs/derivations.md, section gg.rem-mapping (A1), grade B (derived here, confirmed by simulation)",
     statement="Conditional on the query, the key-specific logits are iid Gaussian with variance "
               "beta_eff^2 log T, beta_eff = beta sqrt(q (q - p)): each attention row is a REM.",
     assumptions=_COMMON_ASSUMPTIONS + ("the REM size is the number of attended keys T",),
@@ -736,7 +736,7 @@ register(Result(
 register(Result(
     id="gg.freezing", title="Freezing point (entropy collapse) and its finite-T correction",
     kind="companion",
-    source=f"{SOURCE}; COMPANIONS.md A2, grade C (authors' code), finite-T refinement grade B",
+    source=f"{SOURCE}; docs/derivations.md, section gg.freezing (A2), grade C (authors' code), finite-T refinement grade B",
     statement="Attention rows condense at beta_eff = sqrt 2, i.e. beta_c = sqrt(2/(q(q-p))); at finite "
               "T the freezing point is E[max of T N(0,1)]/sqrt(log T), approaching sqrt 2 only like "
               "log log T / log T.",
@@ -750,7 +750,7 @@ register(Result(
 
 register(Result(
     id="gg.participation", title="Participation ratio on both sides of the freezing point",
-    kind="companion", source=f"{SOURCE}; COMPANIONS.md A3, grade B (Poisson-Dirichlet weights)",
+    kind="companion", source=f"{SOURCE}; docs/derivations.md, section gg.participation (A3), grade B (Poisson-Dirichlet weights)",
     statement="Y = sum_b A_ab^2 -> 0 below the freezing point; above it E Y -> 1 - m, m = beta_c/beta_eff, "
               "and Y does not self-average: Var Y -> m(1-m)/3.",
     assumptions=("scalar REM rows, T iid N(0,1) energies", "beta_eff at least 0.3 away from beta_c(T)"),
@@ -764,7 +764,7 @@ register(Result(
 
 register(Result(
     id="gg.output-moments", title="Attention output moments", kind="companion",
-    source=f"{SOURCE}; COMPANIONS.md A4, grade C (authors' code, confirmed)",
+    source=f"{SOURCE}; docs/derivations.md, section gg.output-moments (A4), grade C (authors' code, confirmed)",
     statement="Per coordinate, q_att = sigma_v^2 (p + (q - p) Y) + sigma_b^2 and "
               "p_att = sigma_v^2 p + sigma_b^2; below the freezing point the output is the mean token.",
     assumptions=_COMMON_ASSUMPTIONS + ("beta_eff at least 0.3 away from beta_c(T)",),
@@ -777,7 +777,7 @@ register(Result(
 
 register(Result(
     id="gg.entropy", title="Attention entropy across the freezing point", kind="companion",
-    source=f"{SOURCE}; COMPANIONS.md A5, grade B; frozen-phase constant psi(1) - psi(1-m) is "
+    source=f"{SOURCE}; docs/derivations.md, section gg.entropy (A5), grade B; frozen-phase constant psi(1) - psi(1-m) is "
            "gapcheck's own derivation (grade B)",
     statement="H_a / log T -> max(0, 1 - beta_eff^2/2); above the freezing point H_a = O(1), with "
               "E H_a -> psi(1) - psi(1 - m), m = beta_c/beta_eff.",
@@ -791,7 +791,7 @@ register(Result(
 
 register(Result(
     id="gg.block-map-postln", title="One post-LN block map for the token cosine (ReLU MLP)",
-    kind="companion", source=f"{SOURCE}; COMPANIONS.md A6, grade C (authors' code, confirmed)",
+    kind="companion", source=f"{SOURCE}; docs/derivations.md, section gg.block-map-postln (A6), grade C (authors' code, confirmed)",
     statement="Through one post-LN block (attention with skip alpha_A, ReLU MLP with skip alpha_M) "
               "the token overlap follows the A6 map with the arc-cosine kernel and the REM "
               "participation ratio Y(beta sqrt(1 - p)).",
@@ -807,7 +807,7 @@ register(Result(
 
 register(Result(
     id="gg.block-maps", title="Pre-LN and gain-controlled block maps (gain control = remove the gap)",
-    kind="companion", source=f"{SOURCE}; COMPANIONS.md A7, grade C (authors' notebook)",
+    kind="companion", source=f"{SOURCE}; docs/derivations.md, section gg.block-maps (A7), grade C (authors' notebook)",
     statement="Pre-LN keeps an un-normalised stream (q, p) and adds the attention moments of LN(x); "
               "gain-controlled attention ((A - J) X W_V, the core paper's fix) adds (q-p)(Y - 1/T) to "
               "the norm and nothing to the overlap.",
@@ -822,7 +822,7 @@ register(Result(
 
 register(Result(
     id="gg.depth-collapse", title="No non-trivial fixed point with ReLU; alpha^2 ~ L depth scaling",
-    kind="companion", source=f"{SOURCE}; COMPANIONS.md A8, grade B (derived here from A6)",
+    kind="companion", source=f"{SOURCE}; docs/derivations.md, section gg.depth-collapse (A8), grade B (derived here from A6)",
     statement="Every factor of the ReLU block map increases p, so p = 1 is the only fixed point; its "
               "slope lambda < 1 makes 1 - p decay geometrically, and alpha_A^2, alpha_M^2 ~ L keep "
               "1 - p_L = O(1). A chaotic tanh MLP has a critical skip strength alpha_c.",
@@ -833,7 +833,7 @@ register(Result(
     formulas=lambda: {r"\lambda_{\rm ReLU}": slope_at_one(),
                       "skip exponent e (alpha^2 ~ L^e)": skip_scaling_exponent()},
     symbolic_checks=_checks_depth_collapse, empirical_check="gapcheck.numerics.checks.gg_depth_collapse",
-    findings=("COMPANIONS.md quotes alpha_A,c = 1.342 for sigma_w^2 = 4, sigma_v^2 = 1, alpha_M = 0.5; "
+    findings=("A value alpha_A,c = 1.342 has been quoted for sigma_w^2 = 4, sigma_v^2 = 1, alpha_M = 0.5; "
               "quadrature gives 1.3401 (the slopes it quotes, 0.963 and 1.034 at 0.95/1.05 alpha_c, "
               "match 1.3401).",),
 ))

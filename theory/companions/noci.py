@@ -1,7 +1,7 @@
 """Noci, Anagnostidis, Biggio, Orvieto, Singh, Lucchi, "Signal propagation in
 transformers: theoretical perspectives and the role of rank collapse"
 (NeurIPS 2022, arXiv 2206.03126): statements B1-B4 of
-``shared/theory/COMPANIONS.md`` section 2.
+``docs/derivations.md`` (sections noci.*).
 
 Only the abstract and introduction were available; the constants below are
 derived here (conventions: ``S = A X W_V``, ``A = softmax(X W_Q W_K^T X^T / tau)``,
@@ -381,7 +381,7 @@ def _checks_uniform_gradients():
     num = ratio_q_to_v().subs({s_k: 1, s_v: 1, rho: sympy.Rational(1, 2), n: 512})
     out.append(CheckOutcome("ratio at rho = 1/2, n = 512", {"rho": 0.5, "n": 512},
                             measured=float(num), predicted=9.7e-4,
-                            passed=abs(float(num) - 9.7e-4) < 5e-6, tolerance="COMPANIONS rounding"))
+                            passed=abs(float(num) - 9.7e-4) < 5e-6, tolerance="rounding of the quoted 9.7e-4"))
     return out
 
 
@@ -400,7 +400,7 @@ def _checks_depth_scaling():
 
 register(Result(
     id="noci.rank-one-zero", title="Rank-one input: query/key gradients vanish exactly",
-    kind="companion", source=f"{SOURCE}; COMPANIONS.md B1, grade A (exact)",
+    kind="companion", source=f"{SOURCE}; docs/derivations.md, section noci.rank-one-zero (B1), grade A (exact)",
     statement="If the layer input is rank one (X = 1 x^T), the logits are constant along rows, A = J for "
               "every W_Q, W_K, and dL/dW_Q = dL/dW_K = 0 exactly.",
     assumptions=("single softmax attention layer S = A X W_V, any loss, any depth above",),
@@ -411,7 +411,7 @@ register(Result(
 
 register(Result(
     id="noci.qk-vanish", title="Near rank collapse: quadratic vanishing of query/key gradients",
-    kind="companion", source=f"{SOURCE}; COMPANIONS.md B2, grade B (derived here)",
+    kind="companion", source=f"{SOURCE}; docs/derivations.md, section noci.qk-vanish (B2), grade B (derived here)",
     statement="For X = 1 x^T + eps R: |dS/dW_Q|_F, |dS/dW_K|_F = Theta(eps^2) while |dS/dW_V|_F = Theta(1).",
     assumptions=("fixed weights and R, eps -> 0",),
     statement_latex=r"\|\partial S/\partial W_{Q,K}\|_F = \Theta(\varepsilon^2),\ "
@@ -423,7 +423,7 @@ register(Result(
 register(Result(
     id="noci.uniform-gradients", title="Expected Q/K/V Jacobian norms under uniform attention",
     kind="companion",
-    source=f"{SOURCE}; COMPANIONS.md B3, grade A under the assumption A = J (constants derived here)",
+    source=f"{SOURCE}; docs/derivations.md, section noci.uniform-gradients (B3), grade A under the assumption A = J (constants derived here)",
     statement="At A = J, E|dS/dW_Q|^2 = (d_k/tau^2) s_k^2 s_v^2 d_v |X|^2 |X^T(I-J)X|^2/(n^2 d^2) (K: s_q), "
               "|dS/dW_V|^2 = d_v n |xbar|^2; for equicorrelated LN tokens the Q/V ratio is "
               "s_k^2 s_v^2 (1-rho)^2 (n-1)/(n(n rho + 1 - rho)).",
@@ -439,7 +439,7 @@ register(Result(
 
 register(Result(
     id="noci.depth-scaling", title="Depth-scaled residuals keep token correlations bounded",
-    kind="companion", source=f"{SOURCE}; COMPANIONS.md B4, grade A in expectation / B mean field",
+    kind="companion", source=f"{SOURCE}; docs/derivations.md, section noci.depth-scaling (B4), grade A in expectation / B mean field",
     statement="For X <- X + alpha J X W_V, E G_L = G_0 + m_0((1 + alpha^2 s_v^2)^L - 1) 11^T; with "
               "alpha^2 = c/L the post-LN cosine stays bounded away from 1 "
               "(1 - rho_L >= (1 - rho_0) e^{-c s_v^2}); pre-LN collapses only like 1/l.",

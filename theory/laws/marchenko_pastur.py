@@ -1,6 +1,6 @@
 """Marchenko-Pastur law MP(ratio, variance).
 
-Convention (THEORY_REFERENCE.md, section 0): the limiting eigenvalue law of
+Convention (docs/derivations.md, section 0): the limiting eigenvalue law of
 ``(1/d) G G^T`` for an ``n x d`` matrix ``G`` with i.i.d. entries of variance
 ``variance``, ``ratio = n/d``.  Mean ``variance``, variance
 ``ratio * variance^2``, S-transform ``1 / (variance (1 + ratio z))``.

@@ -1,7 +1,7 @@
 """Lemma 2: products of independent Random Markov matrices.
 
 ``s_1(A_1...A_l) -> 1`` and ``||A_1...A_l - 11^T/n||_2 = O(n^-1/2)``.
-Sharper constants (THEORY_REFERENCE section 5), derived here:
+Sharper constants (docs/derivations.md, section lemma2), derived here:
 
 * ``n (s_1 - 1) -> sigma^2/2``: ``s_1^2 ~ |P^T 1|^2/n`` and each column sum of
   a Random Markov matrix is ``1 + O(sigma/sqrt(n))`` with variance ``sigma^2/n``;

@@ -38,7 +38,7 @@ LAM = sp.IndexedBase("lambda", positive=True)
 SCALE = sp.IndexedBase("s", positive=True)
 _Z = sp.Symbol("z")
 
-#: the worked example of THEORY_REFERENCE.md section 13: (ratios, moments m_1..m_5)
+#: the worked example of docs/derivations.md, section lemma4: (ratios, moments m_1..m_5)
 EXAMPLE = ((sp.Rational(1, 2), 1, 1),
            (1, sp.Rational(7, 2), sp.Rational(67, 4), sp.Rational(741, 8), sp.Rational(8909, 16)))
 

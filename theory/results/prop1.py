@@ -183,8 +183,8 @@ RESULT = register(Result(
     findings=(
         "Entries of one row share the query, so they are not i.i.d.: the entries' marginal relative "
         "variance (1 - 4v/d_k)^(-d_k/2)(1 - v/d_k)^(d_k) - 1 differs from the within-row one "
-        "(1 - 2v/d_k)^(-d_k/2) - 1 (2.07 vs 1.81 at d_k = 32, v = 1). THEORY_REFERENCE's "
-        "formula is the within-row one, and it is the one ||sqrt(n) A||_F^2 / n - 1 measures; "
+        "(1 - 2v/d_k)^(-d_k/2) - 1 (2.07 vs 1.81 at d_k = 32, v = 1). The formula of docs/derivations.md, section prop1, "
+        "is the within-row one, and it is the one ||sqrt(n) A||_F^2 / n - 1 measures; "
         "the marginal reading is rejected by simulation.",
         "Rows have different relative variances exp(sigma_QK^2 |q_i|^2/d_k) - 1 (a variance "
         "profile), and the logit matrix has rank d_k: with d_k << n, sqrt(n)(A - 11^T/n) has "
@@ -193,7 +193,7 @@ RESULT = register(Result(
         "(pinned by a test, see numerics.checks.prop1). In the paper's regime d_k = d = 4n "
         "(sigma_QK = 0.8, n = 256) the top singular value of sqrt(n) A_perp is about 7% above "
         "2 sigma_A, against about 1% for a lognormal Random Markov matrix with the same sigma_A: "
-        "THEORY_REFERENCE's 5-10% departure is confirmed and is specific to key-query attention.",
+        "the 5-10% departure of an early simulation (docs/derivations.md, section prop1) is confirmed and is specific to key-query attention.",
         "The proposition is about the first layer only: in layer 2 of the paper's key-query model "
         "(Xavier keys/queries) the input is nearly rank one, and so is sqrt(n)(A - 11^T/n): its top "
         "singular value is sqrt(n)/2 = 5.66 times the quarter-circle edge of its own variance "

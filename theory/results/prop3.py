@@ -1,7 +1,7 @@
 """Proposition 3: rank collapse in width.
 
 With Random Markov attention (gap present) the stable rank of
-``Sigma_l = X_l X_l^T`` tends to 1, at the rate (THEORY_REFERENCE section 6)
+``Sigma_l = X_l X_l^T`` tends to 1, at the rate (docs/derivations.md, section prop3)
 
     srank(Sigma_l) - 1 ~ m_2(mu_l) sigma_A^(4l) n^(1 - 2l),
 

@@ -112,7 +112,7 @@ RESULT = register(Result(
     id="prop4",
     title="Exploding gradients",
     kind="proposition",
-    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 4; constant THEORY_REFERENCE.md s.7",
+    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 4; constant derived in docs/derivations.md, section prop4",
     statement=("With the gap, ||dX_L/dW_l||_F^2 grows like n^L at fixed gamma: "
                "E||dX_L/dW_l||_F^2 ~ sigma_V^(2(L-1)) d^L (1 + sigma_A^2 [L = 1]); single layer "
                "||dX_1/dW_1||_F^2 / d -> 1 + sigma_A^2."),

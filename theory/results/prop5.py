@@ -35,7 +35,7 @@ L = sp.Symbol("l", positive=True, integer=True)
 GAMMA = sp.Symbol("gamma", positive=True)
 _PSI = sp.Symbol("psi", positive=True)
 
-#: THEORY_REFERENCE.md section 8 values at gamma = 1 (compared with, never used to predict)
+#: docs/derivations.md, section prop5: values at gamma = 1 (compared with, never used to predict)
 REFERENCE_GAMMA1 = {1: 0.0658, 2: 0.03355, 3: 0.02247}
 
 
@@ -122,7 +122,7 @@ RESULT = register(Result(
     id="prop5",
     title="Rank restored without the gap",
     kind="proposition",
-    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 5; sharper limit THEORY_REFERENCE.md s.8",
+    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 5; sharper limit derived in docs/derivations.md, section prop5",
     statement=("Without the gap the stable rank of the covariance grows linearly in n: "
                "srank(Sigma_l^perp)/n -> m_2(mu_l)/x_max(mu_l)^2 > 0 (0.0658, 0.03355, 0.02247 for "
                "l = 1, 2, 3 at gamma = 1)."),

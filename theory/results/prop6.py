@@ -137,7 +137,7 @@ RESULT = register(Result(
     id="prop6",
     title="Gradients without the gap",
     kind="proposition",
-    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 6; constants THEORY_REFERENCE.md s.9",
+    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 6; constants derived in docs/derivations.md, section prop6",
     statement=("Without the gap, E||dX_L^perp/dW_l||_F^2 grows linearly in n: "
                "E||dX_L^perp/dW_l||_F^2 / n -> sigma_A^(2L) sigma_V^(2(L-1)) gamma^(-L), independent of l."),
     assumptions=("A_l Random Markov with relative variance sigma_A^2, gap removed; "

@@ -158,7 +158,7 @@ RESULT = register(Result(
     id="prop7",
     title="Bulk of the covariance without the gap",
     kind="proposition",
-    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 7; constants THEORY_REFERENCE.md s.10",
+    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 7; constants derived in docs/derivations.md, section prop7",
     statement=("Without the gap, the limiting eigenvalue law of gamma^l Sigma_l^perp is "
                "MP(1, sigma_A^2)^l boxtimes MP(gamma, sigma_V^2)^l, with mean (sigma_A^2 sigma_V^2)^l "
                "and variance (sigma_A^2 sigma_V^2)^(2l) l (1 + gamma)."),

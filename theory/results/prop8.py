@@ -120,7 +120,7 @@ RESULT = register(Result(
     id="prop8",
     title="Bulk of the Jacobian without the gap",
     kind="proposition",
-    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 8; constants THEORY_REFERENCE.md s.11",
+    source="Mind the Gap (arXiv 2410.07799 v1), Proposition 8; constants derived in docs/derivations.md, section prop8",
     statement=("The squared singular values of the input-output Jacobian J_l (gap removed, factors "
                "normalised) have limiting moments (sigma_A sigma_V)^(2lk) FC_l(k)^2: mean "
                "(sigma_A sigma_V)^(2l) and variance (sigma_A sigma_V)^(4l) (l^2 + 2l)."),

@@ -90,7 +90,7 @@ RESULT = register(Result(
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.thm10",
     findings=(
-        "Verified (THEORY_REFERENCE lists it as 'to verify'): the fitted exponent of s_1/s_2 in n is "
+        "Verified (earlier summaries listed it as 'to verify'; docs/derivations.md, section thm10): the fitted exponent of s_1/s_2 in n is "
         "l/2 (the paper's bound n^(-l/2) on s_2 is attained, not loose), with the constant "
         "1/(sigma_A^l sqrt(x_+)) approached from above as the bulk edge converges (Tracy-Widom "
         "scale n^(-2/3), deficit growing with l).",

@@ -86,7 +86,7 @@ RESULT = register(Result(
         "Tracy-Widom scale: s_2 sqrt(n) / (2 sigma_A) = 1 - O(n^(-2/3)) (0.97 at n = 64, 0.99 at "
         "n = 256).",
         "The paper's lognormal (s2 = log 2, heavy-tailed) sits 5-10% ABOVE the edge for "
-        "n = 128..512 with no visible convergence over that range (THEORY_REFERENCE reports "
+        "n = 128..512 with no visible convergence over that range (docs/derivations.md, section thm2, records "
         "2.07-2.09 against 2); the limit is the theorem's, the finite-n excess is pinned by a "
         "test rather than hidden in a tolerance.",
     ),

@@ -101,7 +101,7 @@ RESULT = register(Result(
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.thm9",
     findings=(
-        "Verified (THEORY_REFERENCE lists it as 'to verify'): s_1(X_l)/(sigma_V sqrt(d))^l -> 1 and "
+        "Verified (earlier summaries listed it as 'to verify'; docs/derivations.md, section thm9): s_1(X_l)/(sigma_V sqrt(d))^l -> 1 and "
         "s_1(X_l)/||R_l|| -> 1 for every ensemble, gamma and depth tried.",
         "Beyond the paper: |s_1(X_l)/||R_l|| - 1| decays like n^-1 (fitted exponent about -1, "
         "independent of l), much faster than the O(sqrt(l/d)) fluctuation of ||R_l|| itself.",
