@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 
 from gapcheck.numerics.checks import check_module
+from gapcheck.numerics.checks.toolkit import Control
 from gapcheck.theory.registry import get
 
 __all__ = ["ResultContract", "contracts", "assert_all_pass", "failures"]
@@ -85,8 +86,22 @@ class ResultContract:
         assert_all_pass(self.check.run(self._config(verify_config, self.level)))
 
     def test_negative_control_rejected(self, verify_config, control):
+        spec = self.check.NEGATIVE_CONTROLS[control]
+        if isinstance(spec, Control):
+            # on the toolkit: the truth and the control on the SAME samples at the
+            # SAME level; the truth passes every outcome, the control fails an
+            # outcome that judges a field it is named for
+            config = self._config(verify_config, self.level)
+            truth = self.check.run(config)
+            assert_all_pass(truth)
+            outcomes = self.check.run(config, predict=spec(self.result.prediction))
+            assert [o.name for o in outcomes] == [o.name for o in truth]
+            hit = [o.name for o in outcomes if not o.passed and set(o.judges) & set(spec.rejects)]
+            assert hit, (f"{self.result_id}: perturbed prediction {control!r} was not rejected by an "
+                         f"outcome judging {spec.rejects}; failed: {failures(outcomes)}")
+            return
         config = self._config(verify_config, self.controls_level)
-        outcomes = self.check.run(config, predict=self.check.NEGATIVE_CONTROLS[control])
+        outcomes = self.check.run(config, predict=spec)
         assert outcomes and not all(o.passed for o in outcomes), (
             f"{self.result_id}: perturbed prediction {control!r} was accepted")
 

@@ -26,12 +26,48 @@ from . import _validate
 from .ensembles import ENSEMBLES, Ensemble
 
 __all__ = ["Scale", "AttentionModel", "PRESETS", "preset", "ATTENTIONS", "SKIPS",
-           "LAYERNORM_EPS"]
+           "LAYERNORM_EPS", "SYMBOLS", "width"]
 
 ATTENTIONS = ("markov", "identity", "key-query")
 SKIPS = (None, "standard", "upscaled")
 #: epsilon of the LayerNorm (PyTorch's default, as in the authors' code)
 LAYERNORM_EPS = 1e-5
+
+#: the canonical symbols of a symbolic model (:meth:`AttentionModel.symbolic`);
+#: every symbolic prediction is written in these, and
+#: :meth:`AttentionModel.bindings` maps them to a numeric model's values
+SYMBOLS = MappingProxyType({
+    "n": sympy.Symbol("n", positive=True, integer=True),
+    "l": sympy.Symbol("l", positive=True, integer=True),
+    "gamma": sympy.Symbol("gamma", positive=True),
+    "sigma_A2": sympy.Symbol("sigma_A2", positive=True),
+    "sigma_V2": sympy.Symbol("sigma_V2", positive=True),
+    "sigma_QK2": sympy.Symbol("sigma_QK2", positive=True),
+})
+
+
+def _exact(name, value):
+    """An exact sympy number: ints and Rationals as they are, a float as the
+    shortest decimal that prints it (``0.8`` -> 4/5), so that a float and the
+    Fraction it stands for give the same width."""
+    if isinstance(value, float):
+        return sympy.Rational(repr(value))
+    return _validate.to_sympy(value)
+
+
+def width(n, gamma):
+    """The width ``d`` for ``n`` tokens at ratio ``gamma = n/d``: ``n / gamma``
+    rounded half up, computed exactly (the one rounding rule of the package;
+    exact ``n / gamma`` when either is symbolic).
+
+    >>> from fractions import Fraction
+    >>> width(2, Fraction(4, 5)), width(2, 0.8), width(5, 0.5), width(3, 0.4)
+    (3, 3, 10, 8)
+    """
+    ratio = _exact("n", n) / _exact("gamma", gamma)
+    if ratio.free_symbols:
+        return ratio
+    return int(sympy.floor(ratio + sympy.Rational(1, 2)))
 
 
 @dataclass(frozen=True)
@@ -81,9 +117,10 @@ class AttentionModel:
     authors' code, ``model.py`` / ``atttention/*.py`` of
     thizirinait/Mind-the-Gap-...):
 
-    * **Input.** ``n`` tokens, width ``d = round(n / gamma)`` (the authors
-      truncate, ``int(n / gamma)``; the two agree whenever n / gamma is an
-      integer, as in all their runs); ``X_0`` has
+    * **Input.** ``n`` tokens, width ``d =`` :func:`width` ``(n, gamma)``,
+      ``n / gamma`` rounded half up, exactly (the authors truncate,
+      ``int(n / gamma)``; the two agree whenever n / gamma is an integer, as
+      in all their runs); ``X_0`` has
       orthonormal rows (``X_0 X_0^T = I_n``), Haar distributed: the first n
       rows of a Haar orthogonal ``d x d`` matrix.
     * **Layer.** ``Z_l = A_l X_{l-1} W_l`` with ``W_l`` a ``d x d`` matrix of
@@ -179,13 +216,63 @@ class AttentionModel:
     # ----- derived quantities -------------------------------------------------
     @property
     def d(self):
-        """Width ``round(n / gamma)`` (exact ``n / gamma`` when symbolic)."""
-        if isinstance(self.n, sympy.Basic) and self.n.free_symbols or \
-                isinstance(self.gamma, sympy.Basic) and self.gamma.free_symbols:
-            return _validate.to_sympy(self.n) / _validate.to_sympy(self.gamma)
-        ratio = _validate.to_sympy(self.n) / _validate.to_sympy(self.gamma)
-        return int(sympy.floor(ratio + sympy.Rational(1, 2))) if ratio.is_Rational else \
-            int(round(float(ratio)))
+        """Width :func:`width` ``(n, gamma)`` (exact ``n / gamma`` when symbolic)."""
+        return width(self.n, self.gamma)
+
+    @classmethod
+    def symbolic(cls, **fields) -> "AttentionModel":
+        """A model whose n, depth, gamma and scales are the :data:`SYMBOLS`
+        (``fields`` override any of them, or set the architecture).
+
+        For Markov attention the relative variance is the symbol ``sigma_A2``
+        (a lognormal ensemble carries any value); for key-query attention the
+        key/query variance is ``sigma_QK2`` unless a :class:`Scale` is given.
+
+        >>> m = AttentionModel.symbolic()
+        >>> m.d, m.sigma_A2, m.sigma_V2, m.depth
+        (n/gamma, sigma_A2, sigma_V2, l)
+        >>> AttentionModel.symbolic(attention="key-query", depth=1).sigma_QK2
+        sigma_QK2
+        """
+        S = SYMBOLS
+        base = dict(n=S["n"], depth=S["l"], gamma=S["gamma"], sigma_v2=S["sigma_V2"],
+                    sigma_qk2=S["sigma_QK2"])
+        attention = fields.get("attention", "markov")
+        if attention == "markov" and not callable(fields.get("ensemble")):
+            base.update(ensemble=fields.get("ensemble", "lognormal"), sigma_a2=S["sigma_A2"])
+        return cls(**{**base, **fields})
+
+    def bindings(self) -> dict:
+        """The :data:`SYMBOLS` -> this model's values (exact where they are):
+        ``predict(symbolic).subs(model.bindings())`` is the prediction for
+        this model.
+
+        >>> b = AttentionModel(n=8, depth=2, gamma=0.5, sigma_v2=2).bindings()
+        >>> [b[SYMBOLS[k]] for k in ("n", "l", "gamma", "sigma_V2")]
+        [8, 2, 1/2, 2]
+        """
+        S = SYMBOLS
+        out = {S["n"]: _validate.to_sympy(self.n), S["l"]: _validate.to_sympy(self.depth),
+               S["gamma"]: _exact("gamma", self.gamma),
+               S["sigma_V2"]: _exact("sigma_v2", self.sigma_V2),
+               S["sigma_QK2"]: _exact("sigma_qk2", self.sigma_QK2)}
+        if self.attention != "key-query" and self.sigma_A2 is not None:
+            out[S["sigma_A2"]] = _exact("sigma_a2", self.sigma_A2)
+        return out
+
+    def value(self, name: str):
+        """The exact value of the canonical symbol ``name`` for this model
+        (the symbol itself for a symbolic model).
+
+        >>> AttentionModel(n=8, gamma=0.5).value("gamma")
+        1/2
+        """
+        if name not in SYMBOLS:
+            raise ValueError(f"name must be one of {sorted(SYMBOLS)} (got {name!r})")
+        b = self.bindings()
+        if SYMBOLS[name] not in b:
+            raise ValueError(f"{name} is not defined for {self.attention} attention")
+        return b[SYMBOLS[name]]
 
     @property
     def gamma_effective(self):

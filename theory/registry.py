@@ -71,6 +71,10 @@ class CheckOutcome:
     passed: bool
     tolerance: str = ""
     detail: str = ""
+    #: the fields of the :class:`~theory.prediction.Prediction` this outcome
+    #: compares with a measurement (a negative control named for a field must
+    #: fail an outcome that judges it)
+    judges: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return {
@@ -81,6 +85,7 @@ class CheckOutcome:
             "passed": bool(self.passed),
             "tolerance": self.tolerance,
             "detail": self.detail,
+            "judges": list(self.judges),
         }
 
 
@@ -117,6 +122,20 @@ class Result:
         and ``NEGATIVE_CONTROLS``; ``None`` for purely symbolic results.
     findings:
         Where simulation departs from or goes beyond the paper, in words.
+    predict:
+        ``predict(model) -> Prediction``: what the statement predicts for one
+        description (:class:`~theory.model.AttentionModel`, or the
+        description type ``model_type`` of a result about another network).
+        Symbolic fields give the symbolic prediction; numeric fields numbers
+        (:mod:`theory.prediction`).
+    applies:
+        ``applies(model) -> None | str``: ``None`` when the statement covers
+        the model, else the reason it does not (an assumption violated, a
+        regime outside the statement).
+    example:
+        ``example() -> model``: a numeric model inside the statement at which
+        the scales and ratios differ from 1 and from each other (where the
+        statement allows): the point the registry test specialises at.
     """
 
     id: str
@@ -130,10 +149,30 @@ class Result:
     symbolic_checks: Callable[[], list[CheckOutcome]] | None = None
     empirical_check: str | None = None
     findings: tuple[str, ...] = ()
+    predict: Callable[[Any], Any] | None = None
+    applies: Callable[[Any], str | None] | None = None
+    example: Callable[[], Any] | None = None
 
-    def latex(self, **params) -> str:
-        """LaTeX of the statement followed by each derived formula."""
+    def prediction(self, model):
+        """``predict(model)`` after ``applies(model)``: a ``ValueError`` with the
+        reason when the statement does not cover the model."""
+        if self.predict is None:
+            raise ValueError(f"{self.id} does not yet offer predict(model)")
+        reason = self.applies(model) if self.applies is not None else None
+        if reason is not None:
+            raise ValueError(f"{self.id} does not apply to this model: {reason}")
+        return self.predict(model)
+
+    def latex(self, model=None, **params) -> str:
+        """LaTeX of the statement followed by each derived formula: the fields
+        of ``predict(model)`` when the result offers it (``model`` defaults to
+        the symbolic model), else the legacy ``formulas(**params)``."""
         lines = [self.statement_latex]
+        if self.predict is not None and not params:
+            from .model import AttentionModel
+            pred = self.prediction(model if model is not None else AttentionModel.symbolic())
+            lines.append(pred.latex())
+            return "\n".join(line for line in lines if line)
         for name, expr in self.formulas(**params).items():
             lines.append(f"{name} = {sympy.latex(expr)}")
         return "\n".join(lines)

@@ -25,13 +25,12 @@ the intercept by ``|c| x_min x_max``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats as _st
 
 from . import VerifyConfig
+from .toolkit import Extrapolation, extrapolate, limit
 from ..rng import as_generator
 from ..stats import z_for_probability
 from ...theory._validate import integer, positive
@@ -46,79 +45,9 @@ FALSE_ALARM = 1e-5
 Z = z_for_probability(FALSE_ALARM)
 
 
-@dataclass(frozen=True)
-class Extrapolation:
-    """Fit ``a + b n^-order`` of per-n sample means; ``estimate`` = a."""
-
-    ns: tuple
-    means: tuple
-    ses: tuple
-    estimate: float
-    se: float
-    slope: float
-    bias_budget: float
-    order: float
-    df: float = float("inf")
-
-    def z(self, p: float = FALSE_ALARM) -> float:
-        """Two-sided Student-t quantile for false-alarm probability ``p`` at
-        the Welch-Satterthwaite degrees of freedom of the intercept's SE (the
-        SEs come from a few networks per n, so a normal quantile would be
-        optimistic)."""
-        return float(_st.t.isf(p / 2, self.df)) if np.isfinite(self.df) else float(_st.norm.isf(p / 2))
-
-    def band(self, z: float | None = None) -> float:
-        return (self.z() if z is None else z) * self.se + self.bias_budget
-
-    def accepts(self, predicted: float, z: float | None = None) -> bool:
-        return bool(abs(self.estimate - predicted) <= self.band(z))
-
-
-def extrapolate(ns, samples, *, order: float = 1.0) -> Extrapolation:
-    """Least-squares extrapolation of ``mean(samples[i]) ~ a + b ns[i]^-order``.
-
-    The SE of ``a`` is propagated from the per-n standard errors (the
-    intercept is a fixed linear combination of the per-n means); a group with
-    a single sample gets no SE of its own and borrows the largest relative SE
-    of the others. With two sizes this is Richardson extrapolation.
-    """
-    ns = np.asarray(ns, float)
-    if ns.ndim != 1 or ns.size < 2 or np.any(ns <= 0):
-        raise ValueError(f"ns must list at least 2 positive sizes (got {ns.tolist()})")
-    positive("order", order)
-    groups = [np.asarray(s, float).ravel() for s in samples]
-    if len(groups) != ns.size or any(g.size == 0 or not np.all(np.isfinite(g)) for g in groups):
-        raise ValueError("samples must hold one non-empty, finite group per n")
-    means = np.array([g.mean() for g in groups])
-    rel = [g.std(ddof=1) / np.sqrt(g.size) / abs(g.mean()) for g in groups if g.size > 1]
-    fallback = max(rel) if rel else 0.0
-    ses = np.array([g.std(ddof=1) / np.sqrt(g.size) if g.size > 1 else fallback * abs(g.mean())
-                    for g in groups])
-    x = ns ** (-order)
-    X = np.column_stack([np.ones_like(x), x])
-    C = np.linalg.pinv(X)            # (2, m): rows give a and b as combinations of the means
-    a, b = C @ means
-    terms = C[0] ** 2 * ses**2
-    se = float(np.sqrt(np.sum(terms)))
-    sizes = np.array([g.size for g in groups], float)
-    denom = np.sum(np.where(sizes > 1, terms**2 / np.maximum(sizes - 1, 1), 0.0))
-    df = float(np.sum(terms) ** 2 / denom) if denom > 0 else float("inf")
-    budget = float(b * b / max(abs(a), 1e-300) * x.min() * x.max())
-    return Extrapolation(tuple(ns.astype(int).tolist()), tuple(means.tolist()), tuple(ses.tolist()),
-                         float(a), se, float(b), budget, float(order), df)
-
-
 def limit_outcome(name, params, ext: Extrapolation, predicted, z: float | None = None) -> CheckOutcome:
-    """A :class:`CheckOutcome` comparing an extrapolated limit with ``predicted``
-    (``z`` defaults to the Student-t quantile of :meth:`Extrapolation.z`)."""
-    z = ext.z() if z is None else z
-    return CheckOutcome(
-        name, {**params, "n": list(ext.ns)}, ext.estimate, float(predicted),
-        ext.accepts(float(predicted), z),
-        f"{z:.2f} SE (t quantile, {ext.df:.0f} df, false alarm {FALSE_ALARM:g}) of the n -> oo "
-        f"extrapolation (a + b n^-{ext.order:g}) + next-order bias budget b^2/|a| x_min x_max",
-        f"per-n means {np.round(ext.means, 4).tolist()}, SE {ext.se:.3g}, "
-        f"budget {ext.bias_budget:.3g}, b = {ext.slope:.3g}")
+    """:func:`toolkit.limit` for the checks not yet on the toolkit (no judged fields)."""
+    return limit(name, params, ext, predicted=predicted, judges=(), z=z)
 
 
 # ---------------------------------------------------------------------------

@@ -14,21 +14,30 @@ from the S-transform ``S(z) = (1 + z)^-l (1 + gamma z)^-l`` by
 ``gamma``, and compared with :func:`theory.laws.free_product` of the
 Marchenko-Pastur laws for each numeric depth.
 
+>>> import sympy
 >>> from gapcheck.theory.registry import get
+>>> from gapcheck.theory.model import AttentionModel
 >>> get("prop3").formulas()["m_2(mu_l)"]
 gamma*l + l + 1
+>>> p = get("prop3").predict(AttentionModel.symbolic())
+>>> p.exponent, p.bulk_m2, sympy.factor(p.jensen)
+(1 - 2*l, gamma*l + l + 1, n**(2*l)/(8*gamma**2 - 6*gamma*n + n**2)**l)
+>>> get("prop3").predict(get("prop3").example())
+RankCollapse(exponent=-3, constant=1/4, bulk_m2=4, jensen=67108864/64016001)
 """
 from __future__ import annotations
 
 import sympy
 
+from dataclasses import dataclass
+
 from .. import _validate
 from ..freeprob import moments_from_s_transform
+from ..model import SYMBOLS, AttentionModel
+from ..prediction import PowerLaw, Prediction
 from ..registry import CheckOutcome, Result, register
 
-n = sympy.Symbol("n", positive=True)
-l = sympy.Symbol("l", positive=True, integer=True)
-gamma = sympy.Symbol("gamma", positive=True)
+n, l, gamma = SYMBOLS["n"], SYMBOLS["l"], SYMBOLS["gamma"]
 sigma_A = sympy.Symbol("sigma_A", positive=True)
 _z = sympy.Symbol("z")
 
@@ -65,6 +74,50 @@ def formulas(l=l, gamma=gamma, sigma_A=sigma_A, n=n):
     }
 
 
+@dataclass(frozen=True)
+class RankCollapse(Prediction):
+    """``srank(X_l X_l^T) - 1 ~ constant * n^exponent``; ``bulk_m2`` is the second
+    moment of the mean-1 bulk law mu_l, so ``constant = bulk_m2 sigma_A^(4l)``."""
+
+    exponent: object
+    constant: object
+    bulk_m2: object
+    #: E[(lambda_1 / (sigma_V^2 d)^l)^-2] = E[(chi^2_d/d)^-2]^l: the finite-d Jensen
+    #: factor of srank - 1 = bulk / lambda_1^2 (Lemma 1's law of lambda_1)
+    jensen: object
+
+    def scaling_laws(self):
+        return (PowerLaw("srank-excess", self.exponent, self.constant),)
+
+
+def applies(model) -> str | None:
+    """Random Markov attention with the gap present, no LayerNorm or skip."""
+    if model.attention != "markov":
+        return f"the statement is about Random Markov attention (got {model.attention!r})"
+    if model.remove_gap:
+        return "the statement needs the gap (remove_gap = 0): without it Prop 5 applies"
+    if model.layernorm or model.skip is not None:
+        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
+    return None
+
+
+def predict(model) -> RankCollapse:
+    """The rate of rank collapse for ``model`` (symbolic or numeric)."""
+    depth, g, sA2 = model.value("l"), model.value("gamma"), model.value("sigma_A2")
+    m2 = sympy.expand(bulk_moments(depth, g)[1])
+    half_d = _validate.to_sympy(model.d) / 2
+    inverse_second_moment = sympy.simplify(sympy.rf(half_d, -2) * half_d ** 2)   # E[(chi^2_d/d)^-2]
+    return RankCollapse(exponent=1 - 2 * depth, constant=m2 * sA2 ** (2 * depth), bulk_m2=m2,
+                        jensen=inverse_second_moment ** depth)
+
+
+def example() -> AttentionModel:
+    """A point where the scales and ratios differ from 1 and each other:
+    sigma_A^2 = 1/2 (lognormal), sigma_V^2 = 2, gamma = 1/2, l = 2."""
+    return AttentionModel(n=128, depth=2, gamma=sympy.Rational(1, 2), ensemble="lognormal",
+                          sigma_a2=sympy.Rational(1, 2), sigma_v2=2)
+
+
 def symbolic_checks() -> list[CheckOutcome]:
     outs = []
     f = formulas()
@@ -72,6 +125,12 @@ def symbolic_checks() -> list[CheckOutcome]:
     outs.append(CheckOutcome("m_2 of the bulk law (S-transform, symbolic l) = 1 + l(1 + gamma)", {},
                              f["m_2(mu_l)"], closed, sympy.expand(f["m_2(mu_l)"] - closed) == 0, "exact"))
     outs.append(CheckOutcome("bulk law has mean 1", {}, f["m_1(mu_l)"], 1, f["m_1(mu_l)"] == 1, "exact"))
+    d = sympy.Symbol("d", positive=True)
+    jensen = predict(AttentionModel.symbolic()).jensen.subs(n, d * gamma)
+    closed_j = (d ** 2 / ((d - 2) * (d - 4))) ** l
+    outs.append(CheckOutcome("Jensen factor E[(chi^2_d/d)^-2]^l (rising factorial) = (d^2/((d-2)(d-4)))^l",
+                             {}, jensen, closed_j, sympy.simplify(sympy.powsimp(jensen / closed_j, force=True)) == 1,
+                             "exact"))
     for depth in (1, 2, 3):
         for g in (sympy.Integer(1), sympy.Rational(1, 2)):
             law = bulk_law(depth, g)
@@ -98,6 +157,9 @@ RESULT = register(Result(
     formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop3",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=(
         "The rate exponent 1 - 2l and the constant (1 + l(1 + gamma)) sigma_A^(4l) are confirmed; the "
         "constant is checked through the normalised bulk sum n^(2l-1) sum_{i>=2} lambda_i^2 / "
