@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..theory import _validate
-from ..theory.model import LAYERNORM_EPS, AttentionModel
+from ..theory.model import AttentionModel
 
+from . import layers
 from .backend import backend_name, get_namespace, namespace, resolve_dtype, to_numpy
+from .layers import layernorm  # noqa: F401  (a public name of this module since 0.1)
 from .rng import as_generator
-from .sampling import gaussian, isometric_input, markov_entries, remove_gap, softmax
+from .sampling import gaussian, isometric_input, markov_entries
 
 __all__ = ["Draws", "Trajectory", "draw", "propagate", "sample", "layernorm", "KEEP"]
 
@@ -53,8 +55,7 @@ class Draws:
     def qk_product(self, l: int, d_k: int):
         """``W_Q W_K^T / sqrt(d_k)`` of layer l (computed once, shared by variants)."""
         if l not in self._qk:
-            xp = get_namespace(self.WQ[l])
-            self._qk[l] = (self.WQ[l] @ _T(xp, self.WK[l])) / math.sqrt(d_k)
+            self._qk[l] = (self.WQ[l] @ layers.transpose(self.WK[l])) / math.sqrt(d_k)
         return self._qk[l]
 
 
@@ -81,10 +82,6 @@ class Trajectory:
     def numpy(self, what: str = "X"):
         """The kept arrays ``what`` as numpy arrays (list over layers)."""
         return [None if a is None else to_numpy(a) for a in getattr(self, what)]
-
-
-def _T(xp, M):
-    return xp.matrix_transpose(M) if hasattr(xp, "matrix_transpose") else M.swapaxes(-1, -2)
 
 
 def _check_model(model):
@@ -121,14 +118,6 @@ def draw(model: AttentionModel, *, batch=1, rng=None, backend="numpy", dtype="fl
     return Draws(X0, W, A, WQ, WK)
 
 
-def layernorm(Z, eps=LAYERNORM_EPS):
-    """LayerNorm over the last axis without affine parameters:
-    ``(z - mean) / sqrt(var + eps)`` per row (biased variance)."""
-    xp = get_namespace(Z)
-    Zc = Z - xp.mean(Z, axis=-1, keepdims=True)
-    return Zc / xp.sqrt(xp.mean(Zc * Zc, axis=-1, keepdims=True) + eps)
-
-
 def attention_at(model: AttentionModel, draws: Draws, l: int, X, *, applied=True):
     """The attention of layer l given the layer's input X (key-query):
     after gap removal if ``applied`` (the matrix the layer multiplies by), else
@@ -136,20 +125,14 @@ def attention_at(model: AttentionModel, draws: Draws, l: int, X, *, applied=True
     xp = get_namespace(X)
     k = model.remove_gap if applied else 0
     if model.attention == "markov":
-        A = draws.A[l]
-        if k == 1:  # (M - row mean) / row sum = A - 1/n, cancellation-free
-            return A - xp.mean(A, axis=-1, keepdims=True)
-        return remove_gap(A, k) if k else A
+        return layers.remove_gap(draws.A[l], k, rows_sum_to_one=True)
     if model.attention == "identity":
         if not k:
             return None
         A = xp.eye(X.shape[-2], dtype=X.dtype)[None, ...] + 0 * X[..., :1, :1]
-        return remove_gap(A, k)
-    S = (X @ draws.qk_product(l, model.d)) @ _T(xp, X)
-    if k == 1:
-        return softmax(S, centered=True)
-    A = softmax(S)
-    return remove_gap(A, k) if k else A
+        return layers.remove_gap(A, k)
+    S = (X @ draws.qk_product(l, model.d)) @ layers.transpose(X)
+    return layers.softmax_attention(S, k)
 
 
 def propagate(model: AttentionModel, draws: Draws, *, keep=("X",), on_underflow="raise") -> Trajectory:
@@ -183,9 +166,9 @@ def propagate(model: AttentionModel, draws: Draws, *, keep=("X",), on_underflow=
             if A is not None:
                 Z = A @ Z
             if alpha is not None:
-                Z = X + alpha * Z if alpha != 1 else X + Z
+                Z = layers.skip(X, Z, alpha)
             if model.layernorm:
-                Z = layernorm(Z)
+                Z = layers.layernorm(Z)
         peak = xp.max(xp.abs(Z), axis=(-2, -1))  # inf or nan propagate into the peak
         if not bool(xp.all(xp.isfinite(peak))):
             raise OverflowError(

@@ -39,9 +39,10 @@ import math
 import numpy as np
 
 from ..theory import _validate
-from ..theory.model import AttentionModel, LAYERNORM_EPS
+from ..theory.model import AttentionModel
 
 from .backend import get_namespace, to_numpy
+from .layers import layernorm, layernorm_jvp, layernorm_vjp, softmax_jvp, transpose
 from .forward import Draws, attention_at, draw
 from .rng import as_generator
 
@@ -50,10 +51,6 @@ __all__ = ["grad_norms_sq", "forward_cache", "jvp", "vjp_all", "METHODS", "AUTO_
 METHODS = ("auto", "kronecker", "exact", "exact-forward", "hutchinson")
 #: ``method="auto"`` computes exactly by JVPs while n * d is at most this
 AUTO_EXACT_MAX_ND = 256
-
-
-def _T(xp, M):
-    return xp.matrix_transpose(M) if hasattr(xp, "matrix_transpose") else M.swapaxes(-1, -2)
 
 
 def forward_cache(model: AttentionModel, draws: Draws) -> list:
@@ -74,7 +71,7 @@ def forward_cache(model: AttentionModel, draws: Draws) -> list:
                                  "0 or 1 (the JVP of a top-k SVD truncation is not implemented)")
             c["Mqk"] = draws.qk_product(m, model.d)
             c["XM"] = X @ c["Mqk"]
-            c["XMt"] = X @ _T(xp, c["Mqk"])
+            c["XMt"] = X @ transpose(c["Mqk"])
             c["P"] = attention_at(model, draws, m, X, applied=False)
             c["amax"] = xp.argmax(c["P"], axis=-1)[..., None]  # (batch, n, 1)
         A = attention_at(model, draws, m, X)
@@ -84,19 +81,11 @@ def forward_cache(model: AttentionModel, draws: Draws) -> list:
         Z = c["AX"] @ draws.W[m]
         Z = X + alpha * Z if model.skip is not None else Z
         if model.layernorm:
-            Zc = Z - xp.mean(Z, axis=-1, keepdims=True)
-            sig = xp.sqrt(xp.mean(Zc * Zc, axis=-1, keepdims=True) + LAYERNORM_EPS)
-            c["Y"], c["sig"] = Zc / sig, sig
+            c["Y"], c["sig"] = layernorm(Z, return_scale=True)
             Z = c["Y"]
         cache.append(c)
         X = Z
     return cache
-
-
-def _ln_jvp(xp, c, dZ):
-    dZc = dZ - xp.mean(dZ, axis=-1, keepdims=True)
-    Y = c["Y"]
-    return (dZc - Y * xp.mean(Y * dZc, axis=-1, keepdims=True)) / c["sig"]
 
 
 def _shift(xp, D, amax):
@@ -115,20 +104,20 @@ def _layer_jvp(model, xp, c, dX):
     dZ = (dX if A is None else A @ dX) @ c["W"]
     if model.attention == "key-query":
         X, Mqk, P = c["X"], c["Mqk"], c["P"]
-        dS = (dX @ Mqk) @ _T(xp, X) + c["XM"] @ _T(xp, dX)
+        dS = (dX @ Mqk) @ transpose(X) + c["XM"] @ transpose(dX)
         dS = _shift(xp, dS, c["amax"])
-        dA = P * (dS - xp.sum(P * dS, axis=-1, keepdims=True))
+        dA = softmax_jvp(P, dS)
         dZ = dZ + dA @ c["XW"]
     if model.skip is not None:
         dZ = dX + c["alpha"] * dZ if c["alpha"] != 1 else dX + dZ
     if model.layernorm:
-        dZ = _ln_jvp(xp, c, dZ)
+        dZ = layernorm_jvp(c["Y"], c["sig"], dZ)
     return dZ
 
 
 def _start(model, xp, c, dZ):
     """Tangent of X_l for the pre-norm tangent ``dZ = alpha A_l X_{l-1} E``."""
-    return _ln_jvp(xp, c, dZ) if model.layernorm else dZ
+    return layernorm_jvp(c["Y"], c["sig"], dZ) if model.layernorm else dZ
 
 
 def jvp(model: AttentionModel, draws: Draws, l: int, E, *, cache=None):
@@ -148,12 +137,6 @@ def jvp(model: AttentionModel, draws: Draws, l: int, E, *, cache=None):
     return dX
 
 
-def _ln_vjp(xp, c, gY):
-    Y = c["Y"]
-    gc = gY - xp.mean(gY, axis=-1, keepdims=True)
-    return (gc - Y * xp.mean(gY * Y, axis=-1, keepdims=True)) / c["sig"]
-
-
 def vjp_all(model: AttentionModel, draws: Draws, G, *, cache=None):
     """Gradients of ``<G, X_L>`` with respect to every ``W_l`` (reverse mode,
     one backward pass): a list (index l = 1..L, entry 0 ``None``) of arrays
@@ -167,19 +150,19 @@ def vjp_all(model: AttentionModel, draws: Draws, G, *, cache=None):
     for m in range(L, 0, -1):
         c = cache[m]
         if model.layernorm:
-            g = _ln_vjp(xp, c, g)
+            g = layernorm_vjp(c["Y"], c["sig"], g)
         gatt = c["alpha"] * g if model.skip is not None and c["alpha"] != 1 else g
-        out[m] = _T(xp, c["AX"]) @ gatt  # d<G, X_L>/dW_m
+        out[m] = transpose(c["AX"]) @ gatt  # d<G, X_L>/dW_m
         if m == 1:
             break
         A, W = c["A"], c["W"]
-        gAX = gatt @ _T(xp, W)
-        gX = gAX if A is None else _T(xp, A) @ gAX
+        gAX = gatt @ transpose(W)
+        gX = gAX if A is None else transpose(A) @ gAX
         if model.attention == "key-query":
             P = c["P"]
-            gA = _shift(xp, gatt @ _T(xp, c["XW"]), c["amax"])
-            gS = P * (gA - xp.sum(gA * P, axis=-1, keepdims=True))
-            gX = gX + gS @ c["XMt"] + _T(xp, gS) @ c["XM"]
+            gA = _shift(xp, gatt @ transpose(c["XW"]), c["amax"])
+            gS = softmax_jvp(P, gA)  # self-adjoint: the VJP is the JVP
+            gX = gX + gS @ c["XMt"] + transpose(gS) @ c["XM"]
         g = gX + g if model.skip is not None else gX
     return out
 

@@ -1,5 +1,6 @@
 """Batched samplers of the building blocks: isometric inputs, Random Markov
-matrices, value weights and key-query softmax attention.
+matrices, value weights and key-query softmax attention (the layers
+themselves, softmax and gap removal, live in :mod:`numerics.layers`).
 
 All return arrays of shape ``(batch, ...)`` in the namespace of ``backend``
 ("numpy", "cupy", "array-api-strict" or a namespace), in ``dtype``
@@ -25,6 +26,8 @@ from ..theory import _validate
 from ..theory.ensembles import ENSEMBLES
 
 from .backend import from_numpy, is_cupy, namespace, resolve_dtype
+# the layers are numerics.layers'; these names stay importable from here
+from .layers import key_query_attention, remove_gap, softmax  # noqa: F401
 from .rng import as_generator, seed_for
 
 __all__ = ["isometric_input", "random_markov", "markov_entries", "value_weights",
@@ -138,75 +141,3 @@ def value_weights(d, *, batch=1, variance=1.0, rng=None, backend="numpy", dtype=
     return gaussian((batch, d, d), rng=rng, std=math.sqrt(float(variance)), backend=backend,
                     dtype=dtype)
 
-
-def softmax(S, axis=-1, *, centered=False):
-    """Row-wise softmax, stable for any finite logits: the row maximum is
-    subtracted before exponentiating, so no overflow and no nan.
-
-    ``centered=True`` returns ``softmax(S) - 1/n`` (the gap-removed attention)
-    computed with ``expm1`` so that it keeps full relative precision when the
-    logits are tiny (Xavier keys/queries make the attention uniform up to
-    O(1/d); subtracting 1/n from a rounded softmax would leave only rounding
-    noise, or an exact zero).
-
-    >>> import numpy as np
-    >>> softmax(np.array([[1e300, 0.0], [-1e300, 0.0]]))
-    array([[1., 0.],
-           [0., 1.]])
-    >>> softmax(np.array([[1e-20, -1e-20]]), centered=True)
-    array([[ 5.e-21, -5.e-21]])
-    """
-    from .backend import get_namespace
-    xp = get_namespace(S)
-    S = S - xp.max(S, axis=axis, keepdims=True)
-    if not centered:
-        E = xp.exp(S)
-        return E / xp.sum(E, axis=axis, keepdims=True)
-    E1 = xp.expm1(S)  # e^s - 1, accurate for small s
-    n = S.shape[axis]
-    return (E1 - xp.mean(E1, axis=axis, keepdims=True)) / (n + xp.sum(E1, axis=axis, keepdims=True))
-
-
-def key_query_attention(X, W_Q, W_K, *, d_k=None):
-    """``softmax(X W_Q (X W_K)^T / sqrt(d_k))`` row-wise, batched over leading axes;
-    ``d_k`` defaults to the number of columns of ``W_Q``.
-
-    >>> import numpy as np
-    >>> X = np.eye(2)[None]; W = np.zeros((1, 2, 2))
-    >>> key_query_attention(X, W, W)
-    array([[[0.5, 0.5],
-            [0.5, 0.5]]])
-    """
-    d_k = W_Q.shape[-1] if d_k is None else _validate.integer("d_k", d_k, minimum=1)
-    S = (X @ W_Q) @ _T(X @ W_K)
-    return softmax(S / math.sqrt(d_k))
-
-
-def _T(M):
-    """Swap the last two axes (any namespace)."""
-    from .backend import get_namespace
-    xp = get_namespace(M)
-    return xp.matrix_transpose(M) if hasattr(xp, "matrix_transpose") else M.swapaxes(-1, -2)
-
-
-def remove_gap(A, k=1):
-    """Remove the gap of attention matrices ``A`` (batched).
-
-    ``k = 0``: unchanged; ``k = 1``: ``A - (1/n) 1 1^T`` (the paper's A-perp);
-    ``k >= 2``: ``A`` minus its top-k singular triplets.
-
-    >>> import numpy as np
-    >>> bool(np.allclose(remove_gap(np.full((1, 3, 3), 1 / 3)), 0))
-    True
-    """
-    from .backend import get_namespace
-    xp = get_namespace(A)
-    n = A.shape[-1]
-    k = _validate.integer("remove_gap", k, minimum=0, maximum=n - 1)
-    if k == 0:
-        return A
-    if k == 1:
-        return A - 1.0 / n
-    U, s, Vh = xp.linalg.svd(A, full_matrices=False)
-    top = (U[..., :, :k] * s[..., None, :k]) @ Vh[..., :k, :]
-    return A - top
