@@ -23,13 +23,13 @@ with :func:`numerics.forward.sample` and the prediction
 
 The cases: the paper's exponential-ensemble point (depth 2, gamma = 1,
 sigma_V^2 = 1) and :func:`theory.results.prop3.example`'s point where
-sigma_A^2 = 1/2, sigma_V^2 = 2, gamma = 1/2 and l = 2 all differ (the quick
+sigma_A^2 = 1/3, sigma_V^2 = 3/2, gamma = 1/2 and l = 2 all differ (the quick
 level samples the latter only): a power of a scale that is 1 at the paper's
 point is exercised there.
 
 >>> from gapcheck.numerics.checks import VerifyConfig
 >>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
-['sigma_A^2=1/2, sigma_V^2=2, gamma=1/2, l=2']
+['sigma_A^2=1/3, sigma_V^2=3/2, gamma=1/2, l=2']
 """
 from __future__ import annotations
 

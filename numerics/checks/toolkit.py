@@ -15,7 +15,7 @@ What used to be spelled in each check lives here once:
 
 * **The false-alarm policy.** The suite allows :data:`FALSE_ALARM_PER_RUN`
   (1%) false alarms per full run of every check; a run has at most
-  :data:`STATISTICAL_OUTCOMES` statistical outcomes (``tests/test_toolkit.py``
+  :data:`STATISTICAL_OUTCOMES` statistical outcomes (the contract (``tests/contract.py``)
   counts them at every level), so each outcome gets the Bonferroni share
   :func:`alarm` and the quantiles :func:`z` (normal) and :func:`t` (Student).
 * **Seed streams.** :func:`seed_sequence` derives a ``SeedSequence`` from the
@@ -59,7 +59,8 @@ __all__ = ["FALSE_ALARM_PER_RUN", "STATISTICAL_OUTCOMES", "alarm", "z", "t", "se
 
 #: false alarms the whole suite may raise per full run of every check
 FALSE_ALARM_PER_RUN = 0.01
-#: upper bound on the statistical outcomes of one full run (counted by tests/test_toolkit.py)
+#: upper bound on the statistical outcomes of one full run (each result with an empirical
+#: check gets an equal share; the contract test of each result enforces it)
 STATISTICAL_OUTCOMES = 1000
 
 
@@ -392,3 +393,35 @@ class Check(abc.ABC):
             out.extend(self.compare(config, case, self.measured(config, case), predict(case.model)))
         return out
 
+
+
+# ---------------------------------------------------------------------------
+# finite-n budgets of bulk edges (Tracy-Widom scale); shared by the checks of
+# Theorem 2, Lemmas 2 and 3, Prop 1 and Theorems 9 and 10
+# ---------------------------------------------------------------------------
+#: relative edge-bias budget ``TW_BUDGET n^(-2/3)`` of a bulk edge: 2.5x the
+#: Gaussian Tracy-Widom mean shift |E TW_1| 2^(4/3)/8 = 0.38 of the top singular
+#: value of a square Gaussian matrix (calibrated in tests/README.md, thm2)
+TW_BUDGET = 1.0
+#: stated width bound of the 99% bootstrap CI of a fitted exponent (what gives a
+#: rate outcome its power against exponent +-0.25)
+MAX_CI_WIDTH = 0.25
+
+
+def edge_budget(n, coef: float = TW_BUDGET, depth: int = 1) -> float:
+    """Relative finite-n bias budget of a bulk edge: ``coef * depth * n^(-2/3)``.
+
+    >>> round(edge_budget(64), 4)
+    0.0625
+    """
+    return coef * depth * n ** (-2.0 / 3.0)
+
+
+def slope_budget(ns, coef: float) -> float:
+    """Largest slope a relative correction ``coef n^(-2/3)`` can add to a log-log
+    fit over ``ns``.
+
+    >>> round(slope_budget((64, 128, 256), 1.0), 4)
+    0.0272
+    """
+    return coef * (min(ns) ** (-2 / 3) - max(ns) ** (-2 / 3)) / math.log(max(ns) / min(ns))

@@ -23,7 +23,7 @@ gamma*l + l + 1
 >>> p.exponent, p.bulk_m2, sympy.factor(p.jensen)
 (1 - 2*l, gamma*l + l + 1, n**(2*l)/(8*gamma**2 - 6*gamma*n + n**2)**l)
 >>> get("prop3").predict(get("prop3").example())
-RankCollapse(exponent=-3, constant=1/4, bulk_m2=4, jensen=67108864/64016001)
+RankCollapse(exponent=-3, constant=4/9, bulk_m2=4, jensen=67108864/64016001)
 """
 from __future__ import annotations
 
@@ -113,9 +113,9 @@ def predict(model) -> RankCollapse:
 
 def example() -> AttentionModel:
     """A point where the scales and ratios differ from 1 and each other:
-    sigma_A^2 = 1/2 (lognormal), sigma_V^2 = 2, gamma = 1/2, l = 2."""
+    sigma_A^2 = 1/3 (lognormal), sigma_V^2 = 3/2, gamma = 1/2, l = 2."""
     return AttentionModel(n=128, depth=2, gamma=sympy.Rational(1, 2), ensemble="lognormal",
-                          sigma_a2=sympy.Rational(1, 2), sigma_v2=2)
+                          sigma_a2=sympy.Rational(1, 3), sigma_v2=sympy.Rational(3, 2))
 
 
 def symbolic_checks() -> list[CheckOutcome]:

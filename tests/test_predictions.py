@@ -1,0 +1,88 @@
+"""Predictions read the description: every result that offers ``predict(model)``.
+
+For each such result:
+
+* ``predict(example)`` on its numeric, non-degenerate example model equals the
+  symbolic prediction ``predict(AttentionModel.symbolic(...))`` specialised to
+  the example (``.subs(example.bindings())``), field by field;
+* the example is inside the statement (``applies`` gives ``None``) and really
+  non-degenerate: the scales and ratios it binds differ from 1 and from each
+  other (where the statement has them);
+* ``applies`` refuses a model outside the statement with a reason, and
+  ``Result.prediction`` turns that reason into a ``ValueError``;
+* the prediction's LaTeX renders.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import sympy
+
+from gapcheck.theory.model import SYMBOLS, AttentionModel
+from gapcheck.theory.prediction import Prediction, equal
+from gapcheck.theory.registry import all_results
+
+PREDICTING = [r for r in all_results() if r.predict is not None]
+IDS = [r.id for r in PREDICTING]
+
+
+def _symbolic_like(model):
+    arch = {k: getattr(model, k) for k in ("attention", "remove_gap", "layernorm", "skip")}
+    return AttentionModel.symbolic(**arch)
+
+
+#: a model outside each kind of statement: identity attention is covered by none
+#: of the attention results' statements
+OUTSIDE = AttentionModel(n=16, depth=2, gamma=sympy.Rational(1, 2), attention="identity")
+
+
+def test_some_results_predict():
+    assert "prop3" in IDS
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_numeric_prediction_is_the_symbolic_one_specialised(rid):
+    result = next(r for r in PREDICTING if r.id == rid)
+    assert result.example is not None and result.applies is not None, f"{rid}: example and applies"
+    model = result.example()
+    assert result.applies(model) is None
+    numeric = result.prediction(model)
+    assert isinstance(numeric, Prediction) and dataclasses.is_dataclass(numeric)
+    symbolic = result.prediction(_symbolic_like(model))
+    assert equal(numeric, symbolic.subs(model.bindings()), rtol=1e-10), (numeric, symbolic)
+    assert result.latex(_symbolic_like(model))
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_example_is_not_degenerate(rid):
+    """sigma_A^2, sigma_V^2, gamma and depth bound by the example differ from 1 and
+    from each other (a power of a scale that is 1 at the checked point goes unseen)."""
+    result = next(r for r in PREDICTING if r.id == rid)
+    model = result.example()
+    bound = model.bindings()
+    symbols = [SYMBOLS[k] for k in ("gamma", "sigma_A2", "sigma_V2", "l") if SYMBOLS[k] in bound]
+    symbolic = result.prediction(_symbolic_like(model))
+    used = set().union(*(sympy.sympify(v).free_symbols for v in symbolic.values().values()
+                         if isinstance(v, (sympy.Basic, int, float))))
+    values = {s: bound[s] for s in symbols if s in used}
+    assert all(v != 1 for v in values.values()), (rid, values)
+    assert len(set(values.values())) == len(values), (rid, values)
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_applies_refuses_a_model_outside_the_statement(rid):
+    result = next(r for r in PREDICTING if r.id == rid)
+    reason = result.applies(OUTSIDE)
+    assert isinstance(reason, str) and reason
+    with pytest.raises(ValueError, match=f"{rid} does not apply"):
+        result.prediction(OUTSIDE)
+
+
+def test_equal_tells_a_wrong_field():
+    result = next(r for r in PREDICTING if r.id == "prop3")
+    p = result.prediction(result.example())
+    assert equal(p, p)
+    assert not equal(p, p.replace(exponent=p.exponent + sympy.Rational(1, 4)))
+    with pytest.raises(ValueError, match="no field"):
+        p.replace(nonsense=1)
