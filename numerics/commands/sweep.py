@@ -1,13 +1,25 @@
-"""``gapcheck sweep``: sample presets over a grid of n (and gamma) and write
-the tidy table ``preset,n,gamma,sample,layer,measure,value`` (CSV)."""
+"""``gapcheck sweep``: sample presets over a grid of n (and gamma) and store
+the tidy table ``preset,n,gamma,sample,layer,measure,value``.
+
+``--out DIR`` is a Parquet dataset written chunk by chunk (re-running the same
+command resumes it); ``--csv FILE`` exports CSV; with neither, CSV goes to
+standard output.  ``--workers K`` runs the chunks on a new Dask
+``LocalCluster``, ``--scheduler ADDRESS`` on an existing ``dask.distributed``
+cluster; by default they run in this process.  Everything that can be checked
+(options, output paths, memory) is checked before any work."""
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 import time
+import warnings
 
 from ...theory.model import PRESETS
 
-from ..sweep import MEASURES, sweep
+from ..store import check_out_dir, check_out_file
+from ..sweep import (MEASURES, ParquetStore, PrecisionWarning, SweepSpec, _precision_warnings,
+                     iter_tables, parse_size, plan, run_sweep, write_csv)
 
 
 def _csv_list(kind, name):
@@ -25,9 +37,11 @@ def _csv_list(kind, name):
 
 def add_parser(sub):
     s = sub.add_parser(
-        "sweep", help="sample presets over a grid of n and write a tidy CSV table",
-        description="Sample the paper's configurations over a grid of widths and write the "
-                    "columns preset,n,gamma,sample,layer,measure,value (layer l = 1..L is X_l).")
+        "sweep", help="sample presets over a grid of n; chunked, resumable, on Dask, stored as Parquet",
+        description="Sample the paper's configurations over a grid of widths and store the "
+                    "columns preset,n,gamma,sample,layer,measure,value (layer l = 1..L is X_l). "
+                    "--out DIR is a Parquet dataset written chunk by chunk: re-running the same "
+                    "command resumes it.")
     s.add_argument("--preset", action="append", default=None, metavar="NAME|all",
                    help="preset name (repeat, or comma-separate; default: all). "
                         f"Names: {', '.join(PRESETS)}")
@@ -39,12 +53,27 @@ def add_parser(sub):
                    help=f"measure(s), comma-separated: {', '.join(MEASURES)}")
     s.add_argument("--seed", type=int, default=0, help="root seed")
     s.add_argument("--backend", default="numpy", choices=("numpy", "cupy", "array-api-strict"))
-    s.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    s.add_argument("--dtype", default="float64", choices=("float64", "float32"),
+                   help="float32 is faster; the signal underflows at a smaller depth (warned)")
     s.add_argument("--probes", type=int, default=32,
                    help="Hutchinson probes for gradient norms where they are not exact")
-    s.add_argument("--out", default=None, help="CSV file (default: standard output)")
+    s.add_argument("--out", default=None, metavar="DIR",
+                   help="the sweep's Parquet dataset (created, or resumed if it holds this sweep)")
+    s.add_argument("--csv", default=None, metavar="FILE",
+                   help="also export the table as CSV (default without --out: standard output)")
+    s.add_argument("--workers", type=int, default=None, metavar="K",
+                   help="run the chunks on a new Dask LocalCluster of K processes")
+    s.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the chunks on an existing dask.distributed scheduler "
+                        "(e.g. tcp://10.0.0.5:8786)")
+    s.add_argument("--chunk-samples", type=int, default=None, metavar="S",
+                   help="samples per chunk (default: as many as fit 256 MiB, at most 32)")
+    s.add_argument("--max-memory", default=None, metavar="SIZE",
+                   help="memory limit for the estimate checked before any work, e.g. 4G "
+                        "(default: this machine's memory)")
     s.add_argument("--progress", action="store_true", default=None,
-                   help="show a progress bar (default: when stderr is a terminal)")
+                   help="show chunks done / total and the time left (default: when stderr is a "
+                        "terminal)")
     s.set_defaults(func=run)
     return s
 
@@ -63,20 +92,65 @@ def _presets(values):
 
 
 def run(args) -> int:
-    ns = _csv_list(int, "--n")(args.n)
-    gammas = _csv_list(float, "--gamma")(args.gamma)
-    measures = _csv_list(str, "--measure")(args.measure)
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
     t0 = time.perf_counter()
-    table = sweep(_presets(args.preset), ns, depth=args.depth, samples=args.samples,
-                  gamma=gammas, measures=measures, seed=args.seed, backend=args.backend,
-                  dtype=args.dtype, probes=args.probes, progress=progress)
-    if args.out:
-        table.to_csv(args.out)
-        print(f"gapcheck sweep: {len(table)} rows -> {args.out} "
-              f"({time.perf_counter() - t0:.2f} s)", file=sys.stderr)
-    else:
-        sys.stdout.write(table.to_csv())
-    for note in table.notes:
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be an integer >= 1 (got {args.workers})")
+    if args.workers is not None and args.scheduler:
+        raise ValueError("give --workers or --scheduler, not both")
+    spec = SweepSpec.make(
+        _presets(args.preset), _csv_list(int, "--n")(args.n), depth=args.depth,
+        samples=args.samples, gamma=_csv_list(float, "--gamma")(args.gamma),
+        measures=_csv_list(str, "--measure")(args.measure), seed=args.seed,
+        backend=args.backend, dtype=args.dtype, probes=args.probes,
+        chunk_samples=args.chunk_samples)
+    out = check_out_dir(args.out) if args.out else None
+    csv_path = check_out_file(args.csv) if args.csv else None
+    max_memory = parse_size(args.max_memory) if args.max_memory is not None else None
+    figures = plan(spec, workers=args.workers or 1, max_memory=max_memory,
+                   dask=bool(args.workers or args.scheduler), store_dir=out or tempfile.gettempdir())
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    with tempfile.TemporaryDirectory(prefix="gapcheck-sweep-") as tmp:
+        store = ParquetStore(out if out is not None else os.path.join(tmp, "store"))
+        info = run_sweep(spec, store, scheduler=args.scheduler, workers=args.workers,
+                         progress=progress, max_memory=max_memory)
+        notes = []
+        if csv_path is not None:
+            tmp_csv = csv_path.with_name(f".{csv_path.name}.tmp-{os.getpid()}")
+            try:
+                with open(tmp_csv, "w", newline="") as f:
+                    rows = write_csv(_noting(iter_tables(spec, store), notes), f)
+                os.replace(tmp_csv, csv_path)
+            finally:
+                if tmp_csv.exists():
+                    tmp_csv.unlink()
+        elif out is None:
+            rows = write_csv(_noting(iter_tables(spec, store), notes), sys.stdout)
+        else:
+            rows = None
+            for t in _noting(iter_tables(spec, store), notes):
+                pass
+    where = [str(p) for p in (out, csv_path) if p is not None]
+    if where:
+        done = (f"{info['run']} chunks computed, {info['skipped']} already in the store"
+                if info["skipped"] else f"{info['run']} chunks")
+        print(f"gapcheck sweep: {done}{f', {rows} rows' if rows is not None else ''} -> "
+              f"{' and '.join(where)} ({time.perf_counter() - t0:.2f} s; largest chunk about "
+              f"{figures['chunk_bytes'] / 2**20:.0f} MiB)", file=sys.stderr)
+    for note in notes:
         print(f"gapcheck sweep: note: {note}", file=sys.stderr)
+    _warn_precision(spec, notes)
     return 0
+
+
+def _noting(tables, notes):
+    for t in tables:
+        notes[:] = t.notes
+        yield t
+
+
+def _warn_precision(spec, notes):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PrecisionWarning)
+        _precision_warnings(spec, notes)
+    for w in caught:
+        print(f"gapcheck sweep: warning: {w.message}", file=sys.stderr)

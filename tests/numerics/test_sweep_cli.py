@@ -10,7 +10,7 @@ from gapcheck.theory.model import AttentionModel, preset
 from gapcheck.numerics.cli import main
 from gapcheck.numerics.forward import sample
 from gapcheck.numerics.measures import covariance_stable_rank
-from gapcheck.numerics.sweep import COLUMNS, sweep
+from gapcheck.numerics.sweep import COLUMNS, SweepSpec, sample_seed, sweep
 
 
 def test_sweep_table_layout_and_values():
@@ -28,13 +28,18 @@ def test_sweep_table_layout_and_values():
 
 
 def test_sweep_values_are_the_models_stable_ranks():
-    # recompute one point with the same draws: presets of one attention kind share them
-    import numpy as np
+    # recompute each sample from its own stream: seed and coordinates only
     t = sweep(["A-perp + LN"], [8], depth=2, samples=3, seed=1)
-    rng = np.random.default_rng(np.random.SeedSequence([1, 0, 8]))
-    tr = sample(preset("A-perp + LN", n=8, depth=2), batch=3, rng=rng)
-    np.testing.assert_allclose(t.where(layer=2).column("value"), covariance_stable_rank(tr.X[2]),
-                               rtol=1e-12)
+    spec = SweepSpec.make(["A-perp + LN"], [8], depth=2, samples=3, seed=1)
+    (group,) = spec.groups(8, 1.0)
+    model = preset("A-perp + LN", n=8, depth=2)
+    want = [covariance_stable_rank(sample(model, batch=1, rng=np.random.default_rng(
+        sample_seed(1, group, 8, 1.0, s))).X[2])[0] for s in range(3)]
+    np.testing.assert_allclose(t.where(layer=2).column("value"), want, rtol=1e-12)
+    # a different root seed or sample index gives other values
+    other = covariance_stable_rank(sample(model, batch=1, rng=np.random.default_rng(
+        sample_seed(2, group, 8, 1.0, 0))).X[2])[0]
+    assert abs(other - want[0]) > 1e-6 and abs(want[1] - want[0]) > 1e-6
 
 
 def test_sweep_custom_models_and_underflow_notes():
@@ -63,7 +68,7 @@ def test_cli_sweep_writes_the_tidy_csv(tmp_path, capsys):
     out = tmp_path / "s.csv"
     rc = main(["sweep", "--preset", "A,A-perp", "--preset", "identity", "--n", "4,6", "--depth",
                "2", "--samples", "2", "--gamma", "1,0.5", "--measure", "stable-rank,gap-ratio",
-               "--out", str(out)])
+               "--csv", str(out)])
     assert rc == 0
     rows = list(csv.DictReader(out.open()))
     assert tuple(rows[0]) == COLUMNS
@@ -78,6 +83,9 @@ def test_cli_sweep_writes_the_tidy_csv(tmp_path, capsys):
     (["sweep", "--n", "1"], "n must"),
     (["sweep", "--gamma", "0"], "gamma"),
     (["sweep", "--measure", "rank"], "measure"),
+    (["sweep", "--out", "x.csv"], "--csv FILE"),
+    (["sweep", "--workers", "0"], "--workers"),
+    (["sweep", "--max-memory", "lots"], "--max-memory"),
 ])
 def test_cli_sweep_bad_input_exits_2(argv, msg, capsys):
     assert main(argv) == 2
