@@ -16,7 +16,7 @@ finished chunk, plus ``_spec.json``, the sweep's specification.
 
 >>> import pyarrow as pa, tempfile
 >>> d = tempfile.mkdtemp()
->>> s = ParquetStore(d + "/s"); s.open({"seed": 0})
+>>> s = ParquetStore(d + "/s").open({"seed": 0})
 >>> s.write("c1", pa.table({"value": [1.0, 2.0]}))
 >>> sorted(s.done()), s.read("c1").column("value").to_pylist()
 (['c1'], [1.0, 2.0])

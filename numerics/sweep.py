@@ -597,12 +597,27 @@ def run_sweep(spec: SweepSpec, store, *, scheduler=None, workers=None, progress=
             "seconds": time.perf_counter() - t0}
 
 
+def _reachable(address: str) -> None:
+    """Fail fast (one line) when nothing listens at a tcp:// scheduler address."""
+    import socket
+    from urllib.parse import urlsplit
+    u = urlsplit(address if "://" in address else f"tcp://{address}")
+    if u.scheme != "tcp":
+        return
+    try:
+        socket.create_connection((u.hostname, u.port or 8786), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--scheduler {address!r}: no dask.distributed scheduler answered "
+                         f"({exc})") from None
+
+
 def _run_dask(spec, todo, store, bar, *, scheduler, workers, max_memory):
     import logging
 
     from distributed import Client, LocalCluster, as_completed
     cluster = None
     if scheduler is not None:
+        _reachable(scheduler)
         try:
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
