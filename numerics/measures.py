@@ -31,7 +31,8 @@ from .backend import get_namespace, to_numpy
 
 __all__ = ["gram", "stable_rank", "covariance_stable_rank", "spectral_norm",
            "top_singular_values", "gap_ratio", "esd", "ks_distance", "count_outliers",
-           "frobenius_sq", "AUTO_EXACT_MAX", "LANCZOS_STEPS"]
+           "frobenius_sq", "AUTO_EXACT_MAX", "LANCZOS_STEPS", "OUTLIER_GAP_FACTOR",
+           "spectral_outliers", "inverse_participation", "LOCALISED_IPR"]
 
 #: ``method="auto"`` uses an exact decomposition up to this size, Lanczos above
 AUTO_EXACT_MAX = 32
@@ -357,17 +358,129 @@ def ks_distance(samples, law) -> float:
     return float(max(np.max(i / x.size - F), np.max(F - (i - 1) / x.size)))
 
 
-def count_outliers(values, edge, *, lower=None, rtol=0.0):
-    """Number of values (per row of the last axis) above ``edge * (1 + rtol)``,
-    or below ``lower * (1 - rtol)`` when ``lower`` is given.
+#: law-free outlier criterion: a gap this many times the edge spacing of the bulk
+OUTLIER_GAP_FACTOR = 8.0
+
+
+def count_outliers(values, edge=None, *, lower=None, rtol=0.0, factor=OUTLIER_GAP_FACTOR,
+                   max_outliers=None):
+    """Number of outliers per row of the last axis.
+
+    With ``edge`` (the edge of the bulk law, where it is known): the values
+    above ``edge * (1 + rtol)``, plus those below ``lower * (1 - rtol)`` when
+    ``lower`` is given.
+
+    Without ``edge``: a criterion that assumes no law.  Sorted in decreasing
+    order, the values' consecutive gaps ``g_i = v_i - v_(i+1)`` are compared
+    with the bulk's own spacing: the median gap at depths K..3K below the top
+    (K = min(m/8, 16) for m values), scaled up by ``(2K)^(1/3)`` to the
+    spacing expected at the very edge (next to a square-root edge the k-th
+    spacing shrinks like k^(-1/3)).  The count is the largest i < K whose gap
+    exceeds ``factor`` times that edge spacing, 0 if none does.  ``factor =
+    8``: over 400 Gaussian products G_1 G_2 / n and 400 Ginibre matrices at
+    each n = 32..512 the largest bulk ratio was 6.2 (at n = 32), while a planted
+    rank-3 signal above the edge separates by a ratio growing like n^(2/3).
+    Needs m >= 16 values per row.
 
     >>> import numpy as np
     >>> count_outliers(np.array([[0.5, 1.5, 2.5], [0.1, 0.2, 0.3]]), 2.0)
     array([1, 0])
+    >>> rng = np.random.default_rng(0)
+    >>> G = rng.standard_normal((4, 64, 64)) / 8
+    >>> bulk = np.linalg.svd(G, compute_uv=False)
+    >>> u = np.linalg.qr(rng.standard_normal((64, 3)))[0]
+    >>> planted = np.linalg.svd(G + u @ np.diag([5.0, 4.0, 3.0]) @ u.T, compute_uv=False)
+    >>> count_outliers(bulk), count_outliers(planted)
+    (array([0, 0, 0, 0]), array([3, 3, 3, 3]))
     """
-    v = to_numpy(values).astype(float)
-    edge = float(_validate._as_real("edge", edge))
-    out = np.sum(v > edge * (1 + rtol), axis=-1)
+    v = np.asarray(to_numpy(values), dtype=float)
+    if v.ndim == 0 or v.shape[-1] == 0:
+        raise ValueError(f"values must have at least one entry per row (got shape {v.shape})")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("values contain non-finite entries")
+    if edge is not None:
+        edge = float(_validate._as_real("edge", edge))
+        out = np.sum(v > edge * (1 + rtol), axis=-1)
+        if lower is not None:
+            out = out + np.sum(v < float(lower) * (1 - rtol), axis=-1)
+        return out
     if lower is not None:
-        out = out + np.sum(v < float(lower) * (1 - rtol), axis=-1)
-    return out
+        raise ValueError("lower needs edge (the law-free criterion counts top outliers only)")
+    _validate.positive("factor", factor)
+    m = v.shape[-1]
+    if m < 16:
+        raise ValueError(f"the law-free outlier count needs at least 16 values per row (got {m})")
+    K = max(2, min(m // 8, 16))
+    if max_outliers is not None:
+        K = _validate.integer("max_outliers", max_outliers, minimum=1, maximum=(m - 1) // 3)
+    top = -np.sort(-v, axis=-1)
+    gaps = top[..., :-1] - top[..., 1:]
+    spacing = np.median(gaps[..., K:3 * K], axis=-1) * (2 * K) ** (1 / 3)
+    big = gaps[..., :K] > factor * np.maximum(spacing, np.finfo(float).tiny)[..., None]
+    idx = np.arange(1, K + 1)
+    return np.max(np.where(big, idx, 0), axis=-1)
+
+
+#: a singular vector with inverse participation ratio above LOCALISED_IPR / n is localised
+LOCALISED_IPR = 6.0
+
+
+def inverse_participation(V, axis=-2):
+    """Inverse participation ratio ``sum_i v_i^4`` of unit vectors along ``axis``
+    (1 for a coordinate vector, about 3/n for a delocalised random one).
+
+    >>> import numpy as np
+    >>> inverse_participation(np.eye(3)[None]), inverse_participation(np.full((1, 4, 1), 0.5))
+    (array([[1., 1., 1.]]), array([[0.25]]))
+    """
+    V = np.asarray(to_numpy(V), dtype=float)
+    return np.sum(V ** 4, axis=axis)
+
+
+def spectral_outliers(M, *, edge=None, rtol=0.0, factor=OUTLIER_GAP_FACTOR,
+                      localised=LOCALISED_IPR):
+    """Number of outlying singular values of each matrix (eigenvalues' moduli
+    for symmetric input), as numpy.
+
+    Outliers are *spikes*: values separated from the bulk whose singular
+    vectors are delocalised.  A heavy-tailed bulk (softmax of unit-variance
+    logits) produces at finite n a few large singular values carried by single
+    large entries; their singular vectors are localised (inverse participation
+    ratio of the left or right vector above ``localised / m``, m =
+    min(rows, columns); a delocalised vector has about 3/m) and they are
+    counted as bulk.  ``localised=None`` keeps every value.
+
+    The remaining values are then counted above ``edge * (1 + rtol)`` when
+    the bulk law's edge is known, else by the law-free gap criterion of
+    :func:`count_outliers`.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> G = rng.standard_normal((3, 48, 48)) / np.sqrt(48)
+    >>> u = np.linalg.qr(rng.standard_normal((48, 3)))[0]
+    >>> spectral_outliers(G), spectral_outliers(G + u @ np.diag([5.0, 4.0, 3.0]) @ u.T)
+    (array([0, 0, 0]), array([3, 3, 3]))
+    >>> spectral_outliers(G, edge=2.0, rtol=0.1)
+    array([0, 0, 0])
+    """
+    _check_matrix(M)
+    A = np.asarray(to_numpy(M), dtype=float)
+    lead = A.shape[:-2]
+    A = A.reshape((-1,) + A.shape[-2:])
+    m = min(A.shape[-2:])
+    U, s, Vt = np.linalg.svd(A)
+    if localised is None:
+        keep = np.ones(s.shape, dtype=bool)
+    else:
+        _validate.positive("localised", localised)
+        ipr = np.maximum(inverse_participation(U[..., :m], axis=-2),
+                         inverse_participation(Vt[..., :m, :], axis=-1))
+        keep = ipr <= localised / m
+    out = np.empty(A.shape[0], dtype=int)
+    for b in range(A.shape[0]):  # one matrix at a time: the kept values differ in number
+        v = s[b][keep[b]]
+        if edge is not None:
+            out[b] = count_outliers(v[None], edge, rtol=rtol)[0]
+        else:
+            out[b] = count_outliers(v[None], factor=factor)[0]
+    return out.reshape(lead)
