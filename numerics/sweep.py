@@ -634,7 +634,7 @@ def _run_dask(spec, todo, store, bar, *, scheduler, workers, max_memory):
     else:
         limit, _ = memory_limit(max_memory)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR,
+                               dashboard_address=":0", silence_logs=logging.ERROR,
                                memory_limit=max(limit // workers, 2**28))
         client = Client(cluster)
         share = workers
