@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-__all__ = ["signal_spectrum"]
+__all__ = ["signal_spectrum", "markov_spectrum"]
 
 
 @functools.lru_cache(maxsize=64)
@@ -33,3 +33,23 @@ def signal_spectrum(model, batch: int, seed: int, backend: str = "numpy"):
     lam.setflags(write=False)
     R.setflags(write=False)
     return lam, R
+
+
+@functools.lru_cache(maxsize=64)
+def markov_spectrum(model, batch: int, seed: int, backend: str = "numpy", perp: bool = False):
+    """Singular values (batch, n), decreasing, of one Random Markov matrix ``A``
+    of ``model`` (its ensemble and relative variance; or of the gap-removed
+    ``sqrt(n)(A - 11^T/n)`` if ``perp``), and the row sum of ``A`` farthest
+    from 1 (``A 1 = 1``). Read-only, cached: a check's truth and its controls
+    read the same draws."""
+    from ..backend import to_numpy
+    from ..sampling import random_markov
+    n = int(model.n)
+    A = to_numpy(random_markov(n, batch=batch, ensemble=model.ensemble, rng=seed,
+                               sigma_a2=model.sigma_a2, backend=backend))
+    rows = A.sum(-1)
+    rowsum = float(rows.flat[np.argmax(np.abs(rows - 1))])
+    M = math.sqrt(n) * (A - 1.0 / n) if perp else A
+    s = np.linalg.svd(M, compute_uv=False)
+    s.setflags(write=False)
+    return s, rowsum

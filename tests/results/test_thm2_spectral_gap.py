@@ -38,6 +38,22 @@ def test_finding_lognormal_edge_above_two_sigma(verify_config):
     assert finding.passed and finding.measured > finding.predicted
 
 
+def test_prediction_reads_the_model():
+    """predict(model) reads sigma_A^2 from the model's ensemble: uniform entries
+    (sigma_A^2 = 1/3) give the edge 2/sqrt(3), not the 2 of sigma_A = 1."""
+    from gapcheck.theory.model import AttentionModel
+    p = RESULT.prediction(AttentionModel(n=64, ensemble="uniform"))
+    assert p.edge == 2 / sympy.sqrt(3) and p.constant == sympy.sqrt(3) / 2 and p.exponent == sympy.Rational(1, 2)
+    assert RESULT.applies(AttentionModel(n=64, remove_gap=1))
+    assert RESULT.applies(AttentionModel(n=64, attention="key-query"))
+
+
+def test_quick_level_samples_the_example():
+    """The quick level (what `gapcheck verify --quick` runs) samples a point with sigma_A != 1."""
+    (case,) = CHECK.CHECK.cases(VerifyConfig(level="quick"))
+    assert case.model.value("sigma_A2") != 1
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="sigma_A"):
         RESULT.formulas(sigma_A=-1)

@@ -5,16 +5,29 @@ of the spectrum of ``sqrt(n) A`` is the quarter-circle bulk ``QC(sigma_A)``
 with right edge ``2 sigma_A`` (from :class:`theory.laws.QuarterCircle`), so
 ``s_1(A)/s_2(A) ~ sqrt(n) / (2 sigma_A)``: a gap growing like ``sqrt(n)``.
 
+The prediction for a model (:class:`SpectralGap`) is computed from the
+model's ``sigma_A^2`` by the same quarter-circle machinery, for symbolic and
+numeric models alike.
+
 >>> from gapcheck.theory.registry import get
+>>> from gapcheck.theory.model import AttentionModel
 >>> get("thm2").formulas()["gap ratio s_1/s_2"]
 sqrt(n)/(2*sigma_A)
+>>> get("thm2").predict(AttentionModel.symbolic())
+SpectralGap(lambda1=1, s1=1, edge=2*sqrt(sigma_A2), exponent=1/2, constant=1/(2*sqrt(sigma_A2)))
+>>> get("thm2").predict(get("thm2").example())
+SpectralGap(lambda1=1, s1=1, edge=2*sqrt(3)/3, exponent=1/2, constant=sqrt(3)/2)
 """
 from __future__ import annotations
 
 import mpmath
 import sympy
 
+from dataclasses import dataclass
+
 from .. import _validate
+from ..model import SYMBOLS, AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
 n = _n = sympy.Symbol("n", positive=True)
@@ -37,6 +50,53 @@ def formulas(sigma_A=sigma_A, n=n):
         "gap ratio exponent in n": sympy.simplify(
             sympy.diff(sympy.log(sympy.sqrt(_n) / edge), _n) * _n),
     }
+
+
+def _gap(sigma_A2):
+    """Edge of QC(sigma_A), the gap ratio's exponent in n and its constant, derived
+    from the quarter-circle support (``sigma_A2`` symbolic or a number)."""
+    from ..laws import QuarterCircle
+    edge = QuarterCircle(sigma_A2).support()[1]
+    ratio = sympy.sqrt(_n) / edge
+    exponent = sympy.simplify(sympy.diff(sympy.log(ratio), _n) * _n)
+    return edge, exponent, sympy.simplify(ratio / _n ** exponent)
+
+
+@dataclass(frozen=True)
+class SpectralGap(Prediction):
+    """``lambda_1(A) = lambda1``, ``s_1(A) -> s1``, ``s_2(sqrt(n) A) -> edge`` and
+    ``s_1/s_2 ~ constant * n^exponent``."""
+
+    lambda1: object
+    s1: object
+    edge: object
+    exponent: object
+    constant: object
+
+
+def applies(model) -> str | None:
+    """Random Markov attention (the statement is about one matrix A of Definition 1.1)
+    with the gap present."""
+    if model.attention != "markov":
+        return f"the statement is about Random Markov matrices (got {model.attention!r} attention)"
+    if model.remove_gap:
+        return "the statement needs the gap (remove_gap = 0): without it Lemma 3 applies"
+    if model.sigma_A2 is None:
+        return "the relative variance sigma_A^2 of the entries must be known (set sigma_a2)"
+    return None
+
+
+def predict(model) -> SpectralGap:
+    """The spectral gap of one Random Markov matrix of ``model`` (symbolic or numeric)."""
+    edge, exponent, constant = _gap(model.value("sigma_A2"))
+    return SpectralGap(lambda1=sympy.Integer(1), s1=sympy.Integer(1), edge=edge, exponent=exponent,
+                       constant=constant)
+
+
+def example() -> AttentionModel:
+    """A light-tailed point where sigma_A differs from 1: the uniform ensemble,
+    sigma_A^2 = 1/3 (the statement has no sigma_V, gamma or depth)."""
+    return AttentionModel(n=256, ensemble="uniform")
 
 
 def symbolic_checks() -> list[CheckOutcome]:
@@ -65,6 +125,13 @@ def symbolic_checks() -> list[CheckOutcome]:
     ok = sympy.simplify(A * sympy.ones(3, 1) - sympy.ones(3, 1)).is_zero_matrix
     outs.append(CheckOutcome("A 1 = 1 (lambda_1 = 1, Perron eigenvector 1)", {"size": 3}, "A 1 - 1", 0,
                              bool(ok), "exact"))
+    sA2 = SYMBOLS["sigma_A2"]
+    p = predict(AttentionModel.symbolic())
+    closed = (2 * sympy.sqrt(sA2), sympy.Rational(1, 2), 1 / (2 * sympy.sqrt(sA2)))
+    got = (p.edge, p.exponent, p.constant)
+    outs.append(CheckOutcome("predict(model): edge 2 sigma_A, s_1/s_2 ~ n^(1/2)/(2 sigma_A) (derived "
+                             "from QC's support) = closed form", {}, got, closed,
+                             all(sympy.simplify(a - b) == 0 for a, b in zip(got, closed)), "exact"))
     return outs
 
 
@@ -81,6 +148,9 @@ RESULT = register(Result(
     formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.thm2",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=(
         "Light-tailed ensembles (exponential, uniform) approach the edge from below at the "
         "Tracy-Widom scale: s_2 sqrt(n) / (2 sigma_A) = 1 - O(n^(-2/3)) (0.97 at n = 64, 0.99 at "
