@@ -1,17 +1,23 @@
-"""``gapcheck list``: every result id with its title, source and assumptions
-(``--json`` for a machine-readable array; ``--ids`` for the ids alone)."""
+"""``gapcheck list``: every result, one line each (id, kind, title, source),
+laid out for the terminal's width or ``COLUMNS``; ``--details`` adds the
+statement and the assumptions in full, ``--json`` gives a machine-readable
+array, ``--ids`` the ids alone."""
 from __future__ import annotations
 
 import json
+import sys
 
 from ...theory.registry import all_results
+from ._text import fit, output_width, wrap
 
 
 def add_parser(sub):
-    p = sub.add_parser("list", help="every result id with its title and assumptions")
+    p = sub.add_parser("list", help="every result id with its title and source")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON array")
     fmt.add_argument("--ids", action="store_true", help="the ids only, one per line")
+    fmt.add_argument("--details", action="store_true",
+                     help="also the statement and the assumptions of each result, in full")
     p.set_defaults(func=run)
     return p
 
@@ -23,11 +29,35 @@ def run(args) -> int:
                            "statement": r.statement, "assumptions": list(r.assumptions),
                            "empirical_check": r.empirical_check} for r in results], indent=1))
         return 0
-    for r in results:
-        if getattr(args, "ids", False):
+    if getattr(args, "ids", False):
+        for r in results:
             print(r.id)
-            continue
-        print(f"{r.id:16s} {r.title}  [{r.kind}; {r.source}]")
-        for a in r.assumptions:
-            print(f"{'':16s}   - {a}")
+        return 0
+    print_list(results, details=getattr(args, "details", False))
     return 0
+
+
+def print_list(results, details: bool = False, width: int | None = None, file=None) -> None:
+    """One line per result: id, kind, title and source, shortened to fit
+    ``width``; with ``details`` the source, statement and assumptions follow
+    in full, wrapped."""
+    file = file if file is not None else sys.stdout
+    width = width or output_width(file)
+    id_w = min(max([len(r.id) for r in results] + [2]), 28)
+    kind_w = max([len(r.kind) for r in results] + [4])
+    rest = width - id_w - kind_w - 4
+    # the source gets a column only when there is room for it to say something
+    longest = max([len(r.title) for r in results] + [5])
+    title_w = rest if details or rest < 70 else min(longest, rest * 2 // 3)
+    title_w = max(title_w, 8)
+    source_w = rest - title_w - 2
+    for r in results:
+        cells = [fit(r.id, id_w), fit(r.kind, kind_w), fit(r.title, title_w)]
+        if source_w >= 8:
+            cells.append(fit(r.source, source_w))
+        print("  ".join(cells).rstrip(), file=file)
+        if details:
+            print(wrap(f"source: {r.source}", width, indent=4, hang=4), file=file)
+            print(wrap(f"statement: {r.statement}", width, indent=4, hang=4), file=file)
+            for a in r.assumptions:
+                print(wrap(f"- {a}", width, indent=4, hang=2), file=file)

@@ -1,5 +1,8 @@
-"""``gapcheck verify [IDS...]``: run the checks, print a table (or ``--json``),
-write a report with figures (``--report DIR``), exit 1 when any check fails.
+"""``gapcheck verify [IDS...]``: run the checks and print one line per result
+(id, title, verdict, checks passed/total, time) with the failing checks in
+full (``--details``: every check; ``--json``: one JSON array), laid out for the
+terminal's width or ``COLUMNS``; write a report with figures (``--report
+DIR``); exit 1 when any check fails.
 
 ``verify(ids, config)`` is the same from Python: one entry per result, each a
 dict with ``id``, ``title``, ``statement``, ``verdict`` (``"pass"`` or
@@ -8,6 +11,7 @@ dict with ``id``, ``title``, ``statement``, ``verdict`` (``"pass"`` or
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,6 +19,7 @@ from pathlib import Path
 from ...theory.registry import all_results, get
 
 from ..checks import VerifyConfig, run_result
+from ._text import fit, output_width, wrap
 
 
 def add_parser(sub):
@@ -29,6 +34,8 @@ def add_parser(sub):
     v.add_argument("--seed", type=int, default=VerifyConfig.seed, help="root seed")
     v.add_argument("--backend", default="numpy", choices=("numpy", "cupy"))
     v.add_argument("--json", action="store_true", help="print one JSON array")
+    v.add_argument("--details", action="store_true",
+                   help="print every check (default: one line per result and the failing checks)")
     v.add_argument("--report", metavar="DIR",
                    help="also write DIR/report.md (+ report.json and one figure per result)")
     return v
@@ -63,7 +70,7 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(report, indent=1))
     else:
-        print_table(report)
+        print_summary(report, details=args.details)
     if report_dir is not None:
         path = write_report(report, report_dir, config)
         print(f"wrote {path}", file=sys.stderr)
@@ -104,33 +111,80 @@ def _verify_with_progress(ids, config, show: bool) -> list[dict]:
     return report
 
 
-def print_table(report, console=None) -> None:
-    """One block of rows per result: the statement in words on its first row,
-    then one row per check (parameters, measured, predicted, verdict)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console(width=None if sys.stdout.isatty() else 160)
-    table = Table(title="gapcheck verify", show_lines=False)
-    table.add_column("id", no_wrap=True)
-    table.add_column("claim (in words)", ratio=3, overflow="fold")
-    table.add_column("check", ratio=2, overflow="fold")
-    table.add_column("parameters", ratio=2, overflow="fold")
-    table.add_column("measured", ratio=1, overflow="fold")
-    table.add_column("predicted", ratio=1, overflow="fold")
-    table.add_column("verdict", no_wrap=True)
-    for e in report:
-        rows = e["checks"] or [{"name": "(no checks)", "params": {}, "measured": "",
-                                "predicted": "", "passed": False}]
-        for i, o in enumerate(rows):
-            params = ", ".join(f"{k}={v}" for k, v in o["params"].items())
-            table.add_row(e["id"] if i == 0 else "", e["statement"] if i == 0 else "",
-                          o["name"], params, _fmt(o["measured"]), _fmt(o["predicted"]),
-                          "pass" if o["passed"] else "[red]FAIL[/red]",
-                          end_section=i == len(rows) - 1)
-    console.print(table)
+def print_summary(report, details: bool = False, width: int | None = None, file=None) -> None:
+    """The default output: one line per result (id, title, verdict, checks
+    passed/total, time), each failing check in full below its result (every
+    check with ``details``), and a closing summary line; laid out for
+    ``width`` columns (:func:`output_width`: the terminal, or ``COLUMNS``)."""
+    file = file if file is not None else sys.stdout
+    width = width or output_width(file)
+    id_w = min(max([len(e["id"]) for e in report] + [2]), 28)
+    # id, title, verdict, passed/total, time; the title takes what is left
+    counts = [f"{sum(c['passed'] for c in e['checks'])}/{len(e['checks'])}" for e in report]
+    cnt_w = max([len(c) for c in counts] + [6])
+    other = 4 + cnt_w + 7 + 4 * 2              # verdict, passed/total, time, gaps
+    id_w = max(min(id_w, width - other - 16), 12)  # narrow: ids give way before titles
+    title_w = max(width - other - id_w, 3)
+    color = _use_color(file)
+    header = "  ".join([fit("id", id_w), fit("title", title_w), "    ", fit("checks", cnt_w, ">"),
+                        fit("time", 7, ">")])
+    print(header.rstrip(), file=file)
+    for e, cnt in zip(report, counts):
+        verdict = "pass" if e["verdict"] == "pass" else "FAIL"
+        shown = verdict if not color or verdict == "pass" else f"\x1b[1;31m{verdict}\x1b[0m"
+        print("  ".join([fit(e["id"], id_w), fit(e["title"], title_w), shown,
+                         fit(cnt, cnt_w, ">"), fit(_seconds(e.get("seconds")), 7, ">")]).rstrip(),
+              file=file)
+        checks = e["checks"] if details else [c for c in e["checks"] if not c["passed"]]
+        if not e["checks"]:
+            print(wrap("FAIL (no checks ran)", width, indent=4, hang=6), file=file)
+        for c in checks:
+            print(format_check(c, width), file=file)
     n_fail = sum(e["verdict"] == "fail" for e in report)
-    print(f"{len(report) - n_fail} results passed, {n_fail} failed")
+    n_checks = sum(len(e["checks"]) for e in report)
+    n_failed_checks = sum(not c["passed"] for e in report for c in e["checks"])
+    total = sum(float(e.get("seconds") or 0) for e in report)
+    print(wrap(f"{len(report) - n_fail} results passed, {n_fail} failed "
+               f"({n_checks - n_failed_checks}/{n_checks} checks passed, {_seconds(total)})",
+               width), file=file)
+
+
+def format_check(c: dict, width: int, indent: int = 4) -> str:
+    """One check in full, wrapped (never cut) to ``width``: verdict, name,
+    parameters, measured, predicted, tolerance and detail."""
+    verdict = "pass" if c["passed"] else "FAIL"
+    parts = [f"{verdict} {c['name']}"]
+    if c.get("params"):
+        parts[0] += " [" + ", ".join(f"{k}={_fmt(v)}" for k, v in c["params"].items()) + "]"
+    line = parts[0] + f": measured {_fmt(c['measured'])}, predicted {_fmt(c['predicted'])}"
+    if c.get("tolerance"):
+        line += f" (tolerance: {c['tolerance']})"
+    if c.get("detail"):
+        line += f". {c['detail']}"
+    return wrap(line, width, indent=indent, hang=5)
+
+
+def print_table(report, console=None) -> None:
+    """Every check of every result (``--details``), laid out for the output
+    width; kept under its old name for callers of the table."""
+    print_summary(report, details=True,
+                  width=getattr(console, "width", None) if console is not None else None)
+
+
+def _use_color(file) -> bool:
+    try:
+        return file.isatty() and "NO_COLOR" not in os.environ
+    except (AttributeError, ValueError):
+        return False
+
+
+def _seconds(s) -> str:
+    if s in (None, ""):
+        return ""
+    s = float(s)
+    if s < 60:
+        return f"{s:.1f} s"
+    return f"{int(s // 60)} min {int(round(s % 60)):02d} s"
 
 
 def _fmt(x) -> str:

@@ -1,4 +1,5 @@
-"""``gapcheck verify`` (table, ``--json``, ``--report``) and ``gapcheck list``."""
+"""``gapcheck verify`` (one line per result, ``--details``, ``--json``, ``--report``)
+and ``gapcheck list``; the width follows ``COLUMNS``."""
 from __future__ import annotations
 
 import json
@@ -6,6 +7,7 @@ import json
 import pytest
 
 from gapcheck.numerics.checks import VerifyConfig
+from gapcheck.numerics.commands import verify as verify_cmd
 from gapcheck.numerics.commands.verify import verify, write_report
 from gapcheck.theory.registry import CheckOutcome, all_results
 
@@ -67,3 +69,103 @@ def test_list_text_and_json(gapcheck):
     assert [e["id"] for e in listed] == ids
     assert all(e["title"] and isinstance(e["assumptions"], list) for e in listed)
     assert gapcheck("list", "--ids").out.split() == ids
+
+
+# --------------------------------------------------------------- readable output
+
+LONG_DETAIL = ("the measured slope sits outside the 99% bootstrap interval of the fit over "
+               "n = 64, 128, 256, 512 with 20 networks each; see the findings of the result")
+
+
+def _fake_outcomes(fail: bool):
+    """Three checks of a fake run; the last fails when ``fail``."""
+    return [
+        CheckOutcome("exact identity", {"d": "d"}, measured=1, predicted=1, passed=True,
+                     tolerance="exact"),
+        CheckOutcome("mean over samples", {"n": 64, "samples": 4000}, measured=0.99,
+                     predicted=1.0, passed=True, tolerance="4 SE"),
+        CheckOutcome("slope of log srank in n", {"n": [64, 128, 256, 512], "l": 2},
+                     measured=-2.61, predicted=-3.0, passed=not fail,
+                     tolerance="99% bootstrap CI", detail=LONG_DETAIL),
+    ]
+
+
+@pytest.fixture
+def fake_checks(monkeypatch):
+    """Replace the checks by fake outcomes: ``prop3`` fails, the rest pass."""
+    monkeypatch.setattr(verify_cmd, "run_result", lambda rid, config: _fake_outcomes(rid == "prop3"))
+
+
+def _lines(text):
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def test_default_is_one_line_per_result(gapcheck, fake_checks, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    ids = [r.id for r in all_results()]
+    r = gapcheck("verify", "--quick")
+    lines = _lines(r.out)
+    # header, one line per result, the failing check of prop3 (wrapped), the summary
+    assert len(lines) <= len(ids) + 2 + 4, r.out
+    rows = [line for line in lines if line.split()[0] in ids]
+    assert [row.split()[0] for row in rows] == ids
+    assert all(" pass " in row for row in rows if not row.startswith("prop3 "))
+    (row,) = [row for row in rows if row.startswith("prop3 ")]
+    assert " FAIL " in row and " 2/3 " in row
+    assert lines[-1].startswith(f"{len(ids) - 1} results passed, 1 failed")
+    assert r.code == 1
+
+
+def test_failing_check_is_printed_in_full(gapcheck, fake_checks, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    r = gapcheck("verify", "prop3", "lemma1")
+    assert r.code == 1
+    lines = r.out.splitlines()
+    assert max(map(len, lines)) <= 80, r.out
+    flat = " ".join(" ".join(lines).split())
+    # name, parameters, measured, predicted, tolerance and the whole detail
+    for part in ("FAIL slope of log srank in n", "n=[64, 128, 256, 512]", "measured -2.61",
+                 "predicted -3", "99% bootstrap CI", LONG_DETAIL):
+        assert part in flat, (part, r.out)
+    # passing checks are not listed by default, only counted
+    assert "mean over samples" not in r.out and "exact identity" not in r.out
+
+
+def test_details_prints_every_check(gapcheck, fake_checks, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    r = gapcheck("verify", "lemma1", "prop3", "--details")
+    lines = r.out.splitlines()
+    assert max(map(len, lines)) <= 80, r.out
+    listed = [line for line in lines if line.startswith(("    pass ", "    FAIL "))]
+    assert len(listed) == 6, r.out
+    assert sum("exact identity" in line for line in listed) == 2
+
+
+@pytest.mark.parametrize("columns", [60, 80, 200])
+def test_width_follows_columns(gapcheck, fake_checks, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    for argv in (("verify", "--details"), ("list",), ("list", "--details")):
+        out = gapcheck(*argv).out
+        assert max(map(len, out.splitlines())) <= columns, (argv, out)
+    # the room is used: a wide terminal shows the long titles in full
+    out = gapcheck("list").out
+    long_title = max((r.title for r in all_results()), key=len)
+    assert (long_title in out) == (columns >= 200)
+
+
+def test_width_without_terminal_or_columns(gapcheck, fake_checks, monkeypatch):
+    """Piped output without COLUMNS is laid out for 100 columns, not 160."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out = gapcheck("verify", "--details").out
+    width = max(map(len, out.splitlines()))
+    assert 90 <= width <= 100, width
+
+
+def test_list_default_is_one_line_per_result(gapcheck, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    results = all_results()
+    r = gapcheck("list")
+    assert [line.split()[0] for line in _lines(r.out)] == [x.id for x in results]
+    full = gapcheck("list", "--details").out
+    for x in results[:3]:
+        assert all(" ".join(a.split()) in " ".join(full.split()) for a in x.assumptions)
