@@ -198,5 +198,13 @@ RESULT = register(Result(
         "(Xavier keys/queries) the input is nearly rank one, and so is sqrt(n)(A - 11^T/n): its top "
         "singular value is sqrt(n)/2 = 5.66 times the quarter-circle edge of its own variance "
         "(n = 128, gamma = 1/2; the rank-one maximum), against 1.15 in layer 1 (pinned).",
+        "The first-layer bulk is not that of a Random Markov matrix (gapcheck's own result "
+        "kq.bulk): sqrt(n)(A - 11^T/n) is the rank-d_k logit matrix (variance sigma_QK^4) plus an "
+        "asymptotically i.i.d. part (variance sigma_A^2 - sigma_QK^4), with singular-value law "
+        "KQ(gamma, sigma_QK^4, sigma_A^2 - sigma_QK^4) instead of QC(sigma_A). What survives: "
+        "sigma_A^2 itself (the bulk's second moment) and every statement that uses only it. What "
+        "moves: the bulk edge, 1.14 x 2 sigma_A at sigma_QK^2 = 1, gamma = 1 (1.08 at gamma = 1/2) "
+        "and sqrt(27/4)/2 = 1.30 x 2 sigma_A under Xavier or sigma_QK^2 = d^(-1/2) scaling, "
+        "checked by sampling in kq.bulk.",
     ),
 ))

@@ -159,5 +159,11 @@ RESULT = register(Result(
         "n = 128..512 with no visible convergence over that range (docs/derivations.md, section thm2, records "
         "2.07-2.09 against 2); the limit is the theorem's, the finite-n excess is pinned by a "
         "test rather than hidden in a tolerance.",
+        "First-layer key-query attention is not a Random Markov matrix in its bulk (gapcheck's own "
+        "result kq.bulk): lambda_1 = 1, s_1 -> 1 and the sqrt(n) growth of s_1/s_2 survive, but the "
+        "edge is that of the law KQ(gamma, sigma_QK^4, sigma_A^2 - sigma_QK^4), so the constant "
+        "moves from 1/(2 sigma_A) to 1/b_KQ: 1/1.14 of it at sigma_QK^2 = 1, gamma = 1, and "
+        "1/1.30 under Xavier scaling; Prop 5's stable-rank limit with the gap removed moves with "
+        "it (sigma_A^2/b_KQ^2 = 0.19 and 0.148 instead of 1/4). Checked by sampling in kq.bulk.",
     ),
 ))
