@@ -1,15 +1,17 @@
 """``gapcheck scaling``: sanity-check a scaling hypothesis (see :mod:`numerics.scaling`).
 
 Describe the model (``--preset NAME`` or its fields), the statistic and the
-predicted law; the command sweeps n, fits the exponent with a bootstrap CI,
-prints the verdict and writes a log-log figure with ``--plot FILE``.
+predicted law; the command sweeps n, fits the exponent under the correction
+models of :mod:`numerics.scaling` (bootstrap CIs), extends the grid while the
+answer is inconclusive and ``--budget`` allows, prints the verdict and writes
+a log-log figure with ``--plot FILE``.
 
 Exit code: 0 consistent, 1 inconsistent, 3 inconclusive, 2 bad input.
 
 Example (Xavier keys/queries make attention uniform)::
 
     gapcheck scaling --attention key-query --sigma-qk2 xavier \\
-        --statistic attention-deviation --predict "sqrt(27/4)/d" --ns 32 64 128 256
+        --statistic attention-deviation --predict "sqrt(27/4)/d"
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ import sys
 
 import sympy
 
-from ..scaling import STATISTICS, check_scaling
+from ..scaling import check_scaling
+from ..statistics import STATISTICS
 
 EXIT = {"consistent": 0, "inconsistent": 1, "inconclusive": 3}
 
@@ -52,18 +55,25 @@ def add_parser(sub):
     s.add_argument("--layer", type=int, help="layer of the statistic (default: the last)")
     pred = s.add_mutually_exclusive_group(required=True)
     pred.add_argument("--predict", metavar="EXPR",
-                      help="predicted law, a sympy expression in n (d = n/gamma), e.g. 'sqrt(n)/2'")
+                      help="predicted law, a formula in n, d = n/gamma and gamma (numbers, "
+                           "+ - * / **, sqrt, log, exp), e.g. 'sqrt(n)/2'")
     pred.add_argument("--exponent", metavar="A", help="predicted exponent, e.g. -1 or 1/2")
     r = p.add_argument_group("sweep and output")
+    s.add_argument("--judge-constant", action="store_true",
+                   help="judge the formula's constant too (default: the exponent only)")
     r.add_argument("--ns", nargs="+", type=int, default=[32, 64, 128, 256], metavar="N",
-                   help="grid of n (default 32 64 128 256)")
-    r.add_argument("--samples", type=int, default=16, help="samples per n (default 16)")
+                   help="starting grid of n, at least 4 sizes (default 32 64 128 256)")
+    r.add_argument("--samples", type=int, default=32, help="samples per n (default 32)")
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--level", type=float, default=0.99, help="CI level (default 0.99)")
+    r.add_argument("--budget", type=float, default=120.0, metavar="SECONDS",
+                   help="time the grid extension may spend (largest n doubled while "
+                        "inconclusive; default 120, 0 keeps the grid)")
+    r.add_argument("--max-n", type=int, default=2048, help="largest n of an extension (2048)")
+    r.add_argument("--level", type=float, default=0.99,
+                   help="1 - false-inconsistent probability of the call (default 0.99)")
     r.add_argument("--resolution", type=float, default=0.25,
-                   help="largest CI half-width for a 'consistent' verdict (default 0.25)")
-    r.add_argument("--slope-bias", type=float, default=0.05,
-                   help="finite-n budget added on both sides of the CI (default 0.05)")
+                   help="'consistent' needs the exponent's interval inside prediction ± this "
+                        "(default 0.25)")
     r.add_argument("--backend", default="numpy", choices=("numpy", "cupy"))
     r.add_argument("--plot", metavar="FILE", help="write the log-log figure (.png or .pdf)")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -149,7 +159,8 @@ def run(args) -> int:
     report = check_scaling(template, args.statistic, prediction, ns=args.ns, layer=args.layer,
                            samples=args.samples, rng=args.seed, backend=args.backend,
                            level=args.level, resolution=args.resolution,
-                           slope_bias=args.slope_bias)
+                           constant=args.judge_constant, budget=args.budget,
+                           max_n=args.max_n)
     if args.plot:
         try:
             report.plot(args.plot)
@@ -160,7 +171,7 @@ def run(args) -> int:
     else:
         print(f"model: {report.model}")
         for n, m, se in zip(report.ns, report.means, report.ses):
-            print(f"  n = {n:6d}   {args.statistic} = {m:.6g} ± {se:.2g} (SE)")
+            print(f"  n = {n:6d}   {report.statistic} = {m:.6g} ± {se:.2g} (SE)")
         print(report.summary())
         if args.plot:
             print(f"wrote {args.plot}", file=sys.stderr)
