@@ -24,6 +24,23 @@ def test_property_quarter_circle_without_outlier(ensemble, seed):
     assert_all_pass(outs)
 
 
+def test_prediction_reads_the_model():
+    """predict(model) reads sigma_A^2 from the model; the statement needs the gap removed."""
+    import sympy
+    from gapcheck.theory.model import AttentionModel
+    p = RESULT.prediction(AttentionModel(n=64, ensemble="uniform", remove_gap=1))
+    assert p.edge == 2 / sympy.sqrt(3) and p.ratio == 1 and p.bulk_variance == sympy.Rational(1, 3)
+    assert "remove_gap" in RESULT.applies(AttentionModel(n=64))
+    with pytest.raises(ValueError, match="does not apply"):
+        RESULT.prediction(AttentionModel(n=64))
+
+
+def test_quick_level_samples_the_example():
+    """The quick level (what `gapcheck verify --quick` runs) samples a point with sigma_A != 1."""
+    (case,) = CHECK.CHECK.cases(VerifyConfig(level="quick"))
+    assert case.model.value("sigma_A2") != 1
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="sigma_A"):
         RESULT.formulas(sigma_A=0)
