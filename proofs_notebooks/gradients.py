@@ -44,7 +44,7 @@ from gapcheck.numerics.stats import loglog_fit
 from gapcheck.theory.model import preset
 from gapcheck.theory.registry import get
 from gapcheck.theory.results.prop6 import general as prop6_general
-from gapcheck.theory.results.prop6 import predict as prop6_predict
+from gapcheck.theory.results.prop6 import constants as prop6_predict
 
 for rid in ("prop4", "prop6", "lemma1"):
     show(rid)

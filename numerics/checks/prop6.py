@@ -1,149 +1,107 @@
 """Empirical check of Proposition 6: without the gap, E||dX_L/dW_l||_F^2
-grows like n, with E||dX_L/dW_l||_F^2 / n -> sigma_A^(2L) sigma_V^(2(L-1)) gamma^(-L).
+grows like n^exponent (exponent 1) with E||dX_L/dW_l||_F^2 / n^exponent ->
+constant, both read from the prediction (``theory.results.prop6.predict``:
+sigma_A^(2L) sigma_V^(2(L-1)) gamma^(-L), independent of l).
 
 Gradient norms come from :func:`numerics.gradients.grad_norms_sq` (exact
-Kronecker identity, no Jacobian is formed).  Two checks per (L, l):
+Kronecker identity, no Jacobian is formed), cached by
+:func:`numerics.checks.toolkit.gradient_norms` so the truth and every control
+read the same draws. Per case and layer l:
 
-* **constant**: ``||grad||^2 / n`` extrapolated to n = oo along the grid
-  (``a + b/n``; band z SE + next-order bias budget, see
-  :mod:`numerics.checks.lemma4`);
+* **constant**: ``||grad||^2 / n^exponent`` extrapolated to n = oo along the
+  grid (``a + b/n``; :func:`toolkit.limit`: the policy's t quantile times the
+  intercept's SE plus the next-order bias budget);
 * **rate**: log-log fit of the mean of ``||grad||^2`` against n with a 99%
-  bootstrap CI (:func:`numerics.stats.loglog_fit`).  Accepted when the CI
-  contains the predicted exponent plus the slope bias that the measured
-  O(1/n) correction ``beta = b/a`` implies on this grid (:func:`slope_bias`,
-  allowed +-50%), and the CI is narrower than :data:`MAX_CI_WIDTH`.
+  bootstrap CI (:func:`toolkit.rate_outcome`): accepted when the CI contains
+  the exponent plus the slope bias that the measured O(1/n) correction
+  ``beta = b/a`` implies on this grid (allowed +-50%) and is narrower than
+  :data:`toolkit.RATE_CI_WIDTH`.
 
->>> out = check(1, 1, 1, "exponential", 1.0, [16, 32, 64], batch=4, rng=0)
->>> [o.name.split(":")[0] for o in out]
-['constant', 'rate']
+Every level runs the result's example (sigma_A^2 = 3/4, sigma_V^2 = 3/2,
+gamma = 1/2, L = 2), where a wrong power of a scale changes the constant.
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['sigma_A^2=3/4, sigma_V^2=3/2, gamma=1/2, L=2, lognormal', 'sigma_A^2=1, sigma_V^2=1, gamma=1, L=2, uniform']
 """
 from __future__ import annotations
 
-from functools import lru_cache, partial
+import sympy
 
-import numpy as np
+from . import toolkit as T
+from .toolkit import rate_outcome, slope_bias  # noqa: F401  (re-export: prop4/prop5 borrowed them here)
+from ...theory.model import AttentionModel
+from ...theory.registry import get
 
-from . import VerifyConfig, perturbed
-from .lemma4 import extrapolate, limit_outcome
-from ..rng import as_generator
-from ..stats import loglog_fit
-from ...theory.registry import CheckOutcome
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "sizes", "rate_outcome", "slope_bias"]
 
-__all__ = ["model", "predict", "measure", "evaluate", "check", "slope_bias", "rate_outcome", "run",
-           "NEGATIVE_CONTROLS", "MAX_CI_WIDTH"]
-
-#: the rate check also requires the bootstrap CI of the slope to be this narrow
-MAX_CI_WIDTH = 0.25
+#: (L, gamma, ensemble, sigma_V^2) of the earlier check, kept as cases at default/thorough
+_CASES = ((1, 1, "exponential", 1), (2, sympy.Rational(1, 2), "exponential", sympy.Rational(16, 25)),
+          (3, 1, "exponential", 1), (2, 1, "uniform", 1), (2, 1, "lognormal", 1))
 
 
-def model(n, depth, gamma, ensemble, sigma_v2, remove_gap=1):
-    from ...theory.model import AttentionModel
-    return AttentionModel(n=n, depth=depth, gamma=gamma, attention="markov", ensemble=ensemble,
-                          remove_gap=remove_gap, sigma_v2=sigma_v2)
+def sizes(config):
+    """The grid of n and the networks per n at this level."""
+    return config.pick((32, 64, 128), (48, 96, 192), (128, 256, 512)), 16
 
 
-def predict(L, l, gamma, sigma_a2, sigma_v2) -> dict:
-    """``constant`` and ``exponent`` derived in :mod:`theory.results.prop6`."""
-    from ...theory.results.prop6 import predict as _p
-    return _p(L, l, gamma, sigma_a2, sigma_v2)
+def _label(model) -> str:
+    return (f"sigma_A^2={model.value('sigma_A2')}, sigma_V^2={model.value('sigma_V2')}, "
+            f"gamma={model.value('gamma')}, L={model.depth}, {model.ensemble}")
 
 
-def measure(L, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, backend="numpy", remove_gap=1):
-    """Gradient norms along ``ns``: (params, ns, list of (batch, L) arrays)."""
-    from ..gradients import grad_norms_sq
+class GradientsWithoutGapCheck(T.Check):
+    result_id = "prop6"
+    #: the gap removed (remove_gap = 1); prop4's check reuses this class with the gap
+    remove_gap = 1
 
-    gen = as_generator(rng)
-    models = [model(n, L, gamma, ensemble, sigma_v2, remove_gap) for n in ns]
-    data = [np.asarray(grad_norms_sq(m, batch=batch, rng=gen, backend=backend), float) for m in models]
-    params = {"L": L, "gamma": float(gamma), "ensemble": ensemble,
-              "sigma_A2": float(models[-1].sigma_A2), "sigma_V2": float(sigma_v2),
-              "networks_per_n": batch}
-    return params, list(ns), data
+    def cases(self, config):
+        ns, batch = sizes(config)
+        legacy = config.pick(_CASES[3:4], _CASES[:3], _CASES)
+        models = [get(self.result_id).example().replace(n=ns[-1])]
+        models += [AttentionModel(n=ns[-1], depth=L, gamma=g, ensemble=e, sigma_v2=v,
+                                  remove_gap=self.remove_gap) for L, g, e, v in legacy]
+        return [T.Case(m, tuple(ns), batch, _label(m)) for m in models]
 
+    def measure(self, config, case):
+        return [T.gradient_norms(case.model.replace(n=n), case.batch,
+                                 T.seed(config, self.result_id, "grad-norms", n, case.label),
+                                 config.backend) for n in case.ns]
 
-def slope_bias(ns, beta) -> float:
-    """Fitted log-log slope of ``1 + beta/n`` over the grid: the bias that a
-    relative O(1/n) correction ``beta/n`` adds to the fitted exponent.
-
-    >>> round(slope_bias([64, 128, 256], -14.6), 3)
-    0.144
-    """
-    ns = np.asarray(ns, float)
-    return float(np.polyfit(np.log(ns), np.log1p(beta / ns), 1)[0])
-
-
-def rate_outcome(name, params, ns, samples, exponent, *, bias=0.0, rng=0) -> CheckOutcome:
-    """Log-log rate check: the 99% bootstrap CI of the slope must contain
-    ``exponent + bias`` (the finite-n slope bias, allowed +-50% uncertainty)
-    and be narrower than :data:`MAX_CI_WIDTH`."""
-    fit = loglog_fit(ns, samples, rng=rng, n_boot=1000)
-    target = exponent + bias
-    slack = 0.5 * abs(bias)
-    ok = (fit.ci_low - slack <= target <= fit.ci_high + slack) and fit.width < MAX_CI_WIDTH
-    return CheckOutcome(name, {**params, "n": list(ns)}, fit.slope, float(exponent), bool(ok),
-                        f"99% bootstrap CI of the slope contains exponent + finite-n slope bias "
-                        f"({bias:+.3g}, +-50%); CI width < {MAX_CI_WIDTH}",
-                        f"CI [{fit.ci_low:.3f}, {fit.ci_high:.3f}]")
-
-
-def evaluate(measured, predict=predict, z=None, layers=None) -> list[CheckOutcome]:
-    params, ns, data = measured
-    L = params["L"]
-    out = []
-    for l in (layers or range(1, L + 1)):
-        pred = predict(L, l, params["gamma"], params["sigma_A2"], params["sigma_V2"])
-        p = {**params, "l": l}
-        per_n = [d[:, l - 1] / n for d, n in zip(data, ns)]
-        ext = extrapolate(ns, per_n)
-        out.append(limit_outcome("constant: E||dX_L/dW_l||_F^2 / n", p, ext, pred["constant"], z))
-        if len(ns) < 3:
-            continue   # a rate needs at least three sizes
-        beta = ext.slope / ext.estimate if ext.estimate else 0.0
-        out.append(rate_outcome("rate: exponent of E||dX_L/dW_l||_F^2 in n", p, ns,
-                                [d[:, l - 1] for d in data], pred["exponent"],
-                                bias=slope_bias(ns, beta)))
-    return out
+    def compare(self, config, case, data, pred):
+        p = pred.numeric()
+        ns = case.ns
+        out = []
+        for l in range(1, case.model.depth + 1):
+            par = {"case": case.label, "l": l, "networks_per_n": case.batch}
+            ext = T.extrapolate(ns, [d[:, l - 1] / n ** p["exponent"] for d, n in zip(data, ns)])
+            out.append(T.limit("constant: E||dX_L/dW_l||_F^2 / n^exponent -> constant", par, ext,
+                               predicted=p["constant"], judges=("constant", "exponent")))
+            if len(ns) < 3:
+                continue   # a rate needs at least three sizes
+            beta = ext.slope / ext.estimate if ext.estimate else 0.0
+            out.append(T.rate_outcome("rate: exponent of E||dX_L/dW_l||_F^2 in n", par, ns,
+                                      [d[:, l - 1] for d in data], p["exponent"],
+                                      bias=T.slope_bias(ns, beta),
+                                      rng=T.generator(config, self.result_id, "boot", case.label, l)))
+        return out
 
 
-def check(L, l, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, predict=predict, z=None):
-    return evaluate(measure(L, gamma, ensemble, sigma_v2, ns, batch=batch, rng=rng), predict, z,
-                    layers=[l])
+def _times(name: str, factor, rejects=("constant",)) -> T.Control:
+    """The constant times ``factor(model)`` (a wrong power of one scale)."""
+    return T.Control(name, lambda m, pred: (lambda p: p.replace(constant=p.constant * factor(m)))(pred(m)),
+                     tuple(rejects))
 
 
-#: (L, gamma, ensemble, sigma_V^2)
-_CASES = ((1, 1, "exponential", 1.0), (2, 0.5, "exponential", 0.64), (3, 1, "exponential", 1.0),
-          (2, 1, "uniform", 1.0), (2, 1, "lognormal", 1.0))
-
-
-@lru_cache(maxsize=4)
-def _measure_all(config: VerifyConfig):
-    ns = config.pick([32, 64, 128], [48, 96, 192], [128, 256, 512])
-    batch = config.pick(16, 16, 16)
-    cases = config.pick(_CASES[1:2] + _CASES[3:4], _CASES[:3], _CASES)
-    gen = np.random.default_rng([config.seed, 6006])
-    return [measure(L, g, e, v, ns, batch=batch, rng=gen, backend=config.backend)
-            for L, g, e, v in cases]
-
-
-def run(config: VerifyConfig | None = None, predict=None) -> list[CheckOutcome]:
-    """All cases of this level (samples drawn once per config and cached)."""
-    config = config or VerifyConfig()
-    predict = predict or globals()["predict"]
-    return [o for m in _measure_all(config) for o in evaluate(m, predict)]
-
-
-_perturb = partial(perturbed, predict)
-
-
-#: perturbed predictions that :func:`run` must reject
-NEGATIVE_CONTROLS = {
-    "exponent+0.25": _perturb(lambda L, l, g, a, v, p: {**p, "exponent": p["exponent"] + 0.25}),
-    "exponent-0.25": _perturb(lambda L, l, g, a, v, p: {**p, "exponent": p["exponent"] - 0.25}),
-    "constant x1.1": _perturb(lambda L, l, g, a, v, p: {**p, "constant": 1.1 * p["constant"]}),
-    "L->L+1": _perturb(lambda L, l, g, a, v, p: {**p, "constant": a ** (L + 1) * v**L / g ** (L + 1)}),
-    "2 sigma->sigma": _perturb(lambda L, l, g, a, v, p: {**p, "constant": (a * v) ** (L / 2) / v ** 0.5
-                                                       / g**L}),
-    "with the gap (1 + sigma_A^2 for L = 1)": _perturb(
-        lambda L, l, g, a, v, p: {**p, "constant": p["constant"] * (1 + 1 / a) if L == 1 else
-                                  p["constant"] * 1.5}),
-}
+CHECK = GradientsWithoutGapCheck()
+CHECK.controls = (
+    T.shift("exponent", +0.25),
+    T.shift("exponent", -0.25),
+    T.scale("constant", 1.1),
+    T.substitute("L -> L+1", ("constant",), l=lambda l: l + 1),
+    T.substitute("2 sigma_A -> sigma_A", ("constant",), sigma_A2=sympy.sqrt),
+    _times("sigma_V^(2L) for sigma_V^(2(L-1))", lambda m: m.value("sigma_V2")),
+    _times("gamma^-(L-1) for gamma^-L", lambda m: m.value("gamma")),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

@@ -425,3 +425,49 @@ def slope_budget(ns, coef: float) -> float:
     0.0272
     """
     return coef * (min(ns) ** (-2 / 3) - max(ns) ** (-2 / 3)) / math.log(max(ns) / min(ns))
+
+
+# ---------------------------------------------------------------------------
+# helpers several checks borrow (moved here from numerics.checks.prop6)
+# ---------------------------------------------------------------------------
+#: stated width bound of the 99% bootstrap CI of a fitted exponent (:func:`rate_outcome`)
+RATE_CI_WIDTH = 0.25
+
+
+def slope_bias(ns, beta) -> float:
+    """Fitted log-log slope of ``1 + beta/n`` over the grid: the bias that a
+    relative O(1/n) correction ``beta/n`` adds to a fitted exponent.
+
+    >>> round(slope_bias([64, 128, 256], -14.6), 3)
+    0.144
+    """
+    ns = np.asarray(ns, float)
+    return float(np.polyfit(np.log(ns), np.log1p(beta / ns), 1)[0])
+
+
+def rate_outcome(name, params, ns, samples, exponent, *, bias=0.0, rng=0, judges=("exponent",),
+                 max_width: float = RATE_CI_WIDTH) -> CheckOutcome:
+    """Log-log rate of the means of ``samples`` (:func:`rate` on a 99% bootstrap
+    fit): the CI must contain ``exponent + bias`` (``bias``: the finite-n slope
+    bias, e.g. :func:`slope_bias` of a measured O(1/n) correction, allowed
+    +-50%) and be narrower than ``max_width``."""
+    from ..stats import loglog_fit
+    fit = loglog_fit(ns, samples, rng=rng, n_boot=1000)
+    slack = 0.5 * abs(bias)
+    return rate(name, params, fit, predicted=exponent, judges=judges, below=bias + slack,
+                above=slack - bias, max_width=max_width,
+                detail=f"finite-n slope bias {bias:+.3g} (+-50%) shifts the target")
+
+
+@functools.lru_cache(maxsize=32)
+def gradient_norms(model, batch: int, seed: int, backend: str = "numpy"):
+    """``||dX_L/dW_l||_F^2`` (batch, L) of ``model`` from
+    :func:`numerics.gradients.grad_norms_sq`, cached by (model, batch, seed,
+    backend) so a truth and its controls read the same draws (read-only)."""
+    from ..gradients import grad_norms_sq
+    out = np.asarray(grad_norms_sq(model, batch=batch, rng=seed, backend=backend), float)
+    out.setflags(write=False)
+    return out
+
+
+__all__ += ["RATE_CI_WIDTH", "slope_bias", "rate_outcome", "gradient_norms"]

@@ -213,7 +213,7 @@ def fig5_gradients(out_dir, config):
     ns = config.pick([16, 32, 64], [32, 64, 128, 256], [64, 128, 256, 512])
     batch = config.pick(4, 12, 24)
     L = 3
-    from ...theory.results.prop6 import predict as prop6_predict
+    from ...theory.results.prop6 import constants as prop6_predict
 
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     nn = np.asarray(ns, float)

@@ -5,7 +5,9 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from gapcheck.numerics.checks import prop6 as check
+from gapcheck.numerics.checks import VerifyConfig, prop6 as check
+from gapcheck.numerics.checks import toolkit as T
+from gapcheck.theory.model import AttentionModel
 from gapcheck.theory.registry import get
 from gapcheck.theory.results import prop6
 from tests.contract import ResultContract, assert_all_pass
@@ -19,8 +21,15 @@ def test_registered():
 
 class TestContract(ResultContract):
     result_id = "prop6"
-    controls_level = "quick"
     n_symbolic = 11
+
+
+def test_prediction_at_the_example_is_the_closed_form():
+    """sigma_A^2 = 3/4, sigma_V^2 = 3/2, gamma = 1/2, L = 2: (3/4)^2 (3/2)^1 2^2 = 27/8
+    (sigma_V^(2L) would give 81/16, gamma^-(L-1) 27/16)."""
+    e = get("prop6").example()
+    assert get("prop6").prediction(e).constant == sp.Rational(27, 8)
+    assert "remove_gap" in get("prop6").applies(e.replace(remove_gap=0))
 
 
 def test_constant_is_independent_of_layer_and_rejects_perturbations():
@@ -32,13 +41,16 @@ def test_constant_is_independent_of_layer_and_rejects_perturbations():
         assert sp.simplify(sp.powsimp(c - wrong, force=True)) != 0
 
 
-@given(n=st.sampled_from([16, 24, 32]), L=st.integers(1, 3), data=st.data(),
-       gamma=st.sampled_from([1, 0.5]), ensemble=ensembles, sigma_v=st.floats(0.8, 1.25), seed=seeds)
-def test_sampled_constant_converges(n, L, data, gamma, ensemble, sigma_v, seed):
-    l = data.draw(st.integers(1, L))
-    params, ns, d = check.measure(L, gamma, ensemble, sigma_v**2, [n, 2 * n], batch=4, rng=seed)
-    out = [o for o in check.evaluate((params, ns, d), layers=[l]) if o.name.startswith("constant")]
-    assert_all_pass(out)
+@given(n=st.sampled_from([16, 24, 32]), L=st.integers(1, 3), gamma=st.sampled_from([1, 0.5]),
+       ensemble=ensembles, sigma_v2=st.sampled_from([sp.Rational(16, 25), 1, sp.Rational(3, 2)]), seed=seeds)
+def test_sampled_constant_converges(n, L, gamma, ensemble, sigma_v2, seed):
+    model = AttentionModel(n=2 * n, depth=L, gamma=gamma, ensemble=ensemble, sigma_v2=sigma_v2,
+                           remove_gap=1)
+    case = T.Case(model, (n, 2 * n), 4, f"hypothesis {model!r}")
+    config = VerifyConfig(seed=seed)
+    out = check.CHECK.compare(config, case, check.CHECK.measured(config, case),
+                              get("prop6").prediction(model))
+    assert_all_pass([o for o in out if o.name.startswith("constant")])
 
 
 def test_slope_bias_matches_exact_correction():
@@ -49,13 +61,14 @@ def test_slope_bias_matches_exact_correction():
 
 
 @pytest.mark.slow
-def test_rate_at_larger_n():
-    out = check.check(2, 1, 1, "exponential", 1.0, [128, 256, 512], batch=8, rng=3)
-    assert_all_pass(out)
+def test_thorough_level():
+    assert_all_pass(check.run(VerifyConfig(level="thorough")))
 
 
 def test_bad_input():
     with pytest.raises(ValueError, match="l must be an integer"):
-        prop6.predict(2, 3, 1, 1, 1)
+        prop6.constants(2, 3, 1, 1, 1)
     with pytest.raises(ValueError, match="gamma"):
-        prop6.predict(1, 1, 0, 1, 1)
+        prop6.constants(1, 1, 0, 1, 1)
+    with pytest.raises(ValueError, match="does not apply"):
+        get("prop6").prediction(AttentionModel(n=8, depth=2, attention="identity"))

@@ -22,18 +22,26 @@ means (``m_1`` of a free product is the product of the ``m_1``).
 sigma_A2**2*sigma_V2/gamma**2
 >>> general()["constant"]
 sigma_V2**(L - 1)*(sigma_A2/gamma)**L
+>>> from gapcheck.theory.model import AttentionModel
+>>> predict(AttentionModel.symbolic(remove_gap=1)).constant
+sigma_V2**(l - 1)*(sigma_A2/gamma)**l
+>>> predict(example())
+GradientsWithoutGap(exponent=1, constant=27/8)
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
 from .._validate import in_interval, integer, positive, to_sympy
+from ..model import SYMBOLS, AttentionModel
+from ..prediction import PowerLaw, Prediction
 from ..registry import CheckOutcome, Result, register
 
 __all__ = ["DEPTH", "LAYER", "N", "GAMMA", "SA2", "SV2", "derive", "general", "closed_form",
-           "predict", "RESULT"]
+           "GradientsWithoutGap", "applies", "predict", "example", "constants", "RESULT"]
 
 DEPTH = sp.Symbol("L", positive=True, integer=True)
 LAYER = sp.Symbol("l", positive=True, integer=True)
@@ -83,10 +91,52 @@ def closed_form(L=DEPTH, gamma=GAMMA, sa2=SA2, sv2=SV2) -> dict:
     return {"constant": sa2**L * sv2 ** (L - 1) / gamma**L, "exponent": sp.Integer(1)}
 
 
-def predict(L, l, gamma, sigma_a2, sigma_v2) -> dict:
-    """``constant`` (limit of E||grad||^2/n) and ``exponent`` (1) as floats.
+@dataclass(frozen=True)
+class GradientsWithoutGap(Prediction):
+    """``E||dX_L^perp/dW_l||_F^2 ~ constant * n^exponent`` at every layer l
+    (the constant does not depend on l); the depth L is the model's ``l``."""
 
-    >>> predict(1, 1, 0.5, 1, 1)
+    exponent: object
+    constant: object
+
+    def scaling_laws(self):
+        return (PowerLaw("grad-norm-sq", self.exponent, self.constant, 1),)
+
+
+def applies(model) -> str | None:
+    """Random Markov attention with the gap removed (A - 11^T/n), no LayerNorm or skip."""
+    if model.attention != "markov":
+        return f"the statement is about Random Markov attention (got {model.attention!r})"
+    if model.remove_gap != 1:
+        return (f"the statement needs the gap removed, A^perp = A - 11^T/n (remove_gap = 1, "
+                f"got {model.remove_gap}); with the gap Prop 4 applies")
+    if model.layernorm or model.skip is not None:
+        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
+    return None
+
+
+def predict(model) -> GradientsWithoutGap:
+    """The rate and constant for ``model`` (symbolic or numeric): the symbolic-L
+    derivation :func:`general` (product of free-product means) specialised to
+    the model's depth, gamma and scales."""
+    sub = {DEPTH: model.value("l"), GAMMA: model.value("gamma"), SA2: model.value("sigma_A2"),
+           SV2: model.value("sigma_V2")}
+    const = sp.powsimp(general()["constant"].subs(sub), force=True)
+    return GradientsWithoutGap(exponent=sp.Integer(1), constant=const)
+
+
+def example() -> AttentionModel:
+    """A point where the scales and ratios differ from 1 and each other:
+    sigma_A^2 = 3/4 (lognormal), sigma_V^2 = 3/2, gamma = 1/2, L = 2 (constant 27/8)."""
+    return AttentionModel(n=128, depth=2, gamma=sp.Rational(1, 2), ensemble="lognormal",
+                          sigma_a2=sp.Rational(3, 4), sigma_v2=sp.Rational(3, 2), remove_gap=1)
+
+
+def constants(L, l, gamma, sigma_a2, sigma_v2) -> dict:
+    """``constant`` (limit of E||grad||^2/n) and ``exponent`` (1) as floats
+    (the earlier positional interface, read by the figures and notebooks).
+
+    >>> constants(1, 1, 0.5, 1, 1)
     {'constant': 2.0, 'exponent': 1.0}
     """
     L = integer("L", L, minimum=1)
@@ -148,6 +198,9 @@ RESULT = register(Result(
     formulas=lambda L=None, l=None, gamma=None, **_: _formulas(L, l, gamma),
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop6",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=("E||grad||^2/n approaches its limit from below with an O(1/n) correction that grows "
               "with L; the rate check allows the slope bias this correction implies.",
               "With the gap (Prop 4) the single-layer slope is 1 + sigma_A^2 instead of sigma_A^2."),
