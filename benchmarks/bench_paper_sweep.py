@@ -13,7 +13,10 @@ run.  Ends with one line ``paper sweep: X s; baseline: Y s; speedup: Z``
 BLAS runs single-threaded unless OPENBLAS_NUM_THREADS is set: the matrices are
 small (n <= 150) and batched, and on a shared, loaded machine multi-threaded
 OpenBLAS spins (measured here: 295 s wall with 2 threads at load 9, against
-~15 s with one thread).
+~15 s with one thread).  The sweep itself now chooses the BLAS threads by
+matrix size (gapcheck.numerics.blas, threadpoolctl), so the CLI does the same;
+benchmarks/bench_sweep_scale.py measures float32, Dask workers, peak memory
+and the CLI's start.
 """
 from __future__ import annotations
 
@@ -101,10 +104,11 @@ def matmul_flops(ns=NS, depth=DEPTH, samples=SAMPLES):
     return total
 
 
-def dgemm_rate(n=150, batch=50, reps=5):
-    """Achieved float64 flop rate of batched n x n products on this machine, now."""
+def dgemm_rate(n=150, batch=50, reps=5, dtype="float64"):
+    """Achieved flop rate of batched n x n products (float64, or float32: sgemm)
+    on this machine, now."""
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((batch, n, n)), rng.standard_normal((batch, n, n))
+    a, b = (rng.standard_normal((batch, n, n)).astype(dtype) for _ in range(2))
     a @ b
     t0 = time.perf_counter()
     for _ in range(reps):

@@ -1,0 +1,198 @@
+"""Sweeps at scale, measured in one run: speed against the matrix-product floor
+(float64 and float32), Dask workers, peak memory, BLAS threads under a
+competing busy process, and the CLI's start time.
+
+The sweep is the paper's: all 25 configurations, n in {20, 40, 60, 80, 100,
+150}, 10 layers, stable rank of X_l X_l^T, 5 samples (60 for the memory
+line).  Prints, in order:
+
+1. in-process float64 wall (best of --repeat) against the float64 floor (the
+   matrix products the sweep cannot avoid, at the batched-dgemm rate measured
+   now on one thread): the ratio is the share of the floor's rate reached;
+2. the same in float32 against its own (sgemm) floor;
+3. ``workers=2`` (a Dask LocalCluster of 2 processes): wall with the
+   cluster's start, and on an already started cluster; speed-up against 1;
+4. peak RSS of ``gapcheck sweep --samples 5`` and ``--samples 60`` (separate
+   processes, ``--out`` a temporary store) and the estimate checked before work;
+5. the same sweep (5 samples, a child process) while another process keeps a
+   core busy: BLAS threads chosen by matrix size (one here) against BLAS's
+   default (one per CPU);
+6. ``gapcheck --help`` against ``python -c pass`` (best of 7 each).
+
+    python benchmarks/bench_sweep_scale.py [--repeat 2] [--skip-rss] [--skip-busy]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_paper_sweep import DEPTH, NS, SAMPLES, dgemm_rate, matmul_flops  # noqa: E402
+
+from gapcheck.numerics.blas import cpu_count  # noqa: E402
+from gapcheck.numerics.sweep import SweepSpec, plan, sweep  # noqa: E402
+
+PAPER = dict(presets="all", ns=NS, depth=DEPTH, samples=SAMPLES, measures="stable-rank")
+CLI_GRID = ["--n", ",".join(map(str, NS)), "--depth", str(DEPTH)]
+
+
+def _best(f, repeat):
+    walls = []
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        f()
+        walls.append(time.perf_counter() - t0)
+    return min(walls), walls
+
+
+def floor_seconds(dtype):
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1, user_api="blas"):
+        rate = dgemm_rate(dtype=dtype)
+    return matmul_flops() / rate, rate
+
+
+def speed(repeat):
+    sweep("all", [8], depth=2, samples=2)  # warm-up
+    out = {}
+    for dtype in ("float64", "float32"):
+        ours, walls = _best(lambda: sweep(**PAPER, dtype=dtype), repeat)
+        floor, rate = floor_seconds(dtype)
+        out[dtype] = ours
+        print(f"{dtype}: paper sweep in-process {ours:.2f} s best of {len(walls)} "
+              f"({', '.join(f'{w:.2f}' for w in walls)}); floor {floor:.2f} s "
+              f"({matmul_flops() / 1e9:.1f} Gflop at {rate / 1e9:.1f} Gflop/s, one thread); "
+              f"{100 * floor / ours:.0f}% of the floor's rate")
+    return out
+
+
+def workers(inproc, k=2):
+    import logging
+
+    from distributed import Client, LocalCluster
+    t0 = time.perf_counter()
+    sweep(**PAPER, workers=k)
+    with_start = time.perf_counter() - t0
+    import dask
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \
+            LocalCluster(n_workers=k, threads_per_worker=1, processes=True, dashboard_address=":0",
+                         silence_logs=logging.ERROR) as c, Client(c) as cl:
+        cl.run(lambda: __import__("gapcheck.numerics.sweep"))  # workers' imports done
+        sweep(**PAPER, scheduler=c.scheduler_address)  # warm
+        warm, walls = _best(lambda: sweep(**PAPER, scheduler=c.scheduler_address), 2)
+    print(f"workers={k} (Dask LocalCluster): {with_start:.2f} s with the cluster's start, "
+          f"{warm:.2f} s on a started cluster; speed-up against in-process {inproc:.2f} s: "
+          f"{inproc / with_start:.2f}x with start, {inproc / warm:.2f}x started")
+
+
+def _child(code, args, env=None):
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                         env={**os.environ, **(env or {})})
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+RSS_CHILD = """
+import json, resource, sys, time
+from gapcheck.numerics.cli import main
+t0 = time.perf_counter()
+rc = main(sys.argv[1:])
+print(json.dumps({"rc": rc, "wall": time.perf_counter() - t0,
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+
+
+def rss():
+    for samples in (5, 60):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = _child(RSS_CHILD, ["sweep", *CLI_GRID, "--samples", str(samples), "--out",
+                                   f"{tmp}/store"])
+        est = plan(SweepSpec.make(**{**PAPER, "samples": samples}))
+        print(f"peak RSS, gapcheck sweep --samples {samples:2d} --out DIR: "
+              f"{r['rss'] / 2**20:.0f} MiB ({r['wall']:.1f} s; largest chunk estimated at "
+              f"{est['chunk_bytes'] / 2**20:.0f} MiB before any work)")
+
+
+BUSY_CHILD = """
+import json, os, sys, time
+import gapcheck.numerics.blas as blas
+if sys.argv[1] == "default":
+    blas.blas_threads = lambda n, **k: blas.cpu_count()
+from gapcheck.numerics.sweep import sweep
+sweep("all", [8], depth=2, samples=2)
+t0 = time.perf_counter()
+sweep("all", [20, 40, 60, 80, 100, 150], depth=10, samples=5)
+print(json.dumps({"wall": time.perf_counter() - t0}))
+"""
+
+
+def busy():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        res = {}
+        for way in ("by-size", "default"):
+            out = subprocess.run([sys.executable, "-c", BUSY_CHILD, way], capture_output=True,
+                                 text=True, env=env)
+            res[way] = json.loads(out.stdout.strip().splitlines()[-1])["wall"]
+    finally:
+        hog.kill()
+        hog.wait()
+    print(f"with a competing busy process: BLAS threads by matrix size (1 here) "
+          f"{res['by-size']:.2f} s; BLAS default ({cpu_count()} threads) {res['default']:.2f} s; "
+          f"ratio {res['default'] / res['by-size']:.1f}x")
+
+
+def start(reps=7):
+    exe = shutil.which("gapcheck")
+    cmd = [exe, "--help"] if exe else [sys.executable, "-m", "gapcheck.numerics.cli", "--help"]
+
+    def best(argv):
+        ts = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+            ts.append(time.perf_counter() - t0)
+        return min(ts)
+
+    t_help, t_pass = best(cmd), best([sys.executable, "-c", "pass"])
+    print(f"start: gapcheck --help {t_help:.3f} s, python -c pass {t_pass:.3f} s "
+          f"(best of {reps}); ratio {t_help / t_pass:.2f}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeat", type=int, default=2, help="timed runs of each sweep (best is kept)")
+    p.add_argument("--skip-rss", action="store_true")
+    p.add_argument("--skip-busy", action="store_true")
+    p.add_argument("--skip-workers", action="store_true")
+    args = p.parse_args(argv)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start "
+          f"(other processes share the machine), numpy {np.__version__}, "
+          f"peak RSS of this process so far "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    t = speed(args.repeat)
+    if not args.skip_workers:
+        workers(t["float64"])
+    if not args.skip_rss:
+        rss()
+    if not args.skip_busy:
+        busy()
+    start()
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
