@@ -22,7 +22,7 @@ gamma = 1/2, L = 2), where a wrong power of a scale changes the constant.
 
 >>> from gapcheck.numerics.checks import VerifyConfig
 >>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
-['sigma_A^2=3/4, sigma_V^2=3/2, gamma=1/2, L=2, lognormal', 'sigma_A^2=1, sigma_V^2=1, gamma=1, L=2, uniform']
+['sigma_A^2=3/4, sigma_V^2=3/2, gamma=1/2, L=2, lognormal', 'sigma_A^2=1/3, sigma_V^2=1, gamma=1, L=2, uniform']
 """
 from __future__ import annotations
 
