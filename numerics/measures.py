@@ -422,7 +422,8 @@ def count_outliers(values, edge=None, *, lower=None, rtol=0.0, factor=OUTLIER_GA
 
 
 #: a singular vector with inverse participation ratio above LOCALISED_IPR / n is localised
-LOCALISED_IPR = 6.0
+#: (a uniformly random unit vector has about 3/n, with standard deviation sqrt(96/n)/n)
+LOCALISED_IPR = 10.0
 
 
 def inverse_participation(V, axis=-2):

@@ -180,17 +180,28 @@ def _design(ns, w):
     return np.column_stack(cols)
 
 
+def _log_variances(groups):
+    """Squared relative standard errors of the group means (the variances of
+    log(mean)), floored so that a constant group keeps a finite weight."""
+    v = np.array([g.var(ddof=1) / g.size / g.mean() ** 2 for g in groups])
+    return np.maximum(v, 1e-12 * max(float(v.max()), 1e-300))
+
+
 def _exponent_fits(ns, groups, alpha, n_boot, gen):
     """``{w: LogLogFit}``: the coefficient a of each correction model by the
-    bootstrap of :func:`loglog_fit`.  a is a linear functional ``L . log(mean)``
-    with ``sum(L) = 0``; ``loglog_fit``'s least-squares slope against the
-    regressor ``L / |L|^2`` is exactly ``L . log(mean)``, so the same
-    (small-sample-widened) bootstrap serves every model."""
+    bootstrap of :func:`loglog_fit`.  a is estimated by weighted least squares
+    (weights 1/Var log(mean_i), so that precise sizes count more), a linear
+    functional ``L . log(mean)`` with ``sum(L) = 0``; ``loglog_fit``'s
+    least-squares slope against the regressor ``L / |L|^2`` is exactly
+    ``L . log(mean)``, so the same (small-sample-widened) bootstrap of the
+    group means serves every model."""
+    weights = 1.0 / _log_variances(groups)
     fits = {}
     for w in CORRECTIONS:
         if w is not None and len(ns) < 4:
             continue
-        L = np.linalg.pinv(_design(ns, w))[1]
+        X = _design(ns, w)
+        L = np.linalg.solve(X.T @ (weights[:, None] * X), (weights[:, None] * X).T)[1]
         xs = np.exp(L / (L @ L))
         f = loglog_fit(xs, groups, level=1 - alpha, n_boot=n_boot, rng=gen)
         fits[w] = LogLogFit(f.slope, f.intercept, f.ci_low, f.ci_high, f.level,
