@@ -1,18 +1,27 @@
-"""Empirical check of Lemma 2 (products of Random Markov matrices).
+"""Empirical check of Lemma 2 (products of Random Markov matrices), on the toolkit.
 
-For ``P = A_l ... A_1`` over a grid of n:
+For each case (a model: ensemble, sigma_A^2 and depth l, the number of
+factors of ``P = A_l ... A_1``; sampled over a grid of n) the prediction
+(:class:`theory.results.lemma2.ProductGap`) is compared with
 
-* ``n (s_1(P) - 1) -> sigma^2/2`` at the largest n (``Z`` SE plus a relative
-  budget ``2/sqrt(n)`` for the column-sum corrections);
-* ``sqrt(n) ||P - 11^T/n||_2 -> 2 sigma`` (l = 1) or ``sigma`` (l >= 2), same band;
-* ``n^(l/2) s_2(P) -> sigma^l sqrt((l+1)^(l+1)/l^l)`` (Fuss-Catalan edge), ``Z`` SE
-  plus the edge budget ``EDGE_COEF l n^(-2/3)`` (approached from below);
-* the exponent of ``s_2(P)`` in n: log-log fit with a 99% bootstrap CI that
-  must contain ``-l/2`` up to the slope the edge budget can induce, width < 0.25.
+* ``n (s_1(P) - 1)`` at the largest n against ``s1_excess`` (judges
+  ``s1_excess``) and ``sqrt(n) ||P - 11^T/n||_2`` against ``perp_norm``
+  (judges ``perp_norm``): the policy's quantile of SE plus a relative budget
+  ``REL_COEF/sqrt(n)`` (column-sum corrections);
+* ``n^(l/2) s_2(P)`` against ``edge`` (the Fuss-Catalan edge; judges
+  ``edge``): SE plus the edge budget ``toolkit.edge_budget(n, EDGE_COEF, l)``
+  below (approached from below);
+* the exponent of ``s_2(P)`` in n (judges ``exponent``): log-log fit whose
+  99% bootstrap CI must contain ``exponent`` up to the slope the edge budget
+  can induce (below), width < ``toolkit.MAX_CI_WIDTH``.
 
->>> p = predict(1.0, 2)
->>> p["n(s1-1)"], p["sqrt(n)||P-J||"], round(p["edge"], 4), p["exponent"]
-(0.5, 1.0, 2.5981, -1.0)
+The cases: :func:`theory.results.lemma2.example` (uniform entries, sigma_A^2
+= 1/3, l = 2) at every level; the paper's exponential ensemble (l = 2) at the
+default and thorough levels.
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['uniform, sigma_A^2=1/3, l=2']
 """
 from __future__ import annotations
 
@@ -21,22 +30,19 @@ import math
 
 import numpy as np
 
-from ...theory.registry import CheckOutcome
-from .thm2 import MAX_CI_WIDTH, Z, sigma_A_of, slope_budget, stream
+from . import toolkit as T
 from ..stats import loglog_fit, mean_se
+from ...theory.model import AttentionModel
+from ...theory.registry import get
+
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "sizes", "product_spectrum", "DEFAULT"]
 
 DEFAULT = dict(ensemble="exponential", sigma_a2=None, depth=2)
 #: relative edge budget per factor: the product's edge converges from below at the
-#: Tracy-Widom scale with a deficit about 0.55 l n^(-2/3) (measured, n = 64..512)
+#: Tracy-Widom scale with a deficit about 0.55 l n^(-2/3) (tests/README.md, lemma2)
 EDGE_COEF = 1.0
-
-
-def predict(sigma, depth):
-    from ...theory.registry import get
-    f = get("lemma2").formulas(l=depth, sigma=sigma)
-    return {"n(s1-1)": float(f["n (s_1 - 1) limit"]),
-            "sqrt(n)||P-J||": float(f["sqrt(n) ||P - 11^T/n|| limit"]),
-            "edge": float(f["n^(l/2) s_2 limit"]), "exponent": float(f["s_2 exponent in n"])}
+#: relative budget REL_COEF / sqrt(n) of n(s_1 - 1) and sqrt(n)||P - J/n|| (tests/README.md, lemma2)
+REL_COEF = 2.0
 
 
 def sizes(config):
@@ -47,77 +53,99 @@ def sizes(config):
 
 
 @functools.lru_cache(maxsize=32)
-def product_spectrum(n, batch, depth, ensemble, sigma_a2, seed, backend):
+def product_spectrum(model, batch, seed, backend="numpy"):
+    """Singular values (batch, n) of ``P = A_l ... A_1`` (l = ``model.depth``
+    independent Random Markov matrices of ``model``) and ``||P - 11^T/n||_2``;
+    read-only, cached so that the truth and the controls read the same draws."""
     from ..backend import to_numpy
-    from ..sampling import random_markov
     from ..rng import spawn
-    gens = spawn(seed, depth)
-    P = to_numpy(random_markov(n, batch=batch, ensemble=ensemble, rng=gens[0], sigma_a2=sigma_a2,
-                               backend=backend))
-    for g in gens[1:]:
-        P = to_numpy(random_markov(n, batch=batch, ensemble=ensemble, rng=g, sigma_a2=sigma_a2,
-                                   backend=backend)) @ P
+    from ..sampling import random_markov
+    n = int(model.n)
+    P = None
+    for g in spawn(seed, model.depth):
+        A = to_numpy(random_markov(n, batch=batch, ensemble=model.ensemble, rng=g, sigma_a2=model.sigma_a2,
+                                   backend=backend))
+        P = A if P is None else A @ P
     s = np.linalg.svd(P, compute_uv=False)
     perp = np.linalg.norm(P - 1.0 / n, ord=2, axis=(-2, -1))
+    s.setflags(write=False)
+    perp.setflags(write=False)
     return s, perp
 
 
-@functools.lru_cache(maxsize=32)
-def measure(config, ensemble, sigma_a2, depth):
-    ns, batch = sizes(config)
-    data = [product_spectrum(n, batch, depth, ensemble, sigma_a2, stream(config, "lemma2", n, depth),
-                             config.backend) for n in ns]
-    n = ns[-1]
-    s, perp = data[-1]
-    return {"ns": ns, "batch": batch,
-            "n(s1-1)": mean_se(n * (s[:, 0] - 1)),
-            "sqrt(n)||P-J||": mean_se(math.sqrt(n) * perp),
-            "edge": mean_se(n ** (depth / 2) * s[:, 1]),
-            "fit": loglog_fit(ns, [d[0][:, 1] for d in data], rng=stream(config, "lemma2-boot"),
-                              n_boot=1000)}
+def _label(model) -> str:
+    return f"{model.ensemble}, sigma_A^2={model.value('sigma_A2')}, l={model.depth}"
 
 
-def run(config, predict=None, params=None) -> list[CheckOutcome]:
-    p = dict(DEFAULT, **(params or {}))
-    ens, sa2, depth = p["ensemble"], p["sigma_a2"], int(p["depth"])
-    sA = sigma_A_of(ens, sa2)
-    pred = (predict or globals()["predict"])(sA, depth)
-    m = measure(config, ens, sa2, depth)
-    ns, n = m["ns"], m["ns"][-1]
-    par = {"ensemble": ens, "sigma": round(sA, 6), "l": depth, "n": n, "batch": m["batch"]}
-    out = []
-    for key, name in (("n(s1-1)", "n (s_1 - 1) -> sigma^2/2"),
-                      ("sqrt(n)||P-J||", "sqrt(n) ||P - 11^T/n|| -> 2 sigma (l = 1) or sigma (l >= 2)")):
-        mean, se = m[key]
-        tol = Z * se + 2 / math.sqrt(n) * abs(pred[key])
-        out.append(CheckOutcome(name, par, mean, pred[key], bool(abs(mean - pred[key]) <= tol),
-                                f"{Z} SE + 2/sqrt(n) relative", f"SE {se:.3g}"))
-    mean, se = m["edge"]
-    budget = EDGE_COEF * depth * n ** (-2 / 3) * pred["edge"]
-    ok = -(Z * se + budget) <= mean - pred["edge"] <= Z * se
-    out.append(CheckOutcome("n^(l/2) s_2 -> sigma^l sqrt((l+1)^(l+1)/l^l) (Fuss-Catalan edge)", par, mean,
-                            pred["edge"], bool(ok), f"{Z} SE, plus {EDGE_COEF} l n^(-2/3) below (edge bias)",
-                            f"SE {se:.3g}, budget {budget:.3g}"))
-    fit = m["fit"]
-    b = slope_budget(ns, EDGE_COEF * depth)
-    ok = fit.ci_low - b <= pred["exponent"] <= fit.ci_high and fit.width < MAX_CI_WIDTH
-    out.append(CheckOutcome("s_2(P) ~ n^(-l/2): fitted exponent", dict(par, ns=list(ns)), fit.slope,
-                            pred["exponent"], bool(ok),
-                            f"99% CI [{fit.ci_low:.3f}, {fit.ci_high:.3f}], edge-bias slope {b:.3f} "
-                            f"(one-sided), width < {MAX_CI_WIDTH}"))
-    return out
+class ProductCheck(T.Check):
+    result_id = "lemma2"
+
+    def cases(self, config, params=None):
+        ns, batch = sizes(config)
+        models = [get(self.result_id).example().replace(n=ns[-1])]
+        if params is not None:
+            models = [AttentionModel(n=ns[-1], **dict(DEFAULT, **params))]
+        elif config.level != "quick":
+            models = [AttentionModel(n=ns[-1], **DEFAULT)] + models
+        return [T.Case(m, ns, batch, _label(m)) for m in models]
+
+    def measure(self, config, case):
+        ns, depth = case.ns, case.model.depth
+        data = [product_spectrum(case.model.replace(n=n), case.batch,
+                                 T.seed(config, self.result_id, "product", n, case.label), config.backend)
+                for n in ns]
+        n = ns[-1]
+        s, perp = data[-1]
+        return {"s1_excess": mean_se(n * (s[:, 0] - 1)), "perp_norm": mean_se(math.sqrt(n) * perp),
+                "edge": mean_se(n ** (depth / 2) * s[:, 1]),
+                "fit": loglog_fit(ns, [d[0][:, 1] for d in data],
+                                  rng=T.generator(config, self.result_id, "boot", case.label), n_boot=1000)}
+
+    def compare(self, config, case, m, pred):
+        ns, depth = case.ns, case.model.depth
+        n = ns[-1]
+        p = pred.numeric()
+        par = {"case": case.label, "n": n, "batch": case.batch}
+        out = []
+        for key, name in (("s1_excess", "n (s_1 - 1) -> sigma^2/2"),
+                          ("perp_norm", "sqrt(n) ||P - 11^T/n|| -> 2 sigma (l = 1) or sigma (l >= 2)")):
+            mean, se = m[key]
+            budget = REL_COEF / math.sqrt(n) * abs(p[key])
+            out.append(T.band(name, par, measured=mean, predicted=p[key], se=se, judges=(key,),
+                              below=budget, above=budget))
+        mean, se = m["edge"]
+        out.append(T.band("n^(l/2) s_2 -> sigma^l sqrt((l+1)^(l+1)/l^l) (Fuss-Catalan edge)", par, measured=mean,
+                          predicted=p["edge"], se=se, judges=("edge",),
+                          below=T.edge_budget(n, EDGE_COEF, depth) * p["edge"]))
+        b = T.slope_budget(ns, EDGE_COEF * depth)
+        out.append(T.rate("s_2(P) ~ n^(-l/2): fitted exponent", par, m["fit"], predicted=p["exponent"],
+                          judges=("exponent",), below=b, max_width=T.MAX_CI_WIDTH))
+        return out
+
+    def run(self, config, predict=None, params=None):
+        predict = predict or get(self.result_id).prediction
+        out = []
+        for case in self.cases(config, params):
+            out.extend(self.compare(config, case, self.measured(config, case), predict(case.model)))
+        return out
 
 
-def _scaled(factor):
-    def f(sigma, depth):
-        return {k: (v * factor if k != "exponent" else v) for k, v in predict(sigma, depth).items()}
-    return f
+def _all_constants(factor):
+    def perturb(model, predict):
+        p = predict(model)
+        return p.replace(s1_excess=p.s1_excess * factor, perp_norm=p.perp_norm * factor, edge=p.edge * factor)
+    return perturb
 
 
-NEGATIVE_CONTROLS = {
-    "exponent+0.25": lambda s, l: dict(predict(s, l), exponent=predict(s, l)["exponent"] + 0.25),
-    "exponent-0.25": lambda s, l: dict(predict(s, l), exponent=predict(s, l)["exponent"] - 0.25),
-    "mean x1.1": _scaled(1.1),
-    "l -> l+1": lambda s, l: predict(s, l + 1),
-    "2 sigma -> sigma": lambda s, l: predict(s / 2, l),
-}
+CHECK = ProductCheck()
+CHECK.controls = (
+    T.shift("exponent", +0.25),
+    T.shift("exponent", -0.25),
+    T.Control("mean x1.1", _all_constants(1.1), ("s1_excess", "perp_norm", "edge")),
+    T.scale("edge", 1.1),
+    T.remodel("l -> l+1", ("exponent", "edge"), lambda m: {"depth": m.depth + 1}),
+    T.substitute("2 sigma -> sigma", ("s1_excess", "perp_norm", "edge"), sigma_A2=lambda s: s / 4),
+    T.substitute("sigma_A -> sigma_A^2", ("s1_excess", "perp_norm", "edge"), sigma_A2=lambda s: s ** 2),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

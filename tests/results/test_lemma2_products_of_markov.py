@@ -33,6 +33,22 @@ def test_property_products(depth, ensemble, seed):
     assert_all_pass(outs)
 
 
+def test_prediction_reads_the_model():
+    """predict(model) reads the depth and sigma_A^2 from the model (uniform: 1/3)."""
+    import sympy
+    from gapcheck.theory.model import AttentionModel
+    p = RESULT.prediction(AttentionModel(n=64, depth=3, ensemble="uniform"))
+    assert p.exponent == sympy.Rational(-3, 2) and p.s1_excess == sympy.Rational(1, 6)
+    assert sympy.simplify(p.edge - sympy.Rational(1, 3) ** sympy.Rational(3, 2) * sympy.sqrt(sympy.Rational(256, 27))) == 0
+    assert RESULT.applies(AttentionModel(n=64, remove_gap=1))
+
+
+def test_quick_level_samples_the_example():
+    """The quick level (what `gapcheck verify --quick` runs) samples sigma_A != 1, l = 2."""
+    (case,) = CHECK.CHECK.cases(VerifyConfig(level="quick"))
+    assert case.model.value("sigma_A2") != 1 and case.model.depth == 2
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="l must be an integer"):
         RESULT.formulas(l=0)

@@ -12,15 +12,26 @@ Sharper constants (docs/derivations.md, section lemma2), derived here:
   Ginibre matrices (:class:`theory.laws.FussCatalan`); the edge is derived for
   symbolic ``l`` from the support equation ``x = w^(l+1)/(w - 1)``.
 
+The prediction for a model (:class:`ProductGap`) reads the depth l (the
+number of factors) and sigma^2 = sigma_A^2 from the model and goes through
+the same derivation, for symbolic and numeric models.
+
 >>> from gapcheck.theory.registry import get
+>>> from gapcheck.theory.model import AttentionModel
 >>> get("lemma2").formulas(l=2, sigma=1)["n^(l/2) s_2 limit"]
 3*sqrt(3)/2
+>>> get("lemma2").predict(get("lemma2").example())
+ProductGap(s1_excess=1/6, perp_norm=sqrt(3)/3, edge=sqrt(3)/2, exponent=-1)
 """
 from __future__ import annotations
 
 import sympy
 
+from dataclasses import dataclass
+
 from .. import _validate
+from ..model import SYMBOLS, AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
 n = sympy.Symbol("n", positive=True)
@@ -61,6 +72,44 @@ def formulas(l=l, sigma=sigma, n=n):
     }
 
 
+@dataclass(frozen=True)
+class ProductGap(Prediction):
+    """For ``P = A_l ... A_1``: ``n (s_1(P) - 1) -> s1_excess``, ``sqrt(n)
+    ||P - 11^T/n||_2 -> perp_norm``, ``n^(l/2) s_2(P) -> edge`` and
+    ``s_2(P) ~ n^exponent``."""
+
+    s1_excess: object
+    perp_norm: object
+    edge: object
+    exponent: object
+
+
+def applies(model) -> str | None:
+    """Random Markov attention with the gap present: the depth is the number of
+    independent factors."""
+    if model.attention != "markov":
+        return f"the statement is about products of Random Markov matrices (got {model.attention!r} attention)"
+    if model.remove_gap:
+        return "the statement is about products of the matrices themselves (remove_gap = 0)"
+    if model.sigma_A2 is None:
+        return "the relative variance sigma_A^2 of the entries must be known (set sigma_a2)"
+    return None
+
+
+def predict(model) -> ProductGap:
+    """The spectrum of the product of ``model.depth`` independent Random Markov matrices."""
+    depth = model.value("l")
+    f = formulas(l=int(depth) if depth.is_number else depth, sigma=sympy.sqrt(model.value("sigma_A2")))
+    return ProductGap(s1_excess=f["n (s_1 - 1) limit"], perp_norm=f["sqrt(n) ||P - 11^T/n|| limit"],
+                      edge=f["n^(l/2) s_2 limit"], exponent=f["s_2 exponent in n"])
+
+
+def example() -> AttentionModel:
+    """A point where sigma_A and the depth differ from 1 and each other: uniform
+    entries (sigma_A^2 = 1/3), l = 2 (the statement has no sigma_V or gamma)."""
+    return AttentionModel(n=256, depth=2, ensemble="uniform")
+
+
 def symbolic_checks() -> list[CheckOutcome]:
     from ..laws import FussCatalan, MarchenkoPastur, free_product
     outs = []
@@ -80,6 +129,14 @@ def symbolic_checks() -> list[CheckOutcome]:
     f = formulas()
     outs.append(CheckOutcome("n (s_1 - 1) -> sigma^2/2", {}, f["n (s_1 - 1) limit"], sigma ** 2 / 2,
                              sympy.simplify(f["n (s_1 - 1) limit"] - sigma ** 2 / 2) == 0, "exact"))
+    sA2, L = SYMBOLS["sigma_A2"], SYMBOLS["l"]
+    p = predict(AttentionModel.symbolic())
+    want = (sA2 / 2, sympy.sqrt(sA2) ** L * sympy.sqrt((L + 1) ** (L + 1) / L ** L), -L / 2)
+    got = (p.s1_excess, p.edge, p.exponent)
+    outs.append(CheckOutcome("predict(model), symbolic l: n(s_1 - 1) -> sigma_A^2/2, n^(l/2) s_2 -> "
+                             "sigma_A^l sqrt((l+1)^(l+1)/l^l), s_2 ~ n^(-l/2)", {}, got, want,
+                             all(sympy.simplify(sympy.powsimp(a - b, force=True)) == 0 for a, b in zip(got, want)),
+                             "exact"))
     return outs
 
 
@@ -99,6 +156,9 @@ RESULT = register(Result(
     formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.lemma2",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=(
         "n (s_1 - 1) -> sigma^2/2 for every depth (the column-sum fluctuation of the last factor), "
         "and sqrt(n)||P - 11^T/n|| -> sigma for l >= 2 (not 2 sigma): both beyond the paper's "
