@@ -41,6 +41,7 @@ and Xavier scaling contracts like X_l ~ X_{l-1}^3) ends its rows early, and
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -224,20 +225,11 @@ class SweepSpec:
                    seed, backend, dtype, method, grad_method, probes, chunk_samples)
 
     def model(self, i: int, n: int, gamma: float) -> AttentionModel:
-        t = self.templates[i]
-        if t is None:
-            return _preset(self.labels[i], n=n, depth=self.depth, gamma=gamma)
-        return t.replace(n=n, depth=self.depth, gamma=gamma)
+        return _models(self, n, gamma)[i]
 
     def groups(self, n: int, gamma: float) -> dict:
         """``{group name: (preset indices)}`` at (n, gamma), in order of first preset."""
-        out = {}
-        for i in range(len(self.labels)):
-            m = self.model(i, n, gamma)
-            key = repr((m.attention, m.ensemble, m.sigma_a2, m.sigma_V2, m.sigma_QK2))
-            name = f"{m.attention}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
-            out.setdefault(name, []).append(i)
-        return {k: tuple(v) for k, v in out.items()}
+        return dict(_groups(self, n, gamma))
 
     def block_size(self, n: int, gamma: float) -> int:
         if self.chunk_samples is not None:
@@ -277,6 +269,24 @@ class SweepSpec:
             "chunk_samples": self.chunk_samples,
             "blocks": {f"{g!r}/{n}": self.block_size(n, g) for g in self.gammas for n in self.ns},
         }
+
+
+@functools.lru_cache(maxsize=256)
+def _models(spec: SweepSpec, n: int, gamma: float) -> tuple:
+    """The models of ``spec`` at (n, gamma) (built once: a model validates its fields)."""
+    return tuple(_preset(lab, n=n, depth=spec.depth, gamma=gamma) if t is None
+                 else t.replace(n=n, depth=spec.depth, gamma=gamma)
+                 for lab, t in zip(spec.labels, spec.templates))
+
+
+@functools.lru_cache(maxsize=256)
+def _groups(spec: SweepSpec, n: int, gamma: float) -> tuple:
+    out = {}
+    for i, m in enumerate(_models(spec, n, gamma)):
+        key = repr((m.attention, m.ensemble, m.sigma_a2, m.sigma_V2, m.sigma_QK2))
+        name = f"{m.attention}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+        out.setdefault(name, []).append(i)
+    return tuple((k, tuple(v)) for k, v in out.items())
 
 
 def _parse_presets(presets) -> dict:
