@@ -2,7 +2,7 @@
 
 A result's LaTeX is its statement (``Result.statement_latex``) followed by the
 formulas it derives (``Result.formulas(**params)``, sympy expressions printed
-with :func:`sympy.latex`), either symbolic or specialised to a depth and a
+with :func:`theory.symbols.latex`, the one symbol table), either symbolic or specialised to a depth and a
 ratio gamma = n/d.  :func:`document` assembles several results into a
 fragment (for ``\\input``) or a complete ``article``; :func:`compile_pdf`
 runs a real engine (latexmk, pdflatex or tectonic) on it.
@@ -25,13 +25,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-import unicodedata
 from pathlib import Path
 
 import sympy
 
 from ..theory._validate import in_interval, integer, to_sympy
 from ..theory.registry import Result
+from ..theory.symbols import escape_text, label_latex, latex as formula_latex, text_latex
 
 __all__ = ["FormulaError", "PARAMETER_NAMES", "specialise", "result_block", "document", "escape_text",
            "find_engine", "compile_pdf"]
@@ -45,49 +45,14 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
 \usepackage[margin=2cm]{geometry}
 \usepackage{amsmath,amssymb,amsfonts,mathtools,bm}
+\usepackage{graphicx}
 \allowdisplaybreaks
-\providecommand{\srank}{\operatorname{srank}}
-\title{%(title)s}
+\setlength{\emergencystretch}{3em}
+%(macros)s\title{%(title)s}
 \date{}
 \begin{document}
 \maketitle
 """
-
-_UNICODE = {
-    "σ": r"$\sigma$", "γ": r"$\gamma$", "λ": r"$\lambda$", "μ": r"$\mu$", "ν": r"$\nu$",
-    "α": r"$\alpha$", "β": r"$\beta$", "δ": r"$\delta$", "ε": r"$\varepsilon$",
-    "θ": r"$\theta$", "π": r"$\pi$", "ψ": r"$\psi$", "χ": r"$\chi$", "τ": r"$\tau$",
-    "Σ": r"$\Sigma$", "Δ": r"$\Delta$", "Ω": r"$\Omega$", "ℓ": r"$\ell$",
-    "≤": r"$\le$", "≥": r"$\ge$", "≠": r"$\ne$", "≈": r"$\approx$", "∼": r"$\sim$",
-    "→": r"$\to$", "⊠": r"$\boxtimes$", "⊗": r"$\otimes$", "×": r"$\times$", "·": r"$\cdot$",
-    "√": r"$\surd$", "∞": r"$\infty$", "±": r"$\pm$", "∈": r"$\in$", "⊥": r"$\perp$",
-    "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''", "…": r"\dots{}",
-    "²": r"$^2$", "³": r"$^3$", "⁻": r"$^-$", "¹": r"$^1$", "½": r"$\frac12$",
-}
-_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-            "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}"}
-
-
-def escape_text(text: str) -> str:
-    """Plain text (a statement in words) as LaTeX text that pdflatex accepts.
-
-    >>> escape_text("srank -> 1 as n_l grows, 50% of σ^2")
-    'srank -\\\\textgreater{} 1 as n\\\\_l grows, 50\\\\% of $\\\\sigma$\\\\textasciicircum{}2'
-    """
-    out = []
-    for ch in str(text):
-        if ch in _SPECIAL:
-            out.append(_SPECIAL[ch])
-        elif ch in _UNICODE:
-            out.append(_UNICODE[ch])
-        elif ord(ch) < 128:
-            out.append(ch)
-        else:
-            plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-            out.append(plain if plain else f"[U+{ord(ch):04X}]")
-    return "".join(out)
-
 
 def _parameter_keywords(formulas) -> tuple[set[str], bool]:
     try:
@@ -156,20 +121,7 @@ def _formula_lines(result: Result, kwargs: dict) -> list[tuple[str, str]]:
         raise FormulaError(f"{result.id}: its formulas cannot be derived with "
                            f"{kwargs or 'symbolic parameters'} ({type(exc).__name__}: {exc})") \
             from None
-    lines = []
-    for name, expr in formulas.items():
-        tex = sympy.latex(expr) if isinstance(expr, sympy.Basic) else sympy.latex(
-            sympy.sympify(expr))
-        lines.append((_name_latex(str(name)), tex))
-    return lines
-
-
-def _name_latex(name: str) -> str:
-    """A formula name as math: ``s_2`` stays math, ``\\sigma_A`` is LaTeX
-    already, anything else (``mean``, ``srank_limit``) becomes ``\\text{...}``."""
-    if "\\" in name or re.fullmatch(r"[A-Za-z](_\{?[A-Za-z0-9]+\}?)?", name):
-        return name
-    return r"\text{" + escape_text(name) + "}"
+    return [(label_latex(str(name)), formula_latex(expr)) for name, expr in formulas.items()]
 
 
 def result_block(result: Result, *, depth=None, gamma=None, on_error=None) -> str:
@@ -180,14 +132,14 @@ def result_block(result: Result, *, depth=None, gamma=None, on_error=None) -> st
     with ``on_error`` given, ``on_error(message)`` is called and the block
     says in italics that the formulas are missing and why."""
     kwargs = specialise(result, depth, gamma)
-    out = [rf"\subsection*{{{escape_text(result.id)}: {escape_text(result.title)}}}",
+    out = [rf"\subsection*{{{escape_text(result.id)}: {text_latex(result.title)}}}",
            rf"\noindent\textit{{{escape_text(result.kind.capitalize())}; "
-           rf"{escape_text(result.source)}.}} {escape_text(result.statement)}",
-           r"\begin{equation*}", result.statement_latex.strip(), r"\end{equation*}"]
+           rf"{text_latex(result.source, strict=True)}.}} {text_latex(result.statement)}",
+           display(result.statement_latex)]
     if result.assumptions:
         out.append(r"\noindent Assumptions:")
         out.append(r"\begin{itemize}")
-        out.extend(rf"\item {escape_text(a)}" for a in result.assumptions)
+        out.extend(rf"\item {text_latex(a)}" for a in result.assumptions)
         out.append(r"\end{itemize}")
     try:
         lines = _formula_lines(result, kwargs)
@@ -198,13 +150,92 @@ def result_block(result: Result, *, depth=None, gamma=None, on_error=None) -> st
         out.append(r"\noindent\textit{Formulas not derived: " + escape_text(str(exc)) + "}")
         lines = []
     if lines:
-        spec = ", ".join(f"{_param_tex(k)} = {sympy.latex(v)}" for k, v in kwargs.items())
+        spec = ", ".join(f"{_param_tex(k)} = {formula_latex(v)}" for k, v in kwargs.items())
         out.append(r"\noindent Derived formulas" + (f" (${spec}$)" if spec else " (symbolic)")
                    + ":")
-        out.append(r"\begin{align*}")
-        out.append(" \\\\\n".join(f"{name} &= {tex}" for name, tex in lines))
-        out.append(r"\end{align*}")
+        short = [(n, t) for n, t in lines if _width(n) + _width(t) <= ROW_CHARS]
+        if short:
+            out.append(r"\begin{align*}")
+            out.append(" \\\\\n".join(f"{name} &= {tex}" for name, tex in short))
+            out.append(r"\end{align*}")
+        for name, tex in lines:           # too long for a row: the name, then the formula
+            if (name, tex) not in short:
+                out.append(rf"\noindent ${name}$:")
+                out.append(display(tex))
     return "\n".join(out) + "\n"
+
+
+#: macros every document needs: ``\srank`` and ``\gcfit{...}``, which sets a
+#: formula in display style and shrinks it to the line only when it is wider
+MACROS = r"""\providecommand{\srank}{\operatorname{srank}}
+\ifdefined\gcbox\else\newsavebox{\gcbox}\fi
+\providecommand{\gcfit}[1]{\sbox{\gcbox}{$\displaystyle #1$}%
+\ifdim\wd\gcbox>0.98\linewidth\resizebox{0.98\linewidth}{!}{\usebox{\gcbox}}%
+\else\usebox{\gcbox}\fi}
+"""
+
+#: visible characters of a formula row that fit a line (11pt, 2 cm margins)
+ROW_CHARS = 70
+
+
+def _width(tex: str) -> int:
+    """A rough count of the characters ``tex`` shows (commands count as one)."""
+    tex = re.sub(r"\\(?:left|right|big|Big|bigg|Bigg)\b", "", tex)
+    tex = re.sub(r"\\(?:frac|tfrac|dfrac)", "", tex)
+    tex = re.sub(r"\\(?:text|mathrm|operatorname|mathbb|mathbf)\{([^{}]*)\}", r"\1", tex)
+    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
+    # binary operators and relations are set with space on both sides
+    return len(re.sub(r"[{}^_\s]", "", tex)) + 2 * len(re.findall(r"[-+=<>]", tex))
+
+
+def _top_level_pieces(tex: str) -> list[str]:
+    """``tex`` split at its top-level ``\\quad`` separators (outside braces and
+    ``\\left ... \\right``), each piece without the separating comma."""
+    pieces, depth, start, i = [], 0, 0, 0
+    while i < len(tex):
+        if tex.startswith(r"\left", i) and not tex[i + 5:i + 6].isalpha():
+            depth += 1
+        elif tex.startswith(r"\right", i) and not tex[i + 6:i + 7].isalpha():
+            depth -= 1
+        elif tex[i] == "\\" and i + 1 < len(tex) and tex[i + 1] in "{}":
+            i += 2
+            continue
+        elif tex[i] == "{":
+            depth += 1
+        elif tex[i] == "}":
+            depth -= 1
+        elif depth == 0 and (tex.startswith(r"\qquad", i) or tex.startswith(r"\quad", i)):
+            sep = 6 if tex.startswith(r"\qquad", i) else 5
+            if not tex[i + sep:i + sep + 1].isalpha():
+                pieces.append(tex[start:i])
+                i += sep
+                start = i
+                continue
+        i += 1
+    pieces.append(tex[start:])
+    return [p.strip().rstrip(",").strip() for p in pieces if p.strip().rstrip(",").strip()]
+
+
+def display(tex: str) -> str:
+    r"""A displayed formula that fits the line: pieces separated by ``\quad``
+    are packed onto lines of :data:`ROW_CHARS` characters, and a line still
+    too wide is shrunk to the line width by ``\gcfit`` (never past the margin).
+
+    >>> print(display(r"a = 1,\quad b = 2"))
+    \begin{gather*}
+    \gcfit{a = 1,\quad b = 2}
+    \end{gather*}
+    """
+    tex = tex.strip()
+    lines, current = [], []
+    for piece in _top_level_pieces(tex) or [tex]:
+        if current and _width(r",\quad ".join(current + [piece])) > ROW_CHARS:
+            lines.append(current)
+            current = []
+        current.append(piece)
+    lines.append(current)
+    body = " \\\\\n".join(r"\gcfit{" + r",\quad ".join(line) + "}" for line in lines)
+    return "\\begin{gather*}\n" + body + "\n\\end{gather*}"
 
 
 def _param_tex(name: str) -> str:
@@ -222,9 +253,9 @@ def document(results, *, depth=None, gamma=None, standalone: bool = False,
     body = "\n".join(result_block(r, depth=depth, gamma=gamma, on_error=on_error)
                      for r in results)
     if not standalone:
-        return ("% generated by `gapcheck latex`; needs amsmath, amssymb\n"
-                r"\providecommand{\srank}{\operatorname{srank}}" + "\n" + body)
-    return PREAMBLE % {"title": escape_text(title)} + body + "\\end{document}\n"
+        return ("% generated by `gapcheck latex`; needs amsmath, amssymb, graphicx\n"
+                + MACROS + body)
+    return PREAMBLE % {"title": escape_text(title), "macros": MACROS} + body + "\\end{document}\n"
 
 
 def find_engine() -> list[str] | None:
@@ -242,7 +273,7 @@ def find_engine() -> list[str] | None:
 def compile_pdf(tex: str | Path, out_dir: str | Path | None = None, *,
                 engine: list[str] | None = None, timeout: float = 120) -> Path:
     """Compile a complete LaTeX document (text or a ``.tex`` path) and return
-    the PDF's path.  ``OSError`` when no engine is installed or compilation
+    the PDF's path; the engine's ``.log`` is copied next to it.  ``OSError`` when no engine is installed or compilation
     fails, with the first LaTeX error line of the log."""
     engine = engine or find_engine()
     if engine is None:
@@ -268,6 +299,9 @@ def compile_pdf(tex: str | Path, out_dir: str | Path | None = None, *,
             raise OSError(f"{engine[0]} failed: {_first_error(log, proc)}")
         target = out_dir / pdf.name
         shutil.copyfile(pdf, target)
+        log = Path(work) / f"{stem}.log"
+        if log.exists():                 # kept for readers (overfull boxes, warnings)
+            shutil.copyfile(log, out_dir / log.name)
     return target
 
 

@@ -26,6 +26,8 @@ from typing import Any, Callable, Mapping
 
 import sympy
 
+from .symbols import latex as symbols_latex
+
 __all__ = ["CheckOutcome", "Result", "register", "get", "all_results", "RESULT_MODULES"]
 
 #: modules whose import registers results (paper first, then companions)
@@ -174,7 +176,7 @@ class Result:
             lines.append(pred.latex())
             return "\n".join(line for line in lines if line)
         for name, expr in self.formulas(**params).items():
-            lines.append(f"{name} = {sympy.latex(expr)}")
+            lines.append(f"{name} = {symbols_latex(expr)}")
         return "\n".join(lines)
 
 

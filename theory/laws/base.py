@@ -65,6 +65,7 @@ import sympy
 
 from .. import _validate
 from .. import freeprob
+from ..symbols import latex as _tex
 
 __all__ = ["SpectralLaw", "AlgebraicLaw"]
 
@@ -366,7 +367,7 @@ class SpectralLaw(abc.ABC):
     # ---------------------------------------------------------- LaTeX
     def _latex_moments(self):
         k = sympy.Symbol("k")
-        return r"m_k = " + sympy.latex(self.moment_formula(k))
+        return r"m_k = " + _tex(self.moment_formula(k))
 
     def latex(self, what="density"):
         """LaTeX for ``what`` in ``"density"``, ``"moments"``, ``"s_transform"``,
@@ -376,16 +377,16 @@ class SpectralLaw(abc.ABC):
         if what == "moments":
             return self._latex_moments()
         if what == "s_transform":
-            return r"S(z) = " + sympy.latex(self.s_transform(_Z))
+            return r"S(z) = " + _tex(self.s_transform(_Z))
         if what == "equation":
-            return sympy.latex(sympy.Eq(self.stieltjes_polynomial(_Z, _M), 0))
+            return _tex(sympy.Eq(self.stieltjes_polynomial(_Z, _M), 0))
         if what == "support":
             a, b = self.support()
-            return r"\operatorname{supp} = " + sympy.latex(sympy.Interval(a, b))
+            return r"\operatorname{supp} = " + _tex(sympy.Interval(a, b))
         if what == "mean":
-            return r"\mathbb{E}[x] = " + sympy.latex(self.mean())
+            return r"\mathbb{E}[x] = " + _tex(self.mean())
         if what == "variance":
-            return r"\operatorname{Var}[x] = " + sympy.latex(self.variance())
+            return r"\operatorname{Var}[x] = " + _tex(self.variance())
         return self._latex_density()
 
 
@@ -636,12 +637,12 @@ class AlgebraicLaw(SpectralLaw):
         if hasattr(self, "moment_formula"):
             return SpectralLaw._latex_moments(self)
         w = sympy.Symbol("w")
-        c = "" if self._scale == 1 else rf"\left({sympy.latex(self._scale)}\right)^k"
-        return (rf"m_k = \frac{{{c or 1}}}{{k}}\,[w^{{k-1}}]\left({sympy.latex(self.q_polynomial(w))}"
+        c = "" if self._scale == 1 else rf"\left({_tex(self._scale)}\right)^k"
+        return (rf"m_k = \frac{{{c or 1}}}{{k}}\,[w^{{k-1}}]\left({_tex(self.q_polynomial(w))}"
                 r"\right)^{k}")
 
     def _latex_density(self):
         w = sympy.Symbol(r"\psi")
-        c = "" if self._scale == 1 else sympy.latex(self._scale) + r"\,"
+        c = "" if self._scale == 1 else _tex(self._scale) + r"\,"
         return (r"\rho(x) = -\frac{\operatorname{Im}\psi(x)}{\pi x},\quad "
-                rf"x\,\psi = {c}{sympy.latex(self.q_polynomial(w))}")
+                rf"x\,\psi = {c}{_tex(self.q_polynomial(w))}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sympy
 
 from .. import freeprob
+from ..symbols import latex as _tex
 from .base import AlgebraicLaw, SpectralLaw
 
 __all__ = ["free_product", "FreeProduct"]
@@ -121,7 +122,7 @@ class FreeProduct(SpectralLaw):
         self._unavailable("cdf_numpy")
 
     def _latex_moments(self):
-        return r"m_k:\ " + ", ".join(sympy.latex(m) for m in self.moments(4)) + r",\ \dots"
+        return r"m_k:\ " + ", ".join(_tex(m) for m in self.moments(4)) + r",\ \dots"
 
     def _latex_density(self):
         self._unavailable("latex density")

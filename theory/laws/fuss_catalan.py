@@ -40,6 +40,7 @@ import numpy as np
 import sympy
 
 from .. import _validate
+from ..symbols import latex as _tex
 from .base import AlgebraicLaw, _mp, lower_half_angle
 
 __all__ = ["FussCatalan"]
@@ -268,5 +269,5 @@ class FussCatalan(AlgebraicLaw):
         p, c = self.order, self._scale
         x = c * sympy.sin((p + 1) * t)**(p + 1) / (sympy.sin(t) * sympy.sin(p * t)**p)
         rho = sympy.sin(t)**2 * sympy.sin(p * t)**(p - 1) / (sympy.pi * c * sympy.sin((p + 1) * t)**p)
-        return (rf"x(\varphi) = {sympy.latex(x)},\quad \rho\big(x(\varphi)\big) = {sympy.latex(rho)},"
+        return (rf"x(\varphi) = {_tex(x)},\quad \rho\big(x(\varphi)\big) = {_tex(rho)},"
                 rf"\quad \varphi \in \left(0, \tfrac{{\pi}}{{{p + 1}}}\right)")

@@ -18,6 +18,7 @@ import numpy as np
 import sympy
 
 from .. import _validate
+from ..symbols import latex as _tex
 from .base import AlgebraicLaw, _mp
 
 __all__ = ["MarchenkoPastur"]
@@ -86,8 +87,8 @@ class MarchenkoPastur(AlgebraicLaw):
         lam, s2 = self.ratio, self.variance_parameter
         a, b = self.support()
         rho = sympy.sqrt((b - x) * (x - a)) / (2 * sympy.pi * s2 * lam * x)
-        out = rf"\rho(x) = {sympy.latex(rho)},\quad x \in {sympy.latex(sympy.Interval(a, b))}"
+        out = rf"\rho(x) = {_tex(rho)},\quad x \in {_tex(sympy.Interval(a, b))}"
         if lam.free_symbols or lam > 1:
-            out += rf"\ \text{{plus an atom }} {sympy.latex(self.atom())}\,\delta_0"
+            out += rf"\ \text{{plus an atom }} {_tex(self.atom())}\,\delta_0"
         return out
 

@@ -21,6 +21,7 @@ import numpy as np
 import sympy
 
 from .. import _validate
+from ..symbols import latex as _tex
 from .base import SpectralLaw, _mp
 from .marchenko_pastur import MarchenkoPastur
 
@@ -97,4 +98,4 @@ class QuarterCircle(SpectralLaw):
         x = sympy.Symbol("x")
         s2 = self.variance_parameter
         rho = sympy.sqrt(4 * s2 - x**2) / (sympy.pi * s2)
-        return rf"\rho(x) = {sympy.latex(rho)},\quad x \in {sympy.latex(sympy.Interval(*self.support()))}"
+        return rf"\rho(x) = {_tex(rho)},\quad x \in {_tex(sympy.Interval(*self.support()))}"
