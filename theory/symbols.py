@@ -213,7 +213,7 @@ def _word(tok: str, nxt: str | None) -> str:
     if len(tok) == 2 and tok[0] == "d" and tok[1].isupper():   # dX_L/dW_l
         return r"\partial " + tok[1]
     m = re.fullmatch(r"([A-Za-z])(\d+)", tok)                   # X0, m2
-    if m:
+    if m and not _LABEL.fullmatch(tok):
         return f"{m.group(1)}_{{{m.group(2)}}}"
     if tok == "R" and nxt == "^":                               # R^{d x d_k}
         return r"\mathbb{R}"
@@ -331,9 +331,11 @@ def ascii_math(text: str) -> str:
 
 
 _STRONG = re.compile(r"[_^=<>~|]|->|[A-Za-z0-9][(\[]|(?<![A-Za-z])[A-Za-z0-9]{1,2}\)?/\(?[A-Za-z0-9]{1,2}(?![A-Za-z])"
-                     r"|\d[A-Za-z]|^[(\[{]*[A-Za-z]\d*[)\]},.;:]*$|[\u0370-\u03ff→≤≥≈∼⊠⊗√∞±∈⊥∝]")
+                     r"|\d[A-Za-z]|\)\(|^[(\[{]*[A-Za-z]\d*[)\]},.;:]*$|[\u0370-\u03ff→≤≥≈∼⊠⊗√∞±∈⊥∝]")
 #: single-letter words that are English, not variables
 _ENGLISH = {"a", "A"}
+#: labels of the companion statements (A1-A10, ..., E5): names, not subscripted symbols
+_LABEL = re.compile(r"[A-E]\d{1,2}")
 _WEAK = re.compile(r"^[(\[{]*(?:[A-Za-z]|\d+(?:\.\d+)?|[-+*/]|" + "|".join(_OPERATORS) + r")[)\]},.;:]*$")
 _TRAIL = ",.;:"
 
@@ -348,6 +350,8 @@ def _kind(word: str, strict: bool = False) -> str:
     core = word.strip("()[]{},.;:")
     if core in _ENGLISH:
         return "weak"
+    if _LABEL.fullmatch(core):
+        return "text"
     if core in GREEK or core in SYMBOLS or _STRONG.search(word):
         return "strong"
     if _WEAK.match(word):
@@ -361,7 +365,10 @@ def _segments(text: str, weak_math: bool = False, strict: bool = False):
     when ``weak_math``), and the words between.  A word ending in ``;`` or ``:``
     ends a run; brackets a run does not close, and trailing punctuation, stay
     text."""
-    words = re.split(r"(\s+)", str(text).strip())
+    words = []
+    for w in re.split(r"(\s+)", str(text).strip()):
+        m = re.fullmatch(r"([(\[]?([A-Za-z]{3,})-)(\S*[_^]\S*)", w)   # finite-d_k: word, then math
+        words += [m.group(1), m.group(3)] if m and m.group(2) not in GREEK else [w]
     kinds = [("space" if w.isspace() or not w else _kind(w, strict)) for w in words]
     segs, i = [], 0
     while i < len(words):
@@ -369,7 +376,7 @@ def _segments(text: str, weak_math: bool = False, strict: bool = False):
             j = i
             while j < len(words) and kinds[j] in ("weak", "strong", "space"):
                 j += 1
-                if words[j - 1][-1:] in ";:" and not words[j - 1].isspace():
+                if words[j - 1][-1:] in ";:." and not words[j - 1].isspace():
                     break
             while j > i and kinds[j - 1] == "space":
                 j -= 1
