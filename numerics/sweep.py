@@ -406,15 +406,15 @@ def plan(spec: SweepSpec, *, workers: int = 1, max_memory=None, in_memory_table=
     total = worst * max(1, workers) + book + table
     if total > limit:
         n, g, b = worst_at
-        parts = [f"{_size(worst)} for the largest chunk (n = {n}, gamma = {g:g}, {b} "
-                 f"sample{'s' * (b != 1)}{f' x {workers} workers' if workers > 1 else ''})"]
+        parts = [f"{_size(worst)} for the largest chunk: n = {n}, gamma = {g:g}, {b} "
+                 f"sample{'s' * (b != 1)}{f', times {workers} workers' if workers > 1 else ''}"]
         if book > limit / 100:
             parts.append(f"{_size(book)} to track {n_chunks:,} chunks")
         if table > limit / 100:
             parts.append(f"{_size(table)} for {rows:,} rows in memory (write them with --out DIR)")
         raise ValueError(f"the sweep needs about {_size(total)} of memory ({'; '.join(parts)}), "
                          f"more than the limit {_size(limit)} ({where}); lower --n, --samples or "
-                         f"--depth{', or set --max-memory' if max_memory is None else ''}")
+                         f"--depth, or set --chunk-samples")
     disk = None
     if store_dir is not None:
         import shutil
