@@ -186,6 +186,10 @@ _OPERATORS = {"srank": r"\operatorname{srank}", "rank": r"\operatorname{rank}",
               "Uniform": r"\mathrm{Uniform}", "perp": r"\perp", "boxtimes": r"\boxtimes",
               "kron": r"\otimes", "oo": r"\infty", "infinity": r"\infty", "eps": r"\varepsilon",
               "epsilon": r"\varepsilon", "xbar": r"\bar{x}", "Vbar": r"\bar{V}", "ell": r"\ell"}
+#: ASCII operators and the characters math mode needs escaped
+_ASCII_OPERATORS = {"->": r"\to", "<=": r"\le", ">=": r"\ge", "!=": r"\ne", "+-": r"\pm",
+                    "||": r"\|", "~": r"\sim", "*": r"\,", "%": r"\%", "#": r"\#", "&": r"\&",
+                    "$": r"\$", "\\": r"\backslash ", "{": r"\{", "}": r"\}"}
 _MATH_TOKEN = re.compile(r"->|<=|>=|!=|\+-|\|\||[A-Za-z][A-Za-z0-9]*|\d+(?:\.\d+)?|\s+|.")
 
 
@@ -281,28 +285,8 @@ def _convert(tokens) -> str:
             out.append(r"\times")
         elif t[0].isalpha():
             out.append(_word(t, nxt))
-        elif t == "->":
-            out.append(r"\to")
-        elif t == "<=":
-            out.append(r"\le")
-        elif t == ">=":
-            out.append(r"\ge")
-        elif t == "!=":
-            out.append(r"\ne")
-        elif t == "+-":
-            out.append(r"\pm")
-        elif t == "||":
-            out.append(r"\|")
-        elif t == "~":
-            out.append(r"\sim")
-        elif t == "*":
-            out.append(r"\,")
-        elif t in "%#&$":
-            out.append("\\" + t)
-        elif t == "\\":
-            out.append(r"\backslash ")
-        elif t in ("{", "}"):
-            out.append("\\" + t)
+        elif t in _ASCII_OPERATORS:
+            out.append(_ASCII_OPERATORS[t])
         elif t in _UNICODE_MATH:
             out.append(_UNICODE_MATH[t])
         elif ord(t[0]) >= 128:
