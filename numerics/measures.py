@@ -423,7 +423,7 @@ def count_outliers(values, edge=None, *, lower=None, rtol=0.0, factor=OUTLIER_GA
 
 #: a singular vector with inverse participation ratio above LOCALISED_IPR / n is localised
 #: (a uniformly random unit vector has about 3/n, with standard deviation sqrt(96/n)/n)
-LOCALISED_IPR = 10.0
+LOCALISED_IPR = 6.0
 
 
 def inverse_participation(V, axis=-2):
@@ -447,8 +447,9 @@ def spectral_outliers(M, *, edge=None, rtol=0.0, factor=OUTLIER_GAP_FACTOR,
     vectors are delocalised.  A heavy-tailed bulk (softmax of unit-variance
     logits) produces at finite n a few large singular values carried by single
     large entries; their singular vectors are localised (inverse participation
-    ratio of the left or right vector above ``localised / m``, m =
-    min(rows, columns); a delocalised vector has about 3/m) and they are
+    ratios of both the left and the right vector above ``localised / m``, m =
+    min(rows, columns); a delocalised vector has about 3/m, and both of a
+    spike's vectors exceed 6/m with probability below 1%) and they are
     counted as bulk.  ``localised=None`` keeps every value.
 
     The remaining values are then counted above ``edge * (1 + rtol)`` when
@@ -474,7 +475,7 @@ def spectral_outliers(M, *, edge=None, rtol=0.0, factor=OUTLIER_GAP_FACTOR,
         keep = np.ones(s.shape, dtype=bool)
     else:
         _validate.positive("localised", localised)
-        ipr = np.maximum(inverse_participation(U[..., :m], axis=-2),
+        ipr = np.minimum(inverse_participation(U[..., :m], axis=-2),
                          inverse_participation(Vt[..., :m, :], axis=-1))
         keep = ipr <= localised / m
     out = np.empty(A.shape[0], dtype=int)

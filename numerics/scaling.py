@@ -184,7 +184,9 @@ def _log_variances(groups):
     """Squared relative standard errors of the group means (the variances of
     log(mean)), floored so that a constant group keeps a finite weight."""
     v = np.array([g.var(ddof=1) / g.size / g.mean() ** 2 for g in groups])
-    return np.maximum(v, 1e-12 * max(float(v.max()), 1e-300))
+    if not v.max() > 0:  # every group constant (a count): equal weights
+        return np.ones_like(v)
+    return np.maximum(v, 1e-12 * float(v.max()))
 
 
 def _exponent_fits(ns, groups, alpha, n_boot, gen):

@@ -187,7 +187,8 @@ def measure(statistic, model, layer: int, *, batch: int, rng=None, backend: str 
         statistic = Statistic(getattr(statistic, "__name__", "statistic"), "user-defined",
                               statistic, keep=("X", "A"), layer_from=0)
     stat = get_statistic(statistic)
-    if "A" in stat.keep and model.attention == "identity" and not model.remove_gap:
+    if STATISTICS.get(stat.name) is stat and "A" in stat.keep and \
+            model.attention == "identity" and not model.remove_gap:
         raise ValueError(f"statistic {stat.name} measures the attention A_l; this model has "
                          "identity attention (no A_l)")
     draws = draw(model, batch=batch, rng=rng, backend=backend)
