@@ -103,7 +103,7 @@ def workers(inproc, k=2):
                          silence_logs=logging.ERROR) as c, Client(c) as cl:
         cl.run(lambda: __import__("gapcheck.numerics.sweep"))  # workers' imports done
         sweep(**PAPER, scheduler=c.scheduler_address)  # warm
-        warm, walls = _best(lambda: sweep(**PAPER, scheduler=c.scheduler_address), 2)
+        warm, walls, _ = _best(lambda: sweep(**PAPER, scheduler=c.scheduler_address), 2)
     print(f"workers={k} (Dask LocalCluster): {with_start:.2f} s with the cluster's start, "
           f"{warm:.2f} s on a started cluster; speed-up against in-process {inproc:.2f} s: "
           f"{inproc / with_start:.2f}x with start, {inproc / warm:.2f}x started")
