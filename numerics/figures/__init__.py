@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 FIGURE_MODULES = ["gapcheck.numerics.figures.paper", "gapcheck.numerics.figures.companions",
-                  "gapcheck.numerics.figures.companions_products"]
+                  "gapcheck.numerics.figures.companions_products",
+                  "gapcheck.numerics.figures.key_query_bulk"]
 _FIGURES: dict[str, Callable] = {}
 
 
