@@ -185,7 +185,7 @@ _OPERATORS = {"srank": r"\operatorname{srank}", "rank": r"\operatorname{rank}",
               "Binomial": r"\mathrm{Binomial}", "Exp": r"\mathrm{Exp}",
               "Uniform": r"\mathrm{Uniform}", "perp": r"\perp", "boxtimes": r"\boxtimes",
               "kron": r"\otimes", "oo": r"\infty", "infinity": r"\infty", "eps": r"\varepsilon",
-              "epsilon": r"\varepsilon", "xbar": r"\bar{x}", "Vbar": r"\bar{V}", "ell": r"\ell"}
+              "epsilon": r"\varepsilon", "sqrt": r"\surd", "xbar": r"\bar{x}", "Vbar": r"\bar{V}", "ell": r"\ell"}
 #: ASCII operators and the characters math mode needs escaped
 _ASCII_OPERATORS = {"->": r"\to", "<=": r"\le", ">=": r"\ge", "!=": r"\ne", "+-": r"\pm",
                     "||": r"\|", "~": r"\sim", "*": r"\,", "%": r"\%", "#": r"\#", "&": r"\&",
@@ -277,6 +277,11 @@ def _convert(tokens) -> str:
                 out.append(r"\sqrt{" + _convert(inner) + "}")
                 i = end
                 continue
+        if t == "sqrt" and nxt is not None and nxt.isspace() and i + 2 < len(tokens) \
+                and tokens[i + 2][:1].isalnum():                      # sqrt d
+            out.append(r"\sqrt{" + _convert([tokens[i + 2]]) + "}")
+            i += 3
+            continue
         if t == "11" and nxt == "^":
             out.append(r"\mathbf{1}\mathbf{1}")
         elif t == "1" and nxt == "^" and i + 2 < len(tokens) and tokens[i + 2] == "T":
