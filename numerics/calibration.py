@@ -44,8 +44,8 @@ class Entry:
     exponent: float
     model: object  # n -> AttentionModel
     layer: int = 1
-    ns: tuple = (32, 64, 128, 256)
-    max_n: int = 512
+    ns: tuple = (16, 32, 64, 128)
+    max_n: int = 256
 
 
 def _kq(sigma_qk2, depth=1):
@@ -69,11 +69,11 @@ CATALOGUE = (
     Entry("prop6-grad-L1", "prop6", "grad-norm", 0.5, _preset("A-perp", 1)),
     Entry("prop7-top-eig", "prop7", "top-eig", 0.0, _preset("A-perp", 1)),
     Entry("xavier-deviation", "key_query notebook (FC(2) edge)", "attention-deviation", -1.0,
-          _kq(Scale.xavier()), ns=(16, 32, 64, 128), max_n=256),
+          _kq(Scale.xavier())),
     Entry("xavier-srank-excess", "key_query notebook", "srank-excess", -5.0,
-          _kq(Scale.xavier()), ns=(16, 32, 64, 128), max_n=256),
+          _kq(Scale.xavier())),
     Entry("xavier-gap-ratio", "thm2 with sigma_A ~ 1/d", "gap-ratio-attention", 1.5,
-          _kq(Scale.xavier()), ns=(16, 32, 64, 128), max_n=256),
+          _kq(Scale.xavier())),
     Entry("thm10-l1", "thm10", "gap-ratio-signal", 0.5, _preset("A", 1)),
 )
 

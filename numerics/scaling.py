@@ -72,7 +72,7 @@ from ..theory.expressions import D, GAMMA, N, parse_expression
 from .statistics import STATISTICS, Statistic, get_statistic, measure
 from .stats import LogLogFit, loglog_fit, small_sample_expansion, z_for_probability
 
-__all__ = ["STATISTICS", "predicted_exponent", "parse_prediction", "check_scaling",
+__all__ = ["STATISTICS", "predicted_exponent", "theory_prediction", "parse_prediction", "check_scaling",
            "judge", "ScalingReport", "Judgement", "VERDICTS", "CORRECTIONS"]
 
 VERDICTS = ("consistent", "inconsistent", "inconclusive")
@@ -131,6 +131,59 @@ def _exponent(expr, shown):
         raise ValueError(f"predict must be a power law in n such as 'n**-1' or 'sqrt(n)/2' "
                          f"({shown} has no power-law exponent)")
     return float(e)
+
+
+def theory_prediction(model, statistic: str, layer: int):
+    """``(expression, exponent, "which result predicted what")`` from the results
+    of :mod:`theory.registry` that apply to ``model`` (``applies(model)`` is
+    ``None``) and state a power law of ``statistic`` at ``layer``
+    (``predict(model).scaling_laws()``); a ``ValueError`` saying why when
+    none does, or when the applicable results disagree.
+
+    >>> from gapcheck.theory.model import preset
+    >>> theory_prediction(preset("A", n=32, depth=1), "srank-excess", 1)
+    (3/n, -1.0, 'prop3: srank-excess ~ 3*n^-1')
+    """
+    from ..theory.registry import all_results
+
+    found, why_not = [], []
+    for result in all_results():
+        if result.predict is None:
+            continue
+        try:
+            reason = result.applies(model) if result.applies is not None else None
+        except (TypeError, ValueError, AttributeError) as exc:
+            reason = f"cannot judge this model ({exc})"
+        laws = []
+        if reason is None:
+            try:
+                laws = [law for law in result.predict(model).scaling_laws()
+                        if law.statistic == statistic and law.layer in (None, layer)]
+            except (TypeError, ValueError, AttributeError, NotImplementedError):
+                laws = []
+            found += [(result.id, law) for law in laws]
+        elif statistic in STATISTICS and result.id in STATISTICS[statistic].predicted_by:
+            why_not.append(f"{result.id}: {reason}")
+    if not found:
+        because = f" ({'; '.join(why_not)})" if why_not else ""
+        raise ValueError(f"predict theory: no result of the registry that applies to this model "
+                         f"states a power law for {statistic} at layer {layer}{because}")
+    exponents = {float(sympy.N(law.exponent)) for _, law in found}
+    if len(exponents) > 1:
+        raise ValueError("predict theory: the applicable results disagree: " + "; ".join(
+            f"{rid}: exponent {law.exponent}" for rid, law in found))
+    rid, law = found[0]
+    p = exponents.pop()
+    expr = None
+    if law.constant is not None:
+        c = sympy.nsimplify(law.constant) if not isinstance(law.constant, sympy.Basic) \
+            else law.constant
+        if c.is_number and c.is_positive:
+            expr = c * N ** sympy.nsimplify(law.exponent)
+    said = ", ".join(f"{r}: {statistic} ~ "
+                     + (f"{sympy.sstr(lw.constant)}*" if lw.constant is not None else "C ")
+                     + f"n^{sympy.sstr(lw.exponent)}" for r, lw in found)
+    return expr, p, said
 
 
 def predicted_exponent(prediction, gamma=1) -> float:
@@ -468,8 +521,9 @@ def check_scaling(model, statistic, prediction, *, ns=(32, 64, 128, 256), layer=
     value, ``gamma`` fixed) or a function ``n -> AttentionModel``.
     ``statistic``: a registered name or a callable ``fn(trajectory, layer)``
     returning one value per sampled network; ``layer``: default the last.
-    ``prediction``: an exponent, a formula in n, d, gamma, or a sympy
-    expression; ``constant``: judge the formula's constant too.  ``level``:
+    ``prediction``: an exponent, a formula in n, d, gamma, a sympy
+    expression, or ``"theory"`` (the power law stated by the registry's
+    results that apply to the model, :func:`theory_prediction`); ``constant``: judge the formula's constant too.  ``level``:
     1 - the false-inconsistent budget of the whole call.  ``budget``: seconds the grid extension may spend (largest n doubled
     while inconclusive), up to ``max_n``; ``budget=0`` keeps the grid.  The
     samples at each n come from a seed derived from ``rng`` and n alone, so
@@ -506,7 +560,11 @@ def check_scaling(model, statistic, prediction, *, ns=(32, 64, 128, 256), layer=
     depth = first.depth
     layer = depth if layer is None else integer("layer", layer, minimum=stat.layer_from,
                                                 maximum=depth)
-    expr, p = parse_prediction(prediction, getattr(first, "gamma", 1))
+    predicted_by = None
+    if isinstance(prediction, str) and prediction.strip() == "theory":
+        expr, p, predicted_by = theory_prediction(first, stat.name, layer)
+    else:
+        expr, p = parse_prediction(prediction, getattr(first, "gamma", 1))
     if expr is not None:
         prediction_values(expr, ns)
     root = _root_seed(rng)
@@ -570,4 +628,4 @@ def check_scaling(model, statistic, prediction, *, ns=(32, 64, 128, 256), layer=
         local = [float((lm[i + 1] - lm[i]) / (ln_[i + 1] - ln_[i])) for i in range(len(grid) - 1)]
     return ScalingReport(stat.name, layer, _describe(first), list(grid), groups, means, ses, j,
                          None if expr is None else str(expr), p, local, ratio, looks, stopped,
-                         round(time.perf_counter() - t0, 3))
+                         round(time.perf_counter() - t0, 3), predicted_by)

@@ -56,7 +56,8 @@ def add_parser(sub):
     pred = s.add_mutually_exclusive_group(required=True)
     pred.add_argument("--predict", metavar="EXPR",
                       help="predicted law, a formula in n, d = n/gamma and gamma (numbers, "
-                           "+ - * / **, sqrt, log, exp), e.g. 'sqrt(n)/2'")
+                           "+ - * / **, sqrt, log, exp), e.g. 'sqrt(n)/2'; or 'theory': the "
+                           "power law of the registry's results that apply to the model")
     pred.add_argument("--exponent", metavar="A", help="predicted exponent, e.g. -1 or 1/2")
     r = p.add_argument_group("sweep and output")
     s.add_argument("--judge-constant", action="store_true",

@@ -216,3 +216,19 @@ def test_readme_worked_example_runs_as_written(gapcheck, tmp_path, monkeypatch):
         assert argv[:2] == ["gapcheck", "scaling"], argv
         r = gapcheck(*argv[1:])
         assert f"verdict: {verdict}" in r.out, (argv, r.out, r.err)
+
+
+def test_predict_theory_uses_the_results_that_apply(gapcheck):
+    """Prop 6 states ||dX_L/dW_l||_F^2 ~ C n for A-perp: --predict theory reads it from
+    the registry and says so; for a model no result covers it says why."""
+    r = gapcheck("scaling", "--preset", "A-perp", "--depth", "2", "--layer", "1", "--statistic",
+                 "grad-norm-sq", "--predict", "theory", "--ns", "16", "32", "64", "128",
+                 "--samples", "16", "--budget", "0", "--json")
+    rep = json.loads(r.out)
+    assert rep["predicted_by"].startswith("prop6: grad-norm-sq ~ ")
+    assert rep["predicted_exponent"] == 1 and rep["verdict"] != "inconsistent", rep["why"]
+    line = gapcheck("scaling", "--preset", "A-perp", "--depth", "1", "--statistic",
+                    "srank-excess", "--predict", "theory", "--ns", "16", "32", "64",
+                    "128").one_error_line()
+    assert "no result of the registry that applies to this model" in line
+    assert "prop3: the statement needs the gap" in line
