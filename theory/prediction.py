@@ -40,6 +40,8 @@ from typing import Any, Mapping
 
 import sympy
 
+from .symbols import latex as symbols_latex
+
 __all__ = ["Prediction", "PowerLaw", "equal", "as_float"]
 
 
@@ -129,7 +131,7 @@ class Prediction:
         lines = []
         for name, value in self.values().items():
             if isinstance(value, (sympy.Basic, numbers.Number)):
-                lines.append(f"\\mathrm{{{name.replace('_', ' ')}}} = {sympy.latex(sympy.sympify(value))}")
+                lines.append(f"\\mathrm{{{name.replace('_', ' ')}}} = {symbols_latex(value)}")
         return "\n".join(lines)
 
 

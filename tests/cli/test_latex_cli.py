@@ -236,3 +236,12 @@ def test_printer_reads_the_table():
 def test_words_become_mathematics(words, tex):
     from gapcheck.theory.symbols import text_latex
     assert text_latex(words) == tex
+
+
+@pytest.mark.parametrize("rid", ["prop3", "prop7", "def1.1"])
+def test_result_latex_uses_the_symbol_table(rid):
+    """Result.latex (from predict or from formulas) prints through theory.symbols."""
+    from gapcheck.theory.registry import get
+    tex = get(rid).latex()
+    assert r"\sigma_{A2}" not in tex and "s_{2}" not in tex
+    assert r"\sigma_{A}^{2}" in tex or r"s^{2}" in tex
