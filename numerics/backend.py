@@ -19,7 +19,8 @@ import numpy as np
 from ..theory._validate import one_of
 
 __all__ = ["BACKENDS", "namespace", "to_numpy", "from_numpy", "get_namespace", "is_numpy",
-           "is_cupy", "resolve_dtype", "backend_name"]
+           "is_cupy", "resolve_dtype", "backend_name", "availability", "BackendUnavailable",
+           "BackendUnsupported", "require_backend"]
 
 BACKENDS = ("numpy", "cupy", "array-api-strict")
 DTYPES = ("float64", "float32")
@@ -31,26 +32,85 @@ _INSTALL_HINT = {
 }
 
 
+class BackendUnavailable(ImportError):
+    """The backend cannot run on this machine (its library is missing, or
+    CuPy sees no CUDA device); the message says which and how to fix it."""
+
+
+class BackendUnsupported(ValueError):
+    """A computation has no implementation on the requested backend:
+    ``"<what> cannot run on <backend>: <reason>"`` (never a silent fall-back
+    to numpy)."""
+
+    def __init__(self, what: str, backend: str, reason: str):
+        self.what, self.backend, self.reason = what, backend, reason
+        super().__init__(f"{what} cannot run on {backend}: {reason}")
+
+
+def availability(name: str) -> tuple[bool, str | None]:
+    """``(True, None)`` if backend ``name`` can run here, else ``(False, reason)``:
+    the library is not installed (with the install hint), or CuPy is
+    installed but sees no CUDA device.  Imports the library; starts nothing.
+
+    >>> availability("numpy")
+    (True, None)
+    """
+    one_of("backend", name, BACKENDS)
+    if name == "numpy":
+        return True, None
+    if name == "array-api-strict":
+        try:
+            import array_api_strict  # noqa: F401
+        except ImportError:
+            return False, _INSTALL_HINT[name]
+        return True, None
+    try:
+        import cupy
+    except ImportError:
+        return False, _INSTALL_HINT["cupy"]
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return False, "CuPy is installed but no CUDA device is visible"
+    except Exception as exc:  # CUDA driver / runtime errors have no common base class
+        return False, f"CuPy cannot reach a CUDA device ({type(exc).__name__}: {exc})"
+    return True, None
+
+
 def namespace(name="numpy"):
-    """The array-API namespace of backend ``name`` (or pass a namespace through)."""
+    """The array-API namespace of backend ``name`` (or pass a namespace through);
+    :class:`BackendUnavailable` (an ``ImportError``) with the reason if the
+    backend cannot run here."""
     if not isinstance(name, str):
         return name
     one_of("backend", name, BACKENDS)
     if name == "numpy":
         import array_api_compat.numpy as xp
         return xp
+    ok, reason = availability(name)
+    if not ok:
+        raise BackendUnavailable(f"backend {name!r} is unavailable: {reason}")
     if name == "cupy":
-        try:
-            import cupy  # noqa: F401
-        except ImportError as exc:
-            raise ImportError(_INSTALL_HINT["cupy"]) from exc
         import array_api_compat.cupy as xp
         return xp
-    try:
-        import array_api_strict as xp
-    except ImportError as exc:
-        raise ImportError(_INSTALL_HINT["array-api-strict"]) from exc
+    import array_api_strict as xp
     return xp
+
+
+def require_backend(backend, supported, what: str, reason: str) -> str:
+    """The name of ``backend`` (a name or a namespace) if it is one of
+    ``supported``, else :class:`BackendUnsupported` saying that ``what``
+    cannot run on it and why.
+
+    >>> require_backend("cupy", ("numpy",), "lyapunov_qr", "batched QR is numpy-only here")
+    Traceback (most recent call last):
+    ...
+    gapcheck.numerics.backend.BackendUnsupported: lyapunov_qr cannot run on cupy: batched QR is numpy-only here
+    """
+    name = backend if isinstance(backend, str) else backend_name(backend)
+    one_of("backend", name, BACKENDS)
+    if name not in supported:
+        raise BackendUnsupported(what, name, reason)
+    return name
 
 
 def backend_name(xp) -> str:

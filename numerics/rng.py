@@ -19,19 +19,33 @@ from ..theory._validate import integer
 __all__ = ["as_generator", "spawn", "seed_for"]
 
 
+def _is_seed(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
 def as_generator(rng=None) -> np.random.Generator:
-    """A numpy ``Generator`` from ``rng`` (the same object if it is one)."""
+    """A numpy ``Generator`` from ``rng`` (the same object if it is one): a
+    Generator, a non-negative int seed, a sequence of them (``[seed, 7]``, an
+    entropy pool as ``numpy.random.default_rng`` takes it), a ``SeedSequence``,
+    a ``BitGenerator`` or None (fresh entropy).
+
+    >>> float(as_generator([3, 7]).random()) == float(as_generator([3, 7]).random())
+    True
+    """
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, np.random.SeedSequence) or \
-            (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
-        if isinstance(rng, numbers.Integral) and rng < 0:
-            raise ValueError(f"rng seed must be a non-negative integer (got {rng})")
-        return np.random.default_rng(rng)
-    if isinstance(rng, np.random.BitGenerator):
+    if isinstance(rng, (list, tuple)) and rng and all(_is_seed(x) for x in rng):
+        seeds = rng
+    elif rng is None or isinstance(rng, np.random.SeedSequence) or _is_seed(rng):
+        seeds = [rng] if _is_seed(rng) else []
+    elif isinstance(rng, np.random.BitGenerator):
         return np.random.Generator(rng)
-    raise ValueError(f"rng must be a numpy Generator, a non-negative int seed, a SeedSequence "
-                     f"or None (got {type(rng).__name__})")
+    else:
+        raise ValueError(f"rng must be a numpy Generator, a non-negative int seed (or a sequence "
+                         f"of them), a SeedSequence or None (got {type(rng).__name__})")
+    if any(x < 0 for x in seeds):
+        raise ValueError(f"rng seed must be a non-negative integer (got {rng})")
+    return np.random.default_rng(rng)
 
 
 def spawn(rng, k: int) -> list[np.random.Generator]:
