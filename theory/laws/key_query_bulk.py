@@ -195,10 +195,10 @@ class KeyQueryBulk(SpectralLaw):
     def cauchy_polynomial(self, z=None, g=None):
         """``P(z, g)`` with ``P(z, G(z)) = 0`` for the Cauchy transform
         ``G(z) = int d sym(t) / (z - t)`` of the symmetrised law
-        (numerator of ``z - R(g) - 1/g``; ``-s2 gamma v g^4 + z gamma v g^3 + ...`` up to sign).
+        (numerator of ``z - R(g) - 1/g``: ``-s2 gamma v g^4 + z gamma v g^3 + ...``).
 
         >>> KeyQueryBulk(1, 1, 1).cauchy_polynomial()
-        g**4 - g**3*z + g**2 + g*z - 1
+        -g**4 + g**3*z + g**2 - g*z + 1
         """
         z = _Z if z is None else z
         g = _G if g is None else g
