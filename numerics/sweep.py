@@ -65,8 +65,9 @@ from .measures import covariance_stable_rank, frobenius_sq, gap_ratio, spectral_
 from .store import MemoryStore, ParquetStore
 
 __all__ = ["sweep", "run_sweep", "plan", "SweepSpec", "Chunk", "SweepTable", "run_chunk",
-           "memory_estimate", "memory_limit", "sample_seed", "read_table", "iter_tables", "write_csv", "PrecisionWarning",
-           "MEASURES", "COLUMNS", "CHUNK_BUDGET", "CHUNK_CAP"]
+           "memory_estimate", "memory_limit", "sample_seed", "read_table", "iter_tables",
+           "write_csv", "parse_size", "PrecisionWarning", "MEASURES", "COLUMNS", "CHUNK_BUDGET",
+           "CHUNK_CAP"]
 
 COLUMNS = ("preset", "n", "gamma", "sample", "layer", "measure", "value")
 
@@ -442,8 +443,8 @@ def sample_seed(seed: int, group: str, n: int, gamma: float, s: int) -> np.rando
 
 def _draw_block(spec: SweepSpec, chunk: Chunk, model: AttentionModel, gamma: float) -> Draws:
     """The draws of samples start..stop-1, each from its own stream, stacked."""
-    parts = [draw(model, batch=1, rng=np.random.default_rng(sample_seed(spec.seed, chunk.group, chunk.n, gamma, s)),
-                  backend=spec.backend, dtype=spec.dtype)
+    parts = [draw(model, batch=1, backend=spec.backend, dtype=spec.dtype,
+                  rng=np.random.default_rng(sample_seed(spec.seed, chunk.group, chunk.n, gamma, s)))
              for s in range(chunk.start, chunk.stop)]
     if len(parts) == 1:
         return parts[0]
