@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...theory._validate import integer, nonnegative
+from ...theory._validate import integer
+
+from ..backend import require_backend
+from ..layers import layernorm, softmax, softmax_jvp
+from ..rng import as_generator
 
 __all__ = ["numerical_rank", "affine_rank", "ones_in_rowspace", "layer_norm",
            "affine_configuration", "low_rank", "init_heads", "multihead_attention",
@@ -23,8 +27,9 @@ __all__ = ["numerical_rank", "affine_rank", "ones_in_rowspace", "layer_norm",
 RTOL = 1e-9
 
 
-def _gen(rng):
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+#: why the head-channel / LayerNorm audit runs on numpy only
+_NUMPY_ONLY = ("an exact audit of ranks and Jacobians of small matrices (einsum, SVD with a "
+               "relative threshold); there is nothing to gain on a GPU")
 
 
 def numerical_rank(X, rtol=RTOL):
@@ -62,13 +67,10 @@ def layer_norm(X, gamma=None, beta=None, eps=0.0):
     >>> np.round(layer_norm(np.array([[1.0, 3.0]])), 12).tolist()
     [[-1.0, 1.0]]
     """
-    X = np.asarray(X, dtype=float)
-    nonnegative("eps", eps)
-    C = X - X.mean(axis=-1, keepdims=True)
-    var = (C * C).mean(axis=-1, keepdims=True)
-    if eps == 0 and np.any(var == 0):
-        raise ValueError("X must have no constant token when eps = 0 (LayerNorm undefined)")
-    Y = C / np.sqrt(var + eps)
+    # eps = 0 on purpose (default): the audit's rank identities are exact
+    # (tokens x, 2x + 1, 3x - 1 merge into one point only without eps), so the
+    # package's LAYERNORM_EPS would break the exact counterexamples.
+    Y = layernorm(np.asarray(X, dtype=float), eps=eps)
     if gamma is not None:
         Y = Y * np.asarray(gamma, dtype=float)
     if beta is not None:
@@ -76,37 +78,35 @@ def layer_norm(X, gamma=None, beta=None, eps=0.0):
     return Y
 
 
-def affine_configuration(n, d, r, *, rng=None):
+def affine_configuration(n, d, r, *, rng=None, backend="numpy"):
     """``n`` tokens ``c + B t_i`` on a generic ``r``-dimensional affine subspace of ``R^d``."""
     integer("d", d, minimum=1)
     integer("r", r, minimum=0, maximum=d)
     integer("n", n, minimum=1)
-    g = _gen(rng)
+    require_backend(backend, ("numpy",), "companions.heads.affine_configuration", _NUMPY_ONLY)
+    g = as_generator(rng)
     return g.standard_normal(d) + g.standard_normal((n, r)) @ g.standard_normal((r, d))
 
 
-def low_rank(n, d, r, *, rng=None):
+def low_rank(n, d, r, *, rng=None, backend="numpy"):
     """A generic ``n x d`` matrix of rank ``r``."""
     integer("r", r, minimum=0, maximum=min(n, d))
-    g = _gen(rng)
+    require_backend(backend, ("numpy",), "companions.heads.low_rank", _NUMPY_ONLY)
+    g = as_generator(rng)
     return g.standard_normal((n, r)) @ g.standard_normal((r, d))
 
 
-def init_heads(d, heads, d_k, *, rng=None):
+def init_heads(d, heads, d_k, *, rng=None, backend="numpy"):
     """Gaussian multi-head weights: ``Wq, Wk, Wv`` of shape ``(H, d, d_k)`` and
     ``Wo`` of shape ``(H, d_k, d)``, entries of variance ``1/d``."""
     integer("d", d, minimum=1)
     integer("heads", heads, minimum=1)
     integer("d_k", d_k, minimum=1)
-    g = _gen(rng)
+    require_backend(backend, ("numpy",), "companions.heads.init_heads", _NUMPY_ONLY)
+    g = as_generator(rng)
     s = 1 / np.sqrt(d)
     return {"Wq": g.standard_normal((heads, d, d_k)) * s, "Wk": g.standard_normal((heads, d, d_k)) * s,
             "Wv": g.standard_normal((heads, d, d_k)) * s, "Wo": g.standard_normal((heads, d_k, d)) * s}
-
-
-def _softmax(S):
-    E = np.exp(S - S.max(axis=-1, keepdims=True))
-    return E / E.sum(axis=-1, keepdims=True)
 
 
 def multihead_attention(X, p, *, per_head=False):
@@ -122,7 +122,7 @@ def multihead_attention(X, p, *, per_head=False):
     tau = np.sqrt(p["Wq"].shape[-1])
     Q = np.einsum("nd,hdk->hnk", X, p["Wq"])
     K = np.einsum("nd,hdk->hnk", X, p["Wk"])
-    A = _softmax(Q @ np.swapaxes(K, -1, -2) / tau)
+    A = softmax(Q @ np.swapaxes(K, -1, -2) / tau)
     O = A @ np.einsum("nd,hdk->hnk", X, p["Wv"])
     Y = np.einsum("hnk,hkd->nd", O, p["Wo"])
     return (Y, O) if per_head else Y
@@ -158,12 +158,12 @@ def parameter_jacobian(Xs, p):
         Q = np.einsum("nd,hdk->hnk", X, p["Wq"])
         K = np.einsum("nd,hdk->hnk", X, p["Wk"])
         V = np.einsum("nd,hdk->hnk", X, p["Wv"])
-        A = _softmax(Q @ np.swapaxes(K, -1, -2) / tau)
+        A = softmax(Q @ np.swapaxes(K, -1, -2) / tau)
         dQ = np.einsum("nd,phdk->phnk", X, dirs["Wq"])
         dK = np.einsum("nd,phdk->phnk", X, dirs["Wk"])
         dV = np.einsum("nd,phdk->phnk", X, dirs["Wv"])
         dS = (dQ @ np.swapaxes(K, -1, -2) + Q @ np.swapaxes(dK, -1, -2)) / tau
-        dA = A * (dS - np.sum(A * dS, axis=-1, keepdims=True))
+        dA = softmax_jvp(A, dS)
         dY = (np.einsum("phnm,hmk,hkd->pnd", dA, V, p["Wo"])
               + np.einsum("hnm,phmk,hkd->pnd", A, dV, p["Wo"])
               + np.einsum("hnm,hmk,phkd->pnd", A, V, dirs["Wo"]))

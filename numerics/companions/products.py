@@ -29,12 +29,17 @@ import numpy as np
 
 from ...theory._validate import in_interval, integer, nonnegative, one_of, positive
 
+from ..backend import require_backend
+from ..measures import top_eigenvalues_operator
+from ..rng import as_generator
+
 __all__ = ["soft_rank", "rank_tau", "random_psd", "lyapunov_qr", "bn_chain",
            "orthogonality_gap", "orthogonality_chain", "product_top_sv2", "product_top_sv2_lanczos"]
 
 
-def _gen(rng):
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+#: why the products / batch-norm samplers run on numpy only
+_NUMPY_ONLY = ("sequential chains of small d x d matrices (d <= 512) with a QR, Cholesky or "
+               "eigensolver at every step; not ported to the array API")
 
 
 def soft_rank(M):
@@ -72,7 +77,7 @@ def rank_tau(M, tau):
     return np.sum(lam >= thr[..., None], axis=-1)
 
 
-def random_psd(dim, *, batch=1, rng=None, tail=3.0):
+def random_psd(dim, *, batch=1, rng=None, tail=3.0, backend="numpy"):
     """Random PSD matrices ``U diag(lambda) U^T`` with heavy-tailed spectra:
     ``lambda = exp(tail * g)``, ``g`` standard normal, ``U`` Haar orthogonal,
     and a random number of exact zeros (shape ``(batch, dim, dim)``).
@@ -83,7 +88,8 @@ def random_psd(dim, *, batch=1, rng=None, tail=3.0):
     integer("dim", dim, minimum=1)
     integer("batch", batch, minimum=1)
     nonnegative("tail", tail)
-    g = _gen(rng)
+    require_backend(backend, ("numpy",), "companions.products.random_psd", _NUMPY_ONLY)
+    g = as_generator(rng)
     lam = np.exp(tail * g.standard_normal((batch, dim)))
     zeros = g.integers(0, dim, size=batch)
     lam[np.arange(dim)[None, :] < zeros[:, None]] = 0.0
@@ -92,7 +98,7 @@ def random_psd(dim, *, batch=1, rng=None, tail=3.0):
     return (Q * lam[:, None, :]) @ np.swapaxes(Q, -1, -2)
 
 
-def lyapunov_qr(d, steps, *, batch=1, rng=None, gamma=None):
+def lyapunov_qr(d, steps, *, batch=1, rng=None, gamma=None, backend="numpy"):
     """Finite-time Lyapunov exponents of ``W_steps ... W_1`` by QR iteration.
 
     ``gamma=None``: ``W`` has iid ``N(0, 1/d)`` entries; otherwise
@@ -111,7 +117,8 @@ def lyapunov_qr(d, steps, *, batch=1, rng=None, gamma=None):
     integer("batch", batch, minimum=1)
     if gamma is not None:
         positive("gamma", gamma)
-    g = _gen(rng)
+    require_backend(backend, ("numpy",), "companions.products.lyapunov_qr", _NUMPY_ONLY)
+    g = as_generator(rng)
     Q = np.broadcast_to(np.eye(d), (batch, d, d)).copy()
     acc = np.zeros((batch, d))
     eye = np.eye(d)
@@ -124,7 +131,7 @@ def lyapunov_qr(d, steps, *, batch=1, rng=None, gamma=None):
 
 
 def bn_chain(d, steps, *, gamma, burn_in, batch=1, rng=None, n=None, record_every=0,
-             normalise="rows"):
+             normalise="rows", backend="numpy"):
     """The batch-normalised linear chain ``H <- D (I + gamma W) H`` (Daneshmand
     et al. 2020, their Fig. 3a), ``W`` iid ``N(0, 1)``, ``D`` rescaling each
     row (feature) of ``H`` to unit norm, started at ``H_0 = I`` (``n = d``
@@ -147,7 +154,8 @@ def bn_chain(d, steps, *, gamma, burn_in, batch=1, rng=None, n=None, record_ever
     positive("gamma", gamma)
     one_of("normalise", normalise, ("rows", "frobenius"))
     axes = (-1,) if normalise == "rows" else (-2, -1)
-    g = _gen(rng)
+    require_backend(backend, ("numpy",), "companions.products.bn_chain", _NUMPY_ONLY)
+    g = as_generator(rng)
     if n is None:
         H = np.broadcast_to(np.eye(d), (batch, d, d)).copy()
     else:
@@ -183,7 +191,8 @@ def orthogonality_gap(H):
     return np.linalg.norm(G - np.eye(n) / n, axis=(-2, -1))
 
 
-def orthogonality_chain(n, d, steps, *, batch=1, rng=None, H0=None, return_alpha=False):
+def orthogonality_chain(n, d, steps, *, batch=1, rng=None, H0=None, return_alpha=False,
+                        backend="numpy"):
     """``H_{l+1} = BN(W_l H_l)/sqrt(d)`` with ``BN(M) = diag(M M^T)^{-1/2} M``
     (no centring), ``W_l`` iid ``N(0, I/d)`` (Daneshmand, Joudaki, Bach 2021).
 
@@ -203,7 +212,8 @@ def orthogonality_chain(n, d, steps, *, batch=1, rng=None, H0=None, return_alpha
     integer("d", d, minimum=n)
     integer("steps", steps, minimum=0)
     integer("batch", batch, minimum=1)
-    g = _gen(rng)
+    require_backend(backend, ("numpy",), "companions.products.orthogonality_chain", _NUMPY_ONLY)
+    g = as_generator(rng)
     H = g.standard_normal((batch, d, n)) if H0 is None else np.broadcast_to(
         np.asarray(H0, dtype=float), (batch, d, n)).copy()
     H /= np.linalg.norm(H, axis=(-2, -1), keepdims=True)
@@ -221,7 +231,7 @@ def orthogonality_chain(n, d, steps, *, batch=1, rng=None, H0=None, return_alpha
     return (out, float(alpha)) if return_alpha else out
 
 
-def product_top_sv2(d, depth, *, batch=1, rng=None):
+def product_top_sv2(d, depth, *, batch=1, rng=None, backend="numpy"):
     """``log sigma_1^2`` of ``W_depth ... W_1``, ``W`` iid ``N(0, 1/d)``, shape
     ``(batch,)``. The product is renormalised after every factor (its
     log-scale is carried separately), so large depths neither overflow nor
@@ -236,7 +246,8 @@ def product_top_sv2(d, depth, *, batch=1, rng=None):
     integer("d", d, minimum=1)
     integer("depth", depth, minimum=1)
     integer("batch", batch, minimum=1)
-    g = _gen(rng)
+    require_backend(backend, ("numpy",), "companions.products.product_top_sv2", _NUMPY_ONLY)
+    g = as_generator(rng)
     P = np.broadcast_to(np.eye(d), (batch, d, d)).copy()
     logscale = np.zeros(batch)
     for _ in range(depth):
@@ -248,13 +259,15 @@ def product_top_sv2(d, depth, *, batch=1, rng=None):
     return logscale + np.log(top)
 
 
-def product_top_sv2_lanczos(d, depth, *, batch=1, rng=None, steps=40):
+def product_top_sv2_lanczos(d, depth, *, batch=1, rng=None, steps=40, backend="numpy"):
     """``sigma_1^2`` of ``W_depth ... W_1`` (``W`` iid ``N(0, 1/d)``) without
-    forming the product: batched Lanczos with full re-orthogonalisation on
-    ``P^T P``, each matrix-vector product costing ``2 depth d^2`` (instead of the
-    ``depth d^3`` of the product and the ``d^3`` of an eigensolver). ``steps``
-    Lanczos steps; the top Ritz value converges like
-    ``exp(-2 steps sqrt(gap))`` with the relative edge gap ``~ d^{-2/3}``.
+    forming the product: the batched Lanczos iteration of
+    :func:`numerics.measures.top_eigenvalues_operator` on ``P^T P``, each
+    matrix-vector product costing ``2 depth d^2`` (instead of the ``depth d^3``
+    of the product and the ``d^3`` of an eigensolver), at most ``steps`` steps;
+    the top Ritz value converges like ``exp(-2 steps sqrt(gap))`` with the
+    relative edge gap ``~ d^{-2/3}``.  A replica not certified (1e-13 relative)
+    within ``steps`` gets the exact value (product and eigensolver).
 
     >>> import numpy as np
     >>> a = product_top_sv2_lanczos(60, 2, batch=3, rng=0)
@@ -266,7 +279,8 @@ def product_top_sv2_lanczos(d, depth, *, batch=1, rng=None, steps=40):
     integer("depth", depth, minimum=1)
     integer("batch", batch, minimum=1)
     integer("steps", steps, minimum=2)
-    g = _gen(rng)
+    require_backend(backend, ("numpy",), "companions.products.product_top_sv2_lanczos", _NUMPY_ONLY)
+    g = as_generator(rng)
     Ws = [g.standard_normal((batch, d, d)) / np.sqrt(d) for _ in range(depth)]
 
     Wts = [np.swapaxes(W, -1, -2) for W in Ws]
@@ -279,22 +293,11 @@ def product_top_sv2_lanczos(d, depth, *, batch=1, rng=None, steps=40):
             v = Wt @ v
         return v[:, :, 0]
 
-    k = min(steps, d)
-    V = np.zeros((batch, k, d))
-    alpha, beta = np.zeros((batch, k)), np.zeros((batch, k))
-    v = np.ones((batch, d)) / np.sqrt(d)
-    for j in range(k):
-        V[:, j] = v
-        w = gram(v)
-        alpha[:, j] = np.einsum("bi,bi->b", w, v)
-        Vj = V[:, : j + 1]
-        for _ in range(2):            # full re-orthogonalisation, twice
-            w = w - (np.swapaxes(Vj, -1, -2) @ (Vj @ w[:, :, None]))[:, :, 0]
-        beta[:, j] = np.linalg.norm(w, axis=1)
-        v = w / np.maximum(beta[:, j], 1e-300)[:, None]
-    T = np.zeros((batch, k, k))
-    idx = np.arange(k)
-    T[:, idx, idx] = alpha
-    T[:, idx[:-1], idx[1:]] = beta[:, :-1]
-    T[:, idx[1:], idx[:-1]] = beta[:, :-1]
-    return np.linalg.eigvalsh(T)[:, -1]
+    vals, ok = top_eigenvalues_operator(gram, d, batch=batch, steps=min(steps, d))
+    vals = vals[:, 0]
+    if not np.all(ok):
+        P = Ws[0]
+        for W in Ws[1:]:
+            P = W @ P
+        vals = np.where(ok, vals, np.linalg.eigvalsh(np.swapaxes(P, -1, -2) @ P)[:, -1])
+    return vals

@@ -25,7 +25,11 @@ import numpy as np
 
 from ...theory._validate import integer, nonnegative, positive
 
-from .rem import as_generator, layernorm, softmax_rows, token_overlap
+from ..backend import from_numpy, get_namespace, namespace
+from ..layers import key_query_attention, skip, softmax, transpose
+from ..rng import as_generator
+from ..sampling import gaussian
+from .rem import layernorm, mean_cosine
 
 __all__ = ["jacobian_sq_norms", "attention_output", "equicorrelated_tokens", "linear_stack_grams",
            "postln_uniform_stack", "preln_uniform_stack"]
@@ -33,95 +37,105 @@ __all__ = ["jacobian_sq_norms", "attention_output", "equicorrelated_tokens", "li
 
 def attention_output(X, WQ, WK, WV, tau=None, A=None):
     """``(A, S)`` for a batch: X (B, n, d), W (B, d, d_k|d_v)."""
-    tau = math.sqrt(WQ.shape[-1]) if tau is None else tau
     if A is None:
-        A = softmax_rows((X @ WQ) @ np.swapaxes(X @ WK, 1, 2) / tau)
+        A = key_query_attention(X, WQ, WK, tau=tau)
     return A, A @ (X @ WV)
+
+
+def _mix_outer(xp, A, K, V):
+    """``sum_k A_ik K_k V_k^T`` for every row i, shape (B, n, g, a), as one matrix
+    product of ``A`` with the row-wise outer products ``K_k V_k^T``."""
+    B, n, g = K.shape
+    KV = xp.reshape(K[..., :, None] * V[..., None, :], (B, n, g * V.shape[-1]))
+    return xp.reshape(A @ KV, (B, A.shape[-2], g, V.shape[-1]))
 
 
 def jacobian_sq_norms(X, WQ, WK, WV, tau=None, uniform=False):
     """Squared Frobenius norms of ``dS/dW_Q``, ``dS/dW_K``, ``dS/dW_V`` per batch
     entry (dict of arrays (B,)).  ``uniform=True`` replaces A by J (B3's assumption)."""
+    xp = get_namespace(X)
     B, n, d = X.shape
     tau = math.sqrt(WQ.shape[-1]) if tau is None else tau
     positive("tau", tau)
     Q, K, V = X @ WQ, X @ WK, X @ WV
     if uniform:
-        A = np.full((B, n, n), 1.0 / n)
+        A = xp.full((B, n, n), 1.0 / n, dtype=X.dtype)
     else:
-        A = softmax_rows(Q @ np.swapaxes(K, 1, 2) / tau)
+        A = softmax(Q @ transpose(K) / tau)
     Kbar = A @ K                                     # (B, n, d_k)
     AV = A @ V
     # C_i = sum_k A_ik (K_k - Kbar_i) V_k^T  (d_k x d_v per query) -- uses sum_k A_ik = 1
-    C = np.einsum("bik,bkg,bka->biga", A, K, V, optimize=True) - np.einsum(
-        "big,bia->biga", Kbar, AV, optimize=True)
-    xsq = (X * X).sum(-1)
-    jq = (xsq * (C * C).sum((-1, -2))).sum(-1) / tau**2
+    C = _mix_outer(xp, A, K, V) - Kbar[..., :, None] * AV[..., None, :]
+    xsq = xp.sum(X * X, axis=-1)
+    jq = xp.sum(xsq * xp.sum(C * C, axis=(-1, -2)), axis=-1) / tau**2
     # D_i = sum_k A_ik X_k (V_k - Vbar_i)^T (d x d_v); |dS/dWK|^2 = tau^-2 sum_i |Q_i|^2 |D_i|^2
-    Dm = np.einsum("bik,bkc,bka->bica", A, X, V, optimize=True) - np.einsum(
-        "bic,bia->bica", A @ X, AV, optimize=True)
-    jk = (((Q * Q).sum(-1)) * (Dm * Dm).sum((-1, -2))).sum(-1) / tau**2
     AX = A @ X
-    jv = WV.shape[-1] * (AX * AX).sum((-1, -2))
+    Dm = _mix_outer(xp, A, X, V) - AX[..., :, None] * AV[..., None, :]
+    jk = xp.sum(xp.sum(Q * Q, axis=-1) * xp.sum(Dm * Dm, axis=(-1, -2)), axis=-1) / tau**2
+    jv = WV.shape[-1] * xp.sum(AX * AX, axis=(-1, -2))
     return {"Q": jq, "K": jk, "V": jv}
 
 
-def equicorrelated_tokens(n: int, d: int, rho: float, *, batch: int = 1, rng=None):
+def equicorrelated_tokens(n: int, d: int, rho: float, *, batch: int = 1, rng=None,
+                          backend="numpy"):
     """Exactly equicorrelated tokens with ``|x|^2 = d`` and pairwise cosine ``rho``:
     ``X = sqrt(d) C^(1/2) U`` with ``U`` having orthonormal rows (needs n <= d)."""
     integer("n", n, minimum=2)
     integer("d", d, minimum=n)
     gen = as_generator(rng)
+    xp = namespace(backend)
     G = (1 - rho) * np.eye(n) + rho * np.ones((n, n))
     w, U = np.linalg.eigh(G)
     if w.min() < -1e-12:
         raise ValueError(f"rho must be in [-1/(n-1), 1] (got {rho})")
-    root = (U * np.sqrt(np.clip(w, 0, None))) @ U.T
-    Z = gen.standard_normal((batch, d, n))
-    Qm, _ = np.linalg.qr(Z)                           # (batch, d, n) orthonormal columns
-    return math.sqrt(d) * root @ np.swapaxes(Qm, 1, 2)
+    root = from_numpy(xp, (U * np.sqrt(np.clip(w, 0, None))) @ U.T)
+    Qm, _ = xp.linalg.qr(gaussian((batch, d, n), rng=gen, backend=xp))  # orthonormal columns
+    return math.sqrt(d) * root @ transpose(Qm)
 
 
 def linear_stack_grams(X0, depth: int, alpha: float, *, s_v: float = 1.0, reps: int = 1, rng=None):
     """Mean Gram matrix ``E G_L`` (over ``reps`` weight draws) of ``X <- X + alpha J X W_V``;
-    returns (mean G_L, per-draw mean entries of G_L) for one input X0 (n, d)."""
+    returns (mean G_L, per-draw mean entries of G_L) for one input X0 (n, d), in
+    X0's namespace."""
     integer("depth", depth, minimum=0)
     nonnegative("alpha", alpha)
     gen = as_generator(rng)
+    xp = get_namespace(X0)
     n, d = X0.shape
-    X = np.broadcast_to(X0, (reps, n, d)).copy()
+    X = xp.broadcast_to(X0[None, ...], (reps, n, d))
     for _ in range(depth):
-        W = gen.standard_normal((reps, d, d)) * (s_v / math.sqrt(d))
-        X = X + alpha * X.mean(axis=1, keepdims=True) @ W
-    G = X @ np.swapaxes(X, 1, 2)
-    return G.mean(0), G.mean((1, 2))
+        W = gaussian((reps, d, d), rng=gen, std=s_v / math.sqrt(d), backend=xp)
+        X = skip(X, xp.mean(X, axis=1, keepdims=True) @ W, alpha)
+    G = X @ transpose(X)
+    return xp.mean(G, axis=0), xp.mean(G, axis=(1, 2))
+
+
+def _uniform_stack(X, depth, alpha2, s_v, rng, post):
+    """Cosines per layer of the uniform-attention stack, post-LN
+    ``x <- LN(x + alpha J x W_V)`` or pre-LN ``x <- x + alpha J LN(x) W_V``."""
+    gen = as_generator(rng)
+    xp = get_namespace(X)
+    B, n, d = X.shape
+
+    if post:
+        X = layernorm(X)
+    out = [mean_cosine(X, ratio=not post)]
+    a = math.sqrt(alpha2)
+    for _ in range(depth):
+        W = gaussian((B, d, d), rng=gen, std=s_v / math.sqrt(d), backend=xp)
+        if post:
+            X = layernorm(skip(X, xp.mean(X, axis=1, keepdims=True) @ W, a))
+        else:
+            X = skip(X, xp.mean(layernorm(X), axis=1, keepdims=True) @ W, a)
+        out.append(mean_cosine(X))
+    return out
 
 
 def postln_uniform_stack(X, depth: int, alpha2: float, *, s_v: float = 1.0, rng=None):
     """Cosines per layer of ``x <- LN(x + alpha J x W_V)`` (uniform attention)."""
-    gen = as_generator(rng)
-    B, n, d = X.shape
-    X = layernorm(X)
-    out = [float(np.mean(token_overlap(X)[0]))]
-    a = math.sqrt(alpha2)
-    for _ in range(depth):
-        W = gen.standard_normal((B, d, d)) * (s_v / math.sqrt(d))
-        X = layernorm(X + a * X.mean(axis=1, keepdims=True) @ W)
-        p, q = token_overlap(X)
-        out.append(float(np.mean(p / q)))
-    return out
+    return _uniform_stack(X, depth, alpha2, s_v, rng, post=True)
 
 
 def preln_uniform_stack(X, depth: int, alpha2: float, *, s_v: float = 1.0, rng=None):
     """Cosines per layer of ``x <- x + alpha J LN(x) W_V`` (uniform attention)."""
-    gen = as_generator(rng)
-    B, n, d = X.shape
-    p, q = token_overlap(X)
-    out = [float(np.mean(p / q))]
-    a = math.sqrt(alpha2)
-    for _ in range(depth):
-        W = gen.standard_normal((B, d, d)) * (s_v / math.sqrt(d))
-        X = X + a * layernorm(X).mean(axis=1, keepdims=True) @ W
-        p, q = token_overlap(X)
-        out.append(float(np.mean(p / q)))
-    return out
+    return _uniform_stack(X, depth, alpha2, s_v, rng, post=False)

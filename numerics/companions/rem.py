@@ -2,7 +2,9 @@
 with a prescribed overlap, one attention layer with the authors' Q/K scale, and
 small post-LN / pre-LN transformer stacks (single head, ReLU MLP, skips).
 
-All functions take ``rng`` (Generator or seed) and batch over samples.
+All functions take ``rng`` (Generator or seed) and batch over samples.  The
+layers are :mod:`numerics.layers`'; the samplers are array-API code: with
+``backend="cupy"`` (or tokens ``X`` of a backend) they draw and compute there.
 
 >>> w = rem_rows(1000, 0.5, reps=4, rng=0)
 >>> w.shape, bool(abs(w.sum(axis=1) - 1).max() < 1e-12)
@@ -16,68 +18,76 @@ import numpy as np
 
 from ...theory._validate import in_interval, integer, nonnegative, one_of
 
+from ..backend import get_namespace, namespace, to_numpy
+from ..layers import attention_logits, skip, softmax
+from ..layers import layernorm as _layernorm
+from ..rng import as_generator  # noqa: F401  (a public name of this module: checks import it)
+from ..sampling import gaussian
+
 __all__ = ["as_generator", "rem_rows", "rem_statistics", "ln_tokens", "layernorm", "attention",
-           "qk_std", "token_overlap", "stack", "softmax_rows"]
+           "qk_std", "token_overlap", "mean_cosine", "stack", "softmax_rows", "entropy"]
+
+#: the row-wise softmax (:func:`numerics.layers.softmax`), under this module's old name
+softmax_rows = softmax
 
 
-def as_generator(rng) -> np.random.Generator:
-    """A numpy Generator from a Generator, a seed or None (SPEC 7)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
-def softmax_rows(logits):
-    """Row-wise softmax along the last axis, stabilised by the row maximum."""
-    z = logits - logits.max(axis=-1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
-    return z
-
-
-def rem_rows(T: int, beta_e: float, *, reps: int, rng=None):
+def rem_rows(T: int, beta_e: float, *, reps: int, rng=None, backend="numpy"):
     """``reps`` Gibbs measures of a REM with ``T`` iid N(0,1) energies at
     inverse temperature ``beta_e sqrt(log T)``: array (reps, T)."""
     T = integer("T", T, minimum=2)
     reps = integer("reps", reps, minimum=1)
     nonnegative("beta_eff", beta_e)
-    g = as_generator(rng).standard_normal((reps, T))
-    g *= beta_e * math.sqrt(math.log(T))
-    return softmax_rows(g)
+    return softmax(gaussian((reps, T), rng=as_generator(rng), std=beta_e * math.sqrt(math.log(T)),
+                            backend=backend))
 
 
-def rem_statistics(T: int, beta_e: float, *, reps: int, rng=None, chunk: int = 500):
+def entropy(W):
+    """``-sum_j w_j log w_j`` over the last axis (``0 log 0 = 0``), any backend."""
+    xp = get_namespace(W)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -xp.sum(xp.where(W > 0, W * xp.log(W), xp.zeros_like(W)), axis=-1)
+
+
+def rem_statistics(T: int, beta_e: float, *, reps: int, rng=None, chunk: int = 500,
+                   backend="numpy"):
     """Per-replica participation ratio ``sum w^2``, entropy ``-sum w log w`` and
-    free energy ``(1/log T) log sum exp(beta_e sqrt(log T) g)``, in chunks."""
+    free energy ``(1/log T) log sum exp(beta_e sqrt(log T) g)``, in chunks
+    (numpy arrays, sampled on ``backend``)."""
     gen = as_generator(rng)
     reps = integer("reps", reps, minimum=1)
+    xp = namespace(backend)
     Y, H, F = [], [], []
     scale = beta_e * math.sqrt(math.log(T))
     for start in range(0, reps, chunk):
         k = min(chunk, reps - start)
-        e = gen.standard_normal((k, T)) * scale
-        mx = e.max(axis=1, keepdims=True)
-        w = np.exp(e - mx)
-        z = w.sum(axis=1, keepdims=True)
-        F.append((mx[:, 0] + np.log(z[:, 0])) / math.log(T))
-        w /= z
-        Y.append((w * w).sum(axis=1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            H.append(-np.where(w > 0, w * np.log(w), 0.0).sum(axis=1))
+        w, lse = softmax(gaussian((k, T), rng=gen, std=scale, backend=xp), axis=1,
+                         return_logsumexp=True)
+        F.append(to_numpy(lse[:, 0] / math.log(T)))
+        Y.append(to_numpy(xp.sum(w * w, axis=1)))
+        H.append(to_numpy(entropy(w)))
     return np.concatenate(Y), np.concatenate(H), np.concatenate(F)
 
 
 def layernorm(X):
-    """LayerNorm without affine parameters over the last axis (per-coordinate norm 1)."""
-    Xc = X - X.mean(axis=-1, keepdims=True)
-    return Xc / np.sqrt((Xc * Xc).mean(axis=-1, keepdims=True))
+    """LayerNorm without affine parameters over the last axis, exactly onto the
+    sphere: every token has mean 0 and per-coordinate norm ``q = 1``.
+
+    eps = 0 on purpose: the Giorlandino-Goldt and Noci et al. mean-field maps
+    take post-LN tokens exactly on the sphere ``|x|^2 = d`` (``q = 1``), and the
+    tests check ``q = 1``; the package's eps (1e-5) would move every measured
+    overlap by that relative amount."""
+    return _layernorm(X, eps=0.0)
 
 
-def ln_tokens(T: int, d: int, p: float, *, batch: int = 1, rng=None, normalise: bool = True):
+def ln_tokens(T: int, d: int, p: float, *, batch: int = 1, rng=None, normalise: bool = True,
+              backend="numpy"):
     """Tokens ``x_b = sqrt(p) z + sqrt(1 - p) g_b`` (shared ``z``), LayerNorm-ed
     when ``normalise``: overlap ``p``, norm ``q = 1`` up to O(d^-1/2). Shape (batch, T, d)."""
     in_interval("p", p, 0, 1, lo_open=False, hi_open=True)
     gen = as_generator(rng)
-    z = gen.standard_normal((batch, 1, d))
-    X = math.sqrt(p) * z + math.sqrt(1 - p) * gen.standard_normal((batch, T, d))
+    xp = namespace(backend)
+    z = gaussian((batch, 1, d), rng=gen, backend=xp)
+    X = math.sqrt(p) * z + math.sqrt(1 - p) * gaussian((batch, T, d), rng=gen, backend=xp)
     return layernorm(X) if normalise else X
 
 
@@ -93,27 +103,34 @@ def attention(X, beta: float, *, rng=None, gain: bool = False, return_logits: bo
     authors' scales; returns ``(A, out)`` (and the logits when asked).
     ``gain=True`` uses ``A - J`` on the value path (gain control = the core fix)."""
     gen = as_generator(rng)
+    xp = get_namespace(X)
     B, T, d = X.shape
     s = qk_std(beta, T, d)
-    WQ = gen.standard_normal((B, d, d)) * s
-    WK = gen.standard_normal((B, d, d)) * s
-    WV = gen.standard_normal((B, d, d)) * math.sqrt(sigma_v2 / d)
-    logits = (X @ WQ) @ np.swapaxes(X @ WK, 1, 2) / math.sqrt(d)
-    A = softmax_rows(logits.copy())
+    WQ, WK = (gaussian((B, d, d), rng=gen, std=s, backend=xp) for _ in range(2))
+    WV = gaussian((B, d, d), rng=gen, std=math.sqrt(sigma_v2 / d), backend=xp)
+    logits = attention_logits(X, WQ, WK, tau=math.sqrt(d))
+    A = softmax(logits)
     AX = A @ X
     if gain:
-        AX = AX - X.mean(axis=1, keepdims=True)
+        AX = AX - xp.mean(X, axis=1, keepdims=True)
     out = AX @ WV
     return (A, out, logits) if return_logits else (A, out)
 
 
 def token_overlap(X):
     """Mean off-diagonal ``x_a.x_b/d`` and mean ``|x_a|^2/d`` per batch: (p, q), each (batch,)."""
+    xp = get_namespace(X)
     B, T, d = X.shape
-    s = X.sum(axis=1)
-    tot = (s * s).sum(axis=1) / d
-    diag = (X * X).sum(axis=(1, 2)) / d
+    s = xp.sum(X, axis=1)
+    tot = xp.sum(s * s, axis=1) / d
+    diag = xp.sum(X * X, axis=(1, 2)) / d
     return (tot - diag) / (T * (T - 1)), diag / T
+
+
+def mean_cosine(X, *, ratio=True) -> float:
+    """Mean token cosine ``p / q`` over the batch (``ratio=False``: the mean overlap ``p``)."""
+    p, q = token_overlap(X)
+    return float(get_namespace(X).mean(p / q if ratio else p))
 
 
 def stack(X, depth: int, beta: float, *, norm: str = "post", alpha_a: float = 1.0,
@@ -132,26 +149,21 @@ def stack(X, depth: int, beta: float, *, norm: str = "post", alpha_a: float = 1.
                     ("sigma_w2", sigma_w2)):
         nonnegative(name, v)
     gen = as_generator(rng)
+    xp = get_namespace(X)
     B, T, d = X.shape
-
-    def cosine(Z):
-        p, q = token_overlap(Z)
-        return float(np.mean(p / q))
-
-    cos, ent = [cosine(X)], []
+    cos, ent = [mean_cosine(X)], []
     for _ in range(depth):
         h = layernorm(X) if norm == "pre" else X
         A, a_out = attention(h, beta, rng=gen, gain=gain, sigma_v2=sigma_v2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ent.append(float(np.mean(-np.where(A > 0, A * np.log(A), 0.0).sum(-1)) / math.log(T)))
-        X = alpha_a * X + a_out
+        ent.append(float(xp.mean(entropy(A))) / math.log(T))
+        X = skip(X, a_out, x_scale=alpha_a)
         if norm == "post":
             X = layernorm(X)
         h = layernorm(X) if norm == "pre" else X
-        W1 = gen.standard_normal((B, d, d)) * math.sqrt(sigma_w2 / d)
-        W2 = gen.standard_normal((B, d, d)) * math.sqrt(sigma_w2 / d)
-        X = alpha_m * X + np.maximum(h @ W1, 0.0) @ W2
+        W1, W2 = (gaussian((B, d, d), rng=gen, std=math.sqrt(sigma_w2 / d), backend=xp)
+                  for _ in range(2))
+        X = skip(X, xp.clip(h @ W1, min=0.0) @ W2, x_scale=alpha_m)
         if norm == "post":
             X = layernorm(X)
-        cos.append(cosine(X))
+        cos.append(mean_cosine(X))
     return cos, ent

@@ -29,13 +29,18 @@ from scipy.optimize import linprog
 
 from ...theory._validate import integer, one_of, positive
 
+from ..backend import require_backend
+from ..layers import key_query_attention, skip as skip_connection, softmax
+from ..rng import as_generator
+
 __all__ = ["l1_norm", "linf_norm", "composite_norm", "residual_mean", "residual_optimal",
            "softmax_rows", "SANLayer", "init_san", "attention_layer", "san_forward",
            "centred_recursion", "path_terms", "path_length_counts"]
 
 
-def _gen(rng):
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+#: why Dong et al.'s networks are sampled with numpy only
+_NUMPY_ONLY = ("Dong et al.'s checks follow single small networks (one n x d matrix, float64 "
+               "log-scales, an LP for the optimal residual); there is nothing to batch on a GPU")
 
 
 def l1_norm(X):
@@ -127,11 +132,8 @@ def residual_optimal(X, norm):
     return R, float(linf_norm(R))
 
 
-def softmax_rows(S):
-    """Row-wise softmax (stable)."""
-    S = np.asarray(S, dtype=float)
-    E = np.exp(S - S.max(axis=-1, keepdims=True))
-    return E / E.sum(axis=-1, keepdims=True)
+#: the row-wise softmax (:func:`numerics.layers.softmax`), under this module's old name
+softmax_rows = softmax
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,8 @@ class SANLayer:
     tau: float
 
 
-def init_san(d, depth, *, heads=1, d_qk=None, sigma_qk=1.0, sigma_v=1.0, rng=None):
+def init_san(d, depth, *, heads=1, d_qk=None, sigma_qk=1.0, sigma_v=1.0, rng=None,
+             backend="numpy"):
     """Gaussian layers: ``Wq, Wk`` entries ``N(0, sigma_qk^2/d)``, ``Wv``
     entries ``N(0, sigma_v^2/(d H))``, ``tau = sqrt(d_qk)``.
 
@@ -160,7 +163,8 @@ def init_san(d, depth, *, heads=1, d_qk=None, sigma_qk=1.0, sigma_v=1.0, rng=Non
     d_qk = d if d_qk is None else integer("d_qk", d_qk, minimum=1)
     positive("sigma_qk", sigma_qk)
     positive("sigma_v", sigma_v)
-    g = _gen(rng)
+    require_backend(backend, ("numpy",), "companions.residual.init_san", _NUMPY_ONLY)
+    g = as_generator(rng)
     out = []
     for _ in range(depth):
         out.append(SANLayer(
@@ -180,8 +184,7 @@ def attention_layer(X, layer: SANLayer, *, uniform=False):
         if uniform:
             AX = np.broadcast_to(X.mean(axis=-2, keepdims=True), X.shape)
         else:
-            Q, K = X @ layer.Wq[h], X @ layer.Wk[h]
-            AX = softmax_rows(Q @ np.swapaxes(K, -1, -2) / layer.tau) @ X
+            AX = key_query_attention(X, layer.Wq[h], layer.Wk[h], tau=layer.tau) @ X
         out = out + AX @ layer.Wv[h]
     return out
 
@@ -198,7 +201,7 @@ def san_forward(X, layers, *, skip=False, uniform=False):
     Xs = [np.asarray(X, dtype=float)]
     for layer in layers:
         Y = attention_layer(Xs[-1], layer, uniform=uniform)
-        Xs.append(Xs[-1] + Y if skip else Y)
+        Xs.append(skip_connection(Xs[-1], Y) if skip else Y)
     return Xs
 
 
@@ -238,8 +241,7 @@ def centred_recursion(X, layers):
         for h in range(layer.Wv.shape[0]):
             B = layer.Wq[h] @ layer.Wk[h].T / layer.tau
             b = s * (m @ B @ R.T)
-            a = np.exp(b - b.max())
-            a /= a.sum()
+            a = softmax(b)
             chat = R @ B @ R.T                      # c = s^2 chat
             if lin:                                 # D / s^2, exact in float64
                 Dh = a[None, :] * (chat - (chat @ a)[:, None])
@@ -284,8 +286,7 @@ def path_terms(X, layers):
     for layer in layers:
         Al = []
         for h in range(layer.Wv.shape[0]):
-            Q, K = Xl @ layer.Wq[h], Xl @ layer.Wk[h]
-            Al.append(softmax_rows(Q @ K.T / layer.tau))
+            Al.append(key_query_attention(Xl, layer.Wq[h], layer.Wk[h], tau=layer.tau))
         As.append(Al)
         Xl = Xl + sum(A @ Xl @ layer.Wv[h] for h, A in enumerate(Al))
     terms = {}
