@@ -25,6 +25,26 @@ def test_rank_one_scale_derived():
     assert sympy.simplify(f["Var ||R_l||^2 / (E ||R_l||^2)^2"] - ((1 + 2 / d) ** 3 - 1)) == 0
 
 
+def test_prediction_reads_the_model():
+    """The scale follows sigma_V^2, gamma and l of the description (a power of a
+    scale that is 1 at the paper's point would show at the example)."""
+    model = RESULT.example()                     # sigma_V^2 = 3, gamma = 1/2, l = 2, n = 256
+    p = RESULT.prediction(model)
+    assert p.rank_one_m2 == (3 * 512) ** 2 and p.scale == 3 * 512 and p.ratio_to_R == 1
+    deeper = RESULT.prediction(model.replace(depth=3))
+    assert deeper.scale ** 2 == (3 * 512) ** 3
+    with pytest.raises(ValueError, match="thm9 does not apply.*gap"):
+        RESULT.prediction(model.replace(remove_gap=1))
+
+
+def test_quick_level_checks_the_example_and_rejects_a_power_of_a_scale():
+    config = VerifyConfig(level="quick")
+    assert [c.model.depth for c in CHECK.CHECK.cases(config)] == [2]
+    wrong = CHECK.NEGATIVE_CONTROLS["sigma_V^2 -> sigma_V^4"](RESULT.prediction)
+    outs = CHECK.run(config, predict=wrong)
+    assert any(not o.passed and "scale" in o.judges for o in outs), [(o.name, o.passed) for o in outs]
+
+
 @S.expensive(2)
 @given(depth=st.integers(1, 3), gamma=st.sampled_from([1, 0.5]), ensemble=S.ensembles, seed=S.seeds)
 def test_property_top_singular_value(depth, gamma, ensemble, seed):
@@ -35,8 +55,9 @@ def test_property_top_singular_value(depth, gamma, ensemble, seed):
 
 def test_finding_rank_one_deviation_decays_like_one_over_n(verify_config):
     outs = CHECK.run(verify_config)
-    (finding,) = [o for o in outs if o.name.startswith("finding")]
-    assert finding.passed and -1.6 < finding.measured < -0.5
+    findings = [o for o in outs if o.name.startswith("finding")]
+    assert len(findings) == 1 and "sigma_V^2=3" in findings[0].params["case"]
+    assert all(f.passed and -1.6 < f.measured < -0.5 for f in findings), findings
 
 
 def test_bad_input():

@@ -16,16 +16,30 @@ Derived here (``sympy.stats``, the argument of Lemma 1):
 The rate of ``|s_1(X_l)/||R_l|| - 1|`` is not in the paper: simulation gives
 ``n^-1`` (checked and pinned by :mod:`numerics.checks.thm9`).
 
+``predict(model)`` reads the description (:class:`theory.model.AttentionModel`)
+and returns :class:`TopSingularValue`; the symbolic model gives the formulas in
+the canonical symbols (``d = n/gamma``).
+
 >>> from gapcheck.theory.registry import get
 >>> get("thm9").formulas(l=2)["E ||R_l||^2"]
 d**2*sigma_V**4
+>>> from gapcheck.theory.model import AttentionModel
+>>> get("thm9").predict(AttentionModel.symbolic()).scale
+(n*sigma_V2/gamma)**(l/2)
+>>> get("thm9").predict(get("thm9").example())
+TopSingularValue(scale=1536, rank_one_m2=2359296, ratio_to_R=1)
 """
 from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
 
 import sympy
 from sympy import stats
 
 from .. import _validate
+from ..model import SYMBOLS, AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
 l = sympy.Symbol("l", positive=True, integer=True)
@@ -41,6 +55,53 @@ def one_layer_moments(d_=d, sigma_V_=sigma_V):
     m1 = sympy.simplify(stats.E(sigma_V_ ** 2 * C))
     m2 = sympy.simplify(stats.E((sigma_V_ ** 2 * C) ** 2))
     return m1, m2
+
+
+@functools.lru_cache(maxsize=None)
+def _layer_moments():
+    """:func:`one_layer_moments` in the width ``d`` and ``sigma_V2`` (derived once)."""
+    sV2 = SYMBOLS["sigma_V2"]
+    return one_layer_moments(d, sympy.sqrt(sV2))
+
+
+@dataclass(frozen=True)
+class TopSingularValue(Prediction):
+    """``s_1(X_l) ~ scale`` and ``s_1(X_l) / ||R_l|| -> ratio_to_R`` (Theorem 9).
+
+    ``rank_one_m2 = E ||R_l||^2`` is exact at finite d (Lemma 1's product of
+    chi-squares); ``scale = sqrt(rank_one_m2)``."""
+
+    scale: object
+    rank_one_m2: object
+    ratio_to_R: object
+
+
+def applies(model) -> str | None:
+    """Random Markov attention with the gap present, no LayerNorm or skip."""
+    if model.attention != "markov":
+        return f"the statement is about Random Markov attention (got {model.attention!r})"
+    if model.remove_gap:
+        return "the statement needs the gap (remove_gap = 0): without it there is no rank-one part"
+    if model.layernorm or model.skip is not None:
+        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
+    return None
+
+
+def predict(model) -> TopSingularValue:
+    """The scale of the top singular value for ``model`` (symbolic or numeric)."""
+    depth, sV2 = model.value("l"), model.value("sigma_V2")
+    width_ = _validate.to_sympy(model.d)
+    m1 = _layer_moments()[0].subs({d: width_, SYMBOLS["sigma_V2"]: sV2})
+    mean = m1 ** depth                  # independent layers (rotation invariance)
+    return TopSingularValue(scale=sympy.sqrt(mean), rank_one_m2=mean, ratio_to_R=sympy.Integer(1))
+
+
+def example() -> AttentionModel:
+    """A point where the scales and ratios differ from 1 and each other:
+    sigma_A^2 = 1/4 (lognormal), sigma_V^2 = 3, gamma = 1/2, l = 2 (Theorem 10's
+    example too, so that the two checks read the same samples)."""
+    return AttentionModel(n=256, depth=2, gamma=sympy.Rational(1, 2), ensemble="lognormal",
+                          sigma_a2=sympy.Rational(1, 4), sigma_v2=3)
 
 
 def formulas(l=l, d=d, sigma_V=sigma_V):
@@ -81,6 +142,14 @@ def symbolic_checks() -> list[CheckOutcome]:
     val = (one.T * X0 * X0.T * one)[0]
     outs.append(CheckOutcome("u = X0^T 1/sqrt(n) is a unit vector (X0 X0^T = I)", {"n": 3}, val, 3,
                              val == 3 and X0 * X0.T == sympy.eye(3), "exact"))
+    # the prediction of the symbolic model is the derived formula in the canonical symbols
+    S = SYMBOLS
+    pred = predict(AttentionModel.symbolic())
+    closed = (S["sigma_V2"] * S["n"] / S["gamma"]) ** S["l"]
+    outs.append(CheckOutcome("predict(symbolic model): E ||R_l||^2 = (sigma_V^2 n/gamma)^l, scale its root",
+                             {}, pred.rank_one_m2, closed,
+                             sympy.simplify(pred.rank_one_m2 - closed) == 0
+                             and sympy.simplify(pred.scale ** 2 - closed) == 0, "exact"))
     return outs
 
 
@@ -100,6 +169,9 @@ RESULT = register(Result(
     formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.thm9",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=(
         "Verified (earlier summaries listed it as 'to verify'; docs/derivations.md, section thm9): s_1(X_l)/(sigma_V sqrt(d))^l -> 1 and "
         "s_1(X_l)/||R_l|| -> 1 for every ensemble, gamma and depth tried.",
