@@ -231,6 +231,17 @@ def orthogonality_chain(n, d, steps, *, batch=1, rng=None, H0=None, return_alpha
     return (out, float(alpha)) if return_alpha else out
 
 
+def _ginibre_factors(name, d, depth, batch, rng, backend):
+    """The ``depth`` factors ``W_1, W_2, ...`` (iid ``N(0, 1/d)``, shape
+    ``(batch, d, d)``), drawn lazily in that order, after validating the input."""
+    integer("d", d, minimum=1)
+    integer("depth", depth, minimum=1)
+    integer("batch", batch, minimum=1)
+    require_backend(backend, ("numpy",), f"companions.products.{name}", _NUMPY_ONLY)
+    g = as_generator(rng)
+    return (g.standard_normal((batch, d, d)) / np.sqrt(d) for _ in range(depth))
+
+
 def product_top_sv2(d, depth, *, batch=1, rng=None, backend="numpy"):
     """``log sigma_1^2`` of ``W_depth ... W_1``, ``W`` iid ``N(0, 1/d)``, shape
     ``(batch,)``. The product is renormalised after every factor (its
@@ -243,15 +254,11 @@ def product_top_sv2(d, depth, *, batch=1, rng=None, backend="numpy"):
     >>> bool(np.all(np.abs(np.exp(x) - 4) < 1.5))
     True
     """
-    integer("d", d, minimum=1)
-    integer("depth", depth, minimum=1)
-    integer("batch", batch, minimum=1)
-    require_backend(backend, ("numpy",), "companions.products.product_top_sv2", _NUMPY_ONLY)
-    g = as_generator(rng)
+    factors = _ginibre_factors("product_top_sv2", d, depth, batch, rng, backend)
     P = np.broadcast_to(np.eye(d), (batch, d, d)).copy()
     logscale = np.zeros(batch)
-    for _ in range(depth):
-        P = (g.standard_normal((batch, d, d)) / np.sqrt(d)) @ P
+    for W in factors:
+        P = W @ P
         s = np.linalg.norm(P, axis=(-2, -1))
         P /= s[:, None, None]
         logscale += 2 * np.log(s)
@@ -275,13 +282,8 @@ def product_top_sv2_lanczos(d, depth, *, batch=1, rng=None, steps=40, backend="n
     >>> bool(np.allclose(a, b, rtol=1e-10))
     True
     """
-    integer("d", d, minimum=1)
-    integer("depth", depth, minimum=1)
-    integer("batch", batch, minimum=1)
     integer("steps", steps, minimum=2)
-    require_backend(backend, ("numpy",), "companions.products.product_top_sv2_lanczos", _NUMPY_ONLY)
-    g = as_generator(rng)
-    Ws = [g.standard_normal((batch, d, d)) / np.sqrt(d) for _ in range(depth)]
+    Ws = list(_ginibre_factors("product_top_sv2_lanczos", d, depth, batch, rng, backend))
 
     Wts = [np.swapaxes(W, -1, -2) for W in Ws]
 
