@@ -62,6 +62,7 @@ from .blas import blas_limit
 from .forward import Draws, draw, propagate
 from .gradients import grad_norms_sq
 from .measures import covariance_stable_rank, frobenius_sq, gap_ratio, spectral_norm
+from .statistics import STATISTICS
 from .store import MemoryStore, ParquetStore
 
 __all__ = ["sweep", "run_sweep", "plan", "SweepSpec", "Chunk", "SweepTable", "run_chunk",
@@ -71,14 +72,12 @@ __all__ = ["sweep", "run_sweep", "plan", "SweepSpec", "Chunk", "SweepTable", "ru
 
 COLUMNS = ("preset", "n", "gamma", "sample", "layer", "measure", "value")
 
-MEASURES = {
-    "stable-rank": "stable rank ||S||_F^2/||S||_2^2 of S = X_l X_l^T",
-    "gap-ratio": "s_1(X_l) / s_2(X_l)",
-    "top-sv": "largest singular value s_1(X_l)",
-    "frobenius-sq": "||X_l||_F^2",
-    "grad-norm": "||dX_L/dW_l||_F",
-    "grad-norm-sq": "||dX_L/dW_l||_F^2",
-}
+#: the statistics of the registry (numerics.statistics, shared with ``gapcheck scaling``) a
+#: sweep tabulates at every layer; "gap-ratio" is kept as this table's older name of
+#: gap-ratio-signal (s_1/s_2 of X_l, not of the attention)
+MEASURES = {name: STATISTICS[name].description for name in (
+    "stable-rank", "gap-ratio-signal", "top-sv", "frobenius-sq", "grad-norm", "grad-norm-sq")}
+MEASURES["gap-ratio"] = "older name of gap-ratio-signal: " + MEASURES["gap-ratio-signal"]
 
 #: automatic block size: the most samples whose chunk fits this many bytes ...
 CHUNK_BUDGET = 256 * 2**20
@@ -532,7 +531,7 @@ def _measure(model, dr, meas, method, grad_method, probes, ss):
     X = xp.stack(traj.X[1:], axis=0)  # (L, batch, n, d)
     if meas == "stable-rank":
         v = covariance_stable_rank(X, method)
-    elif meas == "gap-ratio":
+    elif meas in ("gap-ratio", "gap-ratio-signal"):
         v = gap_ratio(X, method=method, hermitian=False)
     elif meas == "top-sv":
         v = spectral_norm(X, method, hermitian=False)
