@@ -36,6 +36,27 @@ def test_property_sampled_entries_match(ensemble, seed, sigma_a2):
     assert_all_pass(outs)
 
 
+def test_prediction_reads_the_model():
+    """predict(model) reads the ensemble and sigma_a2: b_1 = -s(1 + s)(1 + 2s) on the
+    lognormal family (-6 at the paper's s = 1, -3/2 at s = 1/2), -2 for Exp(1), 0 for uniform."""
+    from gapcheck.theory.model import AttentionModel
+    half = sympy.Rational(1, 2)
+    p = RESULT.prediction(AttentionModel(n=64, ensemble="lognormal", sigma_a2=half))
+    assert (p.row_sum, p.mean, p.variance, p.b1) == (1, 1, half, -sympy.Rational(3, 2))
+    assert RESULT.prediction(AttentionModel(n=64)).b1 == -6
+    assert RESULT.prediction(AttentionModel(n=64, ensemble="exponential")).b1 == -2
+    assert RESULT.prediction(AttentionModel(n=64, ensemble="uniform")).b1 == 0
+    custom = AttentionModel(n=64, ensemble=lambda rng, shape: rng.random(shape), sigma_a2=half)
+    assert "custom sampler" in RESULT.applies(custom)
+
+
+def test_quick_level_samples_the_example():
+    """The quick level (what `gapcheck verify --quick` runs) samples sigma_A^2 = 1/2, where
+    b_1 = -3/2 is resolved at the small size (b_1 = 0 and b_1 x2 are rejected there)."""
+    (case,) = CHECK.CHECK.cases(VerifyConfig(level="quick"))
+    assert case.model.value("sigma_A2") == sympy.Rational(1, 2)
+
+
 def test_bad_ensemble_is_a_clear_error():
     with pytest.raises(ValueError, match="ensemble"):
         RESULT.formulas(ensemble="cauchy")

@@ -18,13 +18,27 @@ with the delta-method coefficient (mean-1 entries, raw moments m_2, m_3)
 (1/3, exp(s2) - 1)
 >>> f["b_1 (exponential)"]
 -2
+
+The prediction for a model (:class:`RandomMarkov`) reads the model's
+ensemble and relative variance sigma_A^2 (``sigma_a2``); the symbolic model
+(lognormal family, sigma_A^2 a symbol) gives ``b_1`` as a function of
+sigma_A^2:
+
+>>> from gapcheck.theory.model import AttentionModel
+>>> p = get("def1.1").predict(AttentionModel.symbolic())
+>>> p.variance, sympy.factor(p.b1)
+(sigma_A2, -sigma_A2*(sigma_A2 + 1)*(2*sigma_A2 + 1))
+>>> get("def1.1").predict(get("def1.1").example())
+RandomMarkov(row_sum=1, mean=1, variance=1/2, b1=-3/2)
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import sympy
 
+from ..model import SYMBOLS, AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
 #: closed forms the derivation is compared with (sigma_A^2, E M^4) per ensemble
@@ -79,6 +93,46 @@ def formulas(ensemble=None):
     return out
 
 
+@dataclass(frozen=True)
+class RandomMarkov(Prediction):
+    """For ``A = D^-1 M`` of the model's ensemble: ``A 1 = row_sum 1``, the
+    entries of ``n A`` have mean ``mean`` and variance ``variance + b1/n +
+    O(n^-2)`` (``variance`` = sigma_A^2, ``b1`` the delta-method coefficient)."""
+
+    row_sum: object
+    mean: object
+    variance: object
+    b1: object
+
+
+def applies(model) -> str | None:
+    """Random Markov attention whose entry law is known (a named ensemble, or
+    the lognormal family at the model's sigma_A^2)."""
+    if model.attention != "markov":
+        return f"the definition is about Random Markov matrices (got {model.attention!r} attention)"
+    if model.ensemble_law is None:
+        return ("the entry law must be a named ensemble (a custom sampler has no known "
+                "moments m_2, m_3 for b_1)")
+    return None
+
+
+def predict(model) -> RandomMarkov:
+    """The moments of the entries of ``n A`` for the model's ensemble (symbolic
+    sigma_A^2 for the symbolic model): rows sum to 1 and are exchangeable, so
+    the mean is exactly 1; the variance and ``b_1`` from the ensemble's moments."""
+    law = model.ensemble_law
+    return RandomMarkov(row_sum=sympy.Integer(1), mean=sympy.Integer(1),
+                        variance=sympy.simplify(law.sigma_A2),
+                        b1=sympy.factor(finite_n_coefficient(law)))
+
+
+def example() -> AttentionModel:
+    """The lognormal family at sigma_A^2 = 1/2 (not the paper's 1): a power of
+    sigma_A^2 in ``b_1`` shows (b_1 = -3/2 here, -6 at sigma_A^2 = 1). The
+    definition has no depth, gamma or sigma_V."""
+    return AttentionModel(n=128, ensemble="lognormal", sigma_a2=sympy.Rational(1, 2))
+
+
 def symbolic_checks() -> list[CheckOutcome]:
     from ..ensembles import ENSEMBLES
     outs = []
@@ -104,6 +158,15 @@ def symbolic_checks() -> list[CheckOutcome]:
     outs.append(CheckOutcome("A = D^-1 M is invariant under M -> cM and row-stochastic",
                              {"size": 3}, "D^-1(cM) - D^-1 M, A 1 - 1", 0,
                              diff.is_zero_matrix and rows.is_zero_matrix, "exact"))
+    # the prediction of the symbolic model (lognormal family, m_2 = 1 + s, m_3 = (1 + s)^3):
+    # b_1 = 3 m_2 s - 2 (m_3 - m_2) = -s (1 + s)(1 + 2 s), -6 at the paper's s = 1
+    sA2 = SYMBOLS["sigma_A2"]
+    p = predict(AttentionModel.symbolic())
+    closed = -sA2 * (1 + sA2) * (1 + 2 * sA2)
+    outs.append(CheckOutcome("predict(symbolic model): variance sigma_A^2, b_1 = -s(1 + s)(1 + 2s)", {},
+                             (p.variance, p.b1), (sA2, closed),
+                             sympy.simplify(p.variance - sA2) == 0 and sympy.simplify(p.b1 - closed) == 0,
+                             "exact"))
     return outs
 
 
@@ -123,6 +186,9 @@ RESULT = register(Result(
     formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.def1_1",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=(
         "The entries of n A have mean exactly 1 and variance sigma_A^2 + b_1/n + O(n^-2) with "
         "b_1 = 3 m_2 sigma_A^2 - 2 (m_3 - m_2) (delta method, derived here): -2 for Exp(1), "
