@@ -8,7 +8,8 @@
 * :func:`spectral_norm`: exact (eigvalsh / svdvals) for small matrices,
   Lanczos with full reorthogonalisation (or plain power steps) for large;
 * :func:`top_singular_values`, :func:`gap_ratio` ``s1/s2``, :func:`esd`,
-  :func:`ks_distance` to a ``theory`` law, :func:`count_outliers`.
+  :func:`ks_distance` to a ``theory`` law, :func:`count_outliers` (beyond a
+  known bulk edge, or law-free), :func:`spectral_outliers` (spikes).
 
 Scalar-per-matrix measures return arrays in the input's namespace; ``esd``,
 ``ks_distance`` and ``count_outliers`` return numpy.

@@ -76,6 +76,8 @@ __all__ = ["STATISTICS", "predicted_exponent", "theory_prediction", "parse_predi
            "judge", "ScalingReport", "Judgement", "VERDICTS", "CORRECTIONS"]
 
 VERDICTS = ("consistent", "inconsistent", "inconclusive")
+#: largest estimated memory of one size's samples (bytes)
+MEMORY_LIMIT = 16 * 2 ** 30
 #: correction orders w of m(n) = C n^a (1 + b n^-w) fitted alongside the pure law
 CORRECTIONS = (None, 1.0, 2.0 / 3.0, 0.5)
 
@@ -579,9 +581,10 @@ def check_scaling(model, statistic, prediction, *, ns=(32, 64, 128, 256), layer=
             else:
                 m = _model_at(model, n)
                 need = _memory_bytes(m, samples, stat)
-                if need > 16 * 2 ** 30:
-                    raise MemoryError(f"n = {n} needs about {need / 2 ** 30:.0f} GiB; lower "
-                                      "max_n or samples")
+                if need > MEMORY_LIMIT:
+                    raise ValueError(f"n = {n} with {samples} samples needs about "
+                                     f"{need / 2 ** 30:.0f} GiB (limit {MEMORY_LIMIT / 2 ** 30:.0f}"
+                                     " GiB): lower max_n, the grid or samples")
                 gen = np.random.default_rng(np.random.SeedSequence([root, n]))
                 cache[n] = measure(stat, m, layer, batch=samples, rng=gen, backend=backend)
             timing[n] = time.perf_counter() - t

@@ -261,3 +261,10 @@ def test_predict_theory_uses_the_results_that_apply(gapcheck):
                     "128").one_error_line()
     assert "no result of the registry that applies to this model" in line
     assert "prop3: the statement needs the gap" in line
+
+
+def test_memory_is_estimated_before_sampling(gapcheck):
+    line = gapcheck("scaling", "--statistic", "gap-ratio-attention", "--attention", "key-query",
+                    "--exponent", "1", "--ns", "4096", "8192", "16384", "32768",
+                    "--max-n", "32768").one_error_line()
+    assert "needs about" in line and "GiB" in line and "lower max_n" in line
