@@ -51,7 +51,7 @@ def transpose(M):
     return xp.matrix_transpose(M) if hasattr(xp, "matrix_transpose") else M.swapaxes(-1, -2)
 
 
-def softmax(S, axis=-1, *, centered=False):
+def softmax(S, axis=-1, *, centered=False, return_logsumexp=False):
     """Row-wise softmax, stable for any finite logits: the row maximum is
     subtracted before exponentiating, so no overflow and no nan.
 
@@ -67,9 +67,19 @@ def softmax(S, axis=-1, *, centered=False):
            [0., 1.]])
     >>> softmax(np.array([[1e-20, -1e-20]]), centered=True)
     array([[ 5.e-21, -5.e-21]])
+
+    ``return_logsumexp=True`` also returns ``log sum_j exp(S_j)`` per row
+    (keepdims), from the same exponentials (a free energy, a log-partition).
     """
     xp = get_namespace(S)
-    S = S - xp.max(S, axis=axis, keepdims=True)
+    top = xp.max(S, axis=axis, keepdims=True)
+    S = S - top
+    if return_logsumexp:
+        if centered:
+            raise ValueError("return_logsumexp needs centered=False")
+        E = xp.exp(S)
+        Z = xp.sum(E, axis=axis, keepdims=True)
+        return E / Z, top + xp.log(Z)
     if not centered:
         E = xp.exp(S)
         return E / xp.sum(E, axis=axis, keepdims=True)
