@@ -3,7 +3,9 @@ import pytest
 import sympy as sp
 from hypothesis import example, given, strategies as st
 
-from gapcheck.numerics.checks import lemma1 as check
+from gapcheck.numerics.checks import VerifyConfig, lemma1 as check
+from gapcheck.numerics.checks.toolkit import Case
+from gapcheck.theory.model import AttentionModel, Scale
 from gapcheck.theory.registry import get
 from gapcheck.theory.results import lemma1
 from tests.contract import ResultContract, assert_all_pass
@@ -19,8 +21,7 @@ def test_registered_with_statement_and_latex():
 
 class TestContract(ResultContract):
     result_id = "lemma1"
-    controls_level = "quick"
-    n_symbolic = 11
+    n_symbolic = 12
 
 
 def test_derivation_matches_closed_form_symbolically():
@@ -31,29 +32,44 @@ def test_derivation_matches_closed_form_symbolically():
 
 def test_closed_form_is_not_the_large_d_approximation():
     # exactness is the content: at d = 16, l = 3 the variance is not 2l/d
-    v = lemma1.predict(16, 3)["variance"]
+    v = float(get("lemma1").predict(AttentionModel(n=16, depth=3, sigma_v2=Scale.xavier())).variance)
     assert v == pytest.approx(1.125**3 - 1) and abs(v - 3 * 2 / 16) > 0.04
 
 
-@given(d=st.integers(16, 48), l=st.integers(1, 4), seed=seeds)
-@example(d=48, l=2, seed=6724)       # plug-in SE of the variance too small: found by a random-seed run
-def test_sampled_mean_and_variance_match(d, l, seed):
-    out = check.check(d, l, batch=1200, rng=seed)
-    assert_all_pass(out)
+def test_prediction_reads_the_model():
+    """predict(model) reads d = n/gamma, the depth and sigma_V^2: mean (sigma_V^2 d)^l and
+    variance (sigma_V^2 d)^(2l) ((1 + 2/d)^l - 1); at the example (d = 32, l = 3,
+    sigma_V^2 d = 3/2) mean 27/8."""
+    p = get("lemma1").predict(AttentionModel(n=16, depth=2, gamma=sp.Rational(1, 2), sigma_v2=2))
+    assert p.mean == 64**2 and p.variance == 64**4 * (sp.Rational(17, 16) ** 2 - 1)
+    ex = get("lemma1").example()
+    assert get("lemma1").predict(ex).mean == sp.Rational(27, 8)
+    assert "rank-one part" in get("lemma1").applies(ex.replace(remove_gap=1))
 
 
-def test_negative_controls_rejected_on_one_shared_sample():
-    x = check.sample(16, 3, batch=4000, rng=7)
-    assert all(o.passed for o in check.compare(x, check.predict(16, 3), {"d": 16, "l": 3}))
-    for name, ctrl in check.NEGATIVE_CONTROLS.items():
-        assert not all(o.passed for o in check.compare(x, ctrl(16, 3), {"d": 16, "l": 3})), name
+def test_quick_level_samples_the_example():
+    """The quick level (what `gapcheck verify --quick` runs) samples sigma_V^2 d = 3/2, gamma = 1/2, l = 3."""
+    (case,) = check.CHECK.cases(VerifyConfig(level="quick"))
+    assert case.model == get("lemma1").example()
+
+
+@given(d=st.integers(16, 48), l=st.integers(1, 4), sigma_v2=st.sampled_from([None, sp.Rational(1, 2)]),
+       seed=seeds)
+@example(d=48, l=2, sigma_v2=None, seed=6724)   # plug-in SE of the variance too small: found by a random-seed run
+def test_sampled_mean_and_variance_match(d, l, sigma_v2, seed):
+    model = AttentionModel(n=d, depth=l, sigma_v2=Scale.xavier() if sigma_v2 is None else sigma_v2)
+    case = Case(model, (d,), 1200, "property")
+    cfg = VerifyConfig(level="quick", seed=seed)
+    assert_all_pass(check.CHECK.compare(cfg, case, check.CHECK.measure(cfg, case), get("lemma1").predict(model)))
 
 
 def test_bad_input_names_parameter():
     with pytest.raises(ValueError, match="d must be an integer"):
         check.sample(0, 1, batch=2, rng=0)
+    with pytest.raises(ValueError, match="variance must be"):
+        check.sample(4, 1, batch=2, rng=0, variance=-1)
     with pytest.raises(ValueError, match="l must be an integer"):
-        lemma1.predict(8, 0)
+        lemma1.derive(8, 0)
 
 
 @pytest.mark.parametrize("d", [3, 8])
@@ -76,6 +92,7 @@ def test_sample_variance_se_matches_simulation():
     R = 10 000), so 12% is > 5 SE (seeded: a failure replays). The SE for
     l -> l+1 is 2.5x larger and must be rejected by the same tolerance."""
     x = check.sample(8, 2, batch=10_000 * 30, rng=20261123).reshape(10_000, 30)
+    assert lemma1.sample_variance_se(8, 2, 30, scale=3) == pytest.approx(81 * lemma1.sample_variance_se(8, 2, 30))
     sd = x.var(axis=1, ddof=1).std(ddof=1)
     assert sd == pytest.approx(lemma1.sample_variance_se(8, 2, 30), rel=0.12)
     assert not sd == pytest.approx(lemma1.sample_variance_se(8, 3, 30), rel=0.12)

@@ -14,18 +14,32 @@ and the l-fold product follows from iterated expectation, a linear recursion
 ((d + 2)/d)**l - 1
 >>> derive(d=64, l=1)["variance"]
 1/32
+
+For a model (:class:`GaussianProductNorm`) the lemma is read with the model's
+width d, depth l and value variance sigma_V^2: each factor ``W`` is
+``sqrt(sigma_V^2 d)`` times an N(0, 1/d) matrix, so the derived moments are
+multiplied by ``(sigma_V^2 d)^l`` (mean) and ``(sigma_V^2 d)^(2l)`` (variance);
+in the stack this is ``R_l^2 = ||1^T X_0 W_1...W_l||^2/n``, the squared norm of
+the rank-one part that Random Markov attention keeps (Theorem 9).
+
+>>> from gapcheck.theory.registry import get
+>>> get("lemma1").predict(get("lemma1").example())
+GaussianProductNorm(mean=27/8, variance=595593/262144)
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
-from .._validate import integer, to_sympy
+from .._validate import integer, positive, to_sympy
+from ..model import SYMBOLS, AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
-__all__ = ["D", "L", "factor_moment", "derive", "closed_form", "predict", "raw_moment",
-           "sample_variance_se", "RESULT"]
+__all__ = ["D", "L", "factor_moment", "derive", "closed_form", "GaussianProductNorm", "predict",
+           "applies", "example", "raw_moment", "sample_variance_se", "RESULT"]
 
 D = sp.Symbol("d", positive=True, integer=True)
 L = sp.Symbol("l", positive=True, integer=True)
@@ -96,30 +110,67 @@ def _general():
     return derive()
 
 
-def predict(d, l) -> dict:
-    """Float mean and variance for the empirical check (the derived formulas
-    of :func:`derive`, evaluated at d, l)."""
-    d, l = integer("d", d, minimum=1), integer("l", l, minimum=1)
+@dataclass(frozen=True)
+class GaussianProductNorm(Prediction):
+    """``X = ||u^T W_1...W_l||^2`` (u a unit vector, W_i the model's d x d value
+    weights, i.i.d. N(0, sigma_V^2)): ``E X = mean``, ``Var X = variance``
+    exactly, at every d."""
+
+    mean: object
+    variance: object
+
+
+def applies(model) -> str | None:
+    """Read on the stack as the rank-one part ``R_l^2`` (Theorem 9): Random
+    Markov attention with the gap present, no LayerNorm or skip. (The lemma
+    itself holds for any product of Gaussian matrices.)"""
+    if model.attention != "markov":
+        return (f"the lemma is read on the model as the rank-one part R_l = ||1^T X_0 W_1...W_l||/sqrt(n) "
+                f"that Random Markov attention keeps (got {model.attention!r} attention)")
+    if model.remove_gap:
+        return "the gap is removed (remove_gap > 0): A^perp 1 = 0 leaves no rank-one part R_l"
+    if model.layernorm or model.skip is not None:
+        return "the statement is about the plain product W_1...W_l (no LayerNorm, no skip)"
+    return None
+
+
+def predict(model) -> GaussianProductNorm:
+    """Mean and variance of ``||u^T W_1...W_l||^2`` for the model's width d,
+    depth l and value variance sigma_V^2 (symbolic or numeric): the moments
+    of :func:`derive` (N(0, 1/d) factors) scaled by ``sigma_V^2 d`` per factor."""
+    d, depth = to_sympy(model.d), model.value("l")
+    scale = model.value("sigma_V2") * d
     f = _general()
-    return {"mean": float(f["mean"].subs({D: d, L: l})),
-            "variance": float(f["variance"].subs({D: d, L: l}))}
+    at = {D: d, L: depth}
+    mean = scale ** depth * f["mean"].subs(at)
+    second = scale ** (2 * depth) * f["second_moment"].subs(at)
+    return GaussianProductNorm(mean=sp.simplify(mean), variance=sp.simplify(second - mean ** 2))
 
 
-def raw_moment(k: int, d=D, l=L):
+def example() -> AttentionModel:
+    """d = 32 (n = 16, gamma = 1/2), l = 3 and sigma_V^2 = 3/64 (so sigma_V^2 d =
+    3/2): gamma, sigma_V^2 and the depth differ from 1 and from each other, and
+    a wrong power of sigma_V^2 d or of (1 + 2/d) shows."""
+    return AttentionModel(n=16, depth=3, gamma=sp.Rational(1, 2), sigma_v2=sp.Rational(3, 64))
+
+
+def raw_moment(k: int, d=D, l=L, scale=1):
     """``E X^k`` for every k: ``X`` is a product of l independent ``chi2_d / d``
     factors (the rotation invariance used in :func:`derive`), and
-    ``E chi2_d^k = 2^k (d/2)_k`` (rising factorial). For k = 1, 2 it equals the
-    Gaussian-moment derivation (a symbolic check).
+    ``E chi2_d^k = 2^k (d/2)_k`` (rising factorial); ``scale`` = sigma_V^2 d
+    multiplies each factor. For k = 1, 2 it equals the Gaussian-moment
+    derivation (a symbolic check).
 
     >>> raw_moment(2, 4, 1)
     3/2
     """
     k = integer("k", k, minimum=0)
-    d, l = to_sympy(d), to_sympy(l)
-    return (sp.rf(d / 2, k) * 2**k / d**k) ** l
+    positive("scale", scale)
+    d, l, scale = to_sympy(d), to_sympy(l), to_sympy(scale)
+    return (scale ** k * sp.rf(d / 2, k) * 2**k / d**k) ** l
 
 
-def sample_variance_se(d: int, l: int, n: int) -> float:
+def sample_variance_se(d: int, l: int, n: int, scale=1) -> float:
     """Exact standard deviation of the sample variance (ddof=1) of n draws of X:
     ``sqrt(mu_4/n - sigma^4 (n-3)/(n(n-1)))`` with the central moments from
     :func:`raw_moment`. The empirical check uses it instead of the plug-in SE,
@@ -132,7 +183,7 @@ def sample_variance_se(d: int, l: int, n: int) -> float:
     """
     d, l = integer("d", d, minimum=1), integer("l", l, minimum=1)
     n = integer("n", n, minimum=2)
-    m = [raw_moment(k, d, l) for k in range(5)]
+    m = [raw_moment(k, d, l, scale) for k in range(5)]
     mu, var = m[1], m[2] - m[1] ** 2
     mu4 = m[4] - 4 * m[3] * mu + 6 * m[2] * mu**2 - 3 * mu**4
     return float(sp.sqrt(mu4 / n - var**2 * (n - 3) / (n * (n - 1))))
@@ -169,6 +220,16 @@ def _symbolic_checks() -> list[CheckOutcome]:
     out.append(CheckOutcome("d Var -> 2 l as d -> oo (concentration scale)", {"l": "l"},
                             measured=str(lim), predicted="2*l", passed=sp.simplify(lim - 2 * L) == 0,
                             tolerance="exact"))
+    # predict(symbolic model): mean (sigma_V^2 d)^l, variance (sigma_V^2 d)^(2l) ((1 + 2/d)^l - 1), d = n/gamma
+    n_, g, sV2, l_ = (SYMBOLS[k] for k in ("n", "gamma", "sigma_V2", "l"))
+    p = predict(AttentionModel.symbolic())
+    c = sV2 * n_ / g
+    want = (c ** l_, c ** (2 * l_) * ((1 + 2 * g / n_) ** l_ - 1))
+    ok = all(sp.simplify(sp.powsimp(sp.expand_power_base(a - b, force=True), force=True)) == 0
+             or sp.simplify((a / b).rewrite(sp.exp)) == 1 for a, b in zip((p.mean, p.variance), want))
+    out.append(CheckOutcome("predict(symbolic model) = (sigma_V^2 d)^l, (sigma_V^2 d)^(2l) ((1 + 2/d)^l - 1)",
+                            {"d": "n/gamma"}, measured=str((p.mean, p.variance)), predicted=str(want),
+                            passed=bool(ok), tolerance="exact"))
     return out
 
 
@@ -187,6 +248,9 @@ RESULT = register(Result(
     formulas=lambda d=D, l=L: {k: v for k, v in derive(d, l).items() if k != "second_moment"},
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.lemma1",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=("The variance is exact at every d (checked at d as small as 16 by sampling), "
               "not only asymptotically 2l/d.",),
 ))
