@@ -84,20 +84,21 @@ def _synthetic(rng, ns, a, b, w, samples=32, noise=0.03):
 
 @pytest.mark.parametrize("b, w", [(0.0, 1), (3.0, 1), (-0.6, 0.5), (1.5, 0.5), (-2.0, 2 / 3)])
 def test_judge_is_calibrated_on_laws_with_corrections(b, w):
-    """Truth with a correction: never inconsistent over 40 seeds; exponent off by
-    0.25: never consistent (a pure power-law fit of the n^-1/2 cases is biased by
-    0.1-0.2: the correction models are what keeps these calls honest)."""
+    """Truth with a correction: never inconsistent over 25 seeds; exponent off by
+    0.25: never consistent. A pure power-law fit over n = 32..512 is biased by 0.03 to
+    0.07 here, several times its CI half-width with 32 samples of 3% noise: the
+    correction models are what keeps these calls honest."""
     ns = [32, 64, 128, 256, 512]
     verdicts = {0.0: [], 0.25: [], -0.25: []}
-    for seed in range(40):
+    for seed in range(25):
         groups = _synthetic(np.random.default_rng(seed), ns, 0.5, b, w)
         for shift in verdicts:
-            verdicts[shift].append(judge(ns, groups, 0.5 + shift, rng=seed).verdict)
+            verdicts[shift].append(judge(ns, groups, 0.5 + shift, rng=seed, n_boot=1000).verdict)
     assert "inconsistent" not in verdicts[0.0]
     assert "consistent" not in verdicts[0.25] + verdicts[-0.25]
     if b == 0:
-        assert verdicts[0.0].count("consistent") >= 38
-        assert verdicts[0.25].count("inconsistent") >= 38
+        assert verdicts[0.0].count("consistent") >= 24
+        assert verdicts[0.25].count("inconsistent") >= 24
 
 
 def test_judge_inconclusive_reasons():
