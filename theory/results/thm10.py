@@ -13,15 +13,30 @@ mean-1 law ``mu_l = MP(1)^(boxtimes l) boxtimes MP(gamma)^(boxtimes l)``
 a gap growing like ``n^(l/2)``.  For ``gamma = 1``, ``mu_l = FC(2l)`` and
 ``x_+ = (2l+1)^(2l+1)/(2l)^(2l)``.
 
+``predict(model)`` reads the description and returns :class:`SpectralGap`;
+for a symbolic model the edge is the unevaluated :class:`BulkEdge` ``(l,
+gamma)``, which evaluates to the exact algebraic number once l and gamma are
+numbers (so the symbolic prediction specialised to a model is its numeric one).
+
 >>> from gapcheck.theory.registry import get
 >>> get("thm10").formulas(l=1, gamma=1, sigma_A=1)["n^(-l/2) s_1/s_2 limit"]
 2*sqrt(3)/9
+>>> from gapcheck.theory.model import AttentionModel
+>>> p = get("thm10").predict(AttentionModel.symbolic())
+>>> p.exponent, p.constant
+(l/2, 1/(sigma_A2**(l/2)*sqrt(BulkEdge(l, gamma))))
+>>> get("thm10").predict(get("thm10").example()).edge
+1311*sqrt(57)/2048 + 9909/2048
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import sympy
 
 from .. import _validate
+from ..model import SYMBOLS, AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
 l = sympy.Symbol("l", positive=True, integer=True)
@@ -37,6 +52,56 @@ def bulk_edge(l_, gamma_):
     if g.is_Float:          # exact ratio: the edge is an algebraic number
         g = sympy.nsimplify(g, rational=True)
     return bulk_law(int(l_), g).support()[1]
+
+
+class BulkEdge(sympy.Function):
+    """``x_+(mu_l)`` as a sympy function of ``(l, gamma)``: unevaluated while either
+    is a symbol, the exact edge (:func:`bulk_edge`) once l is an integer and gamma
+    a rational number."""
+
+    is_positive = True
+
+    @classmethod
+    def eval(cls, l_, gamma_):
+        if l_.is_Integer and l_ >= 1 and gamma_.is_Rational and 0 < gamma_ <= 1:
+            return bulk_edge(l_, gamma_)
+        return None
+
+
+@dataclass(frozen=True)
+class SpectralGap(Prediction):
+    """``s_1(X_l) / s_2(X_l) ~ constant * n^exponent`` with ``constant =
+    1/(sigma_A^l sqrt(edge))``, ``edge`` the right edge x_+ of the mean-1 bulk
+    law mu_l (Theorem 10, constant derived here)."""
+
+    exponent: object
+    constant: object
+    edge: object
+
+
+def applies(model) -> str | None:
+    """Random Markov attention with the gap present, no LayerNorm or skip."""
+    if model.attention != "markov":
+        return f"the statement is about Random Markov attention (got {model.attention!r})"
+    if model.remove_gap:
+        return "the statement needs the gap (remove_gap = 0): without it s_1 is in the bulk too"
+    if model.layernorm or model.skip is not None:
+        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
+    return None
+
+
+def predict(model) -> SpectralGap:
+    """The gap of the signal's spectrum for ``model`` (symbolic or numeric)."""
+    depth, g, sA2 = model.value("l"), model.value("gamma"), model.value("sigma_A2")
+    edge = BulkEdge(depth, g)
+    return SpectralGap(exponent=depth / 2, constant=1 / (sA2 ** (depth / 2) * sympy.sqrt(edge)), edge=edge)
+
+
+def example() -> AttentionModel:
+    """Theorem 9's example (sigma_A^2 = 1/4, sigma_V^2 = 3, gamma = 1/2, l = 2): the
+    two checks read the same samples."""
+    from .thm9 import example as thm9_example
+    return thm9_example()
 
 
 def formulas(l=l, gamma=gamma, sigma_A=sigma_A, n=n):
@@ -71,6 +136,12 @@ def symbolic_checks() -> list[CheckOutcome]:
     f = formulas()
     outs.append(CheckOutcome("gap s_1/s_2 grows like n^(l/2)", {}, f["s_1/s_2 exponent in n"], l / 2,
                              f["s_1/s_2 exponent in n"] == l / 2, "exact"))
+    # predict(symbolic model) specialised to l = 1, gamma = 1 is the Fuss-Catalan value
+    S = SYMBOLS
+    pred = predict(AttentionModel.symbolic()).subs({S["l"]: 1, S["gamma"]: 1})
+    want = 2 * sympy.sqrt(3) / 9 / sympy.sqrt(S["sigma_A2"])
+    outs.append(CheckOutcome("predict(symbolic model) at l = 1, gamma = 1: constant = 2 sqrt(3)/(9 sigma_A)",
+                             {}, pred.constant, want, sympy.simplify(pred.constant - want) == 0, "exact"))
     return outs
 
 
@@ -89,6 +160,9 @@ RESULT = register(Result(
     formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.thm10",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=(
         "Verified (earlier summaries listed it as 'to verify'; docs/derivations.md, section thm10): the fitted exponent of s_1/s_2 in n is "
         "l/2 (the paper's bound n^(-l/2) on s_2 is attained, not loose), with the constant "
