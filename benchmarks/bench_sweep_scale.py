@@ -80,6 +80,7 @@ def speed(repeat):
             ours, walls, cpu = _best(lambda: sweep(**PAPER, dtype=dtype), repeat)
         floor, rate, floor_cpu = floor_seconds(dtype)
         out[dtype] = ours
+        out[dtype + "-cpu"] = cpu
         print(f"{dtype}: paper sweep in-process {ours:.2f} s best of {len(walls)} "
               f"({', '.join(f'{w:.2f}' for w in walls)}); floor {floor:.2f} s "
               f"({matmul_flops() / 1e9:.1f} Gflop at {rate / 1e9:.1f} Gflop/s, one thread): "
@@ -90,7 +91,7 @@ def speed(repeat):
     return out
 
 
-def workers(inproc, k=2):
+def workers(inproc, inproc_cpu, k=2):
     import logging
 
     from distributed import Client, LocalCluster
@@ -104,9 +105,19 @@ def workers(inproc, k=2):
         cl.run(lambda: __import__("gapcheck.numerics.sweep"))  # workers' imports done
         sweep(**PAPER, scheduler=c.scheduler_address)  # warm
         warm, walls, _ = _best(lambda: sweep(**PAPER, scheduler=c.scheduler_address), 2)
+        # CPU seconds each worker process spends on one sweep: what the wall would be
+        # with a free core per worker, whatever else runs on the machine now
+        c0 = cl.run(time.process_time)
+        sweep(**PAPER, scheduler=c.scheduler_address)
+        c1 = cl.run(time.process_time)
+    per_worker = sorted(c1[w] - c0[w] for w in c0)
     print(f"workers={k} (Dask LocalCluster): {with_start:.2f} s with the cluster's start, "
           f"{warm:.2f} s on a started cluster; speed-up against in-process {inproc:.2f} s: "
           f"{inproc / with_start:.2f}x with start, {inproc / warm:.2f}x started")
+    print(f"  CPU per worker for one sweep: {', '.join(f'{x:.2f}' for x in per_worker)} s "
+          f"(in-process CPU {inproc_cpu:.2f} s): with a free core per worker the sweep would take "
+          f"about {per_worker[-1]:.2f} s, a speed-up of {inproc_cpu / per_worker[-1]:.2f}x "
+          f"(the largest chunk, n = 150 key-query, bounds it)")
 
 
 def _child(code, args, env=None):
@@ -199,7 +210,7 @@ def main(argv=None):
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     t = speed(args.repeat)
     if not args.skip_workers:
-        workers(t["float64"])
+        workers(t["float64"], t["float64-cpu"])
     if not args.skip_rss:
         rss()
     if not args.skip_busy:
