@@ -1,62 +1,48 @@
 """Empirical check of Lemma 4 (mean and variance of a free product of
-Marchenko-Pastur laws), and the limit-extrapolation helper the bulk checks
-(Props 5-8) share.
+Marchenko-Pastur laws), on the toolkit.
 
-Realisation: ``Y = G_1 ... G_k`` with ``G_i`` an ``N_{i-1} x N_i`` matrix of
-i.i.d. ``N(0, s_i)`` entries, ``N_0 = n``, ``N_i = round(n / lam_i)``; the
-eigenvalues of ``Y Y^T / (N_1 ... N_k)`` follow
+The lemma's instance for a model (:func:`theory.results.lemma4.blocks`) is
+the bulk of its stack, ``MP(1, sigma_A^2)^l boxtimes MP(gamma,
+sigma_V^2)^l``. Realisation: ``Y = G_1 ... G_k`` with ``G_i`` an ``N_{i-1} x
+N_i`` matrix of i.i.d. ``N(0, s_i)`` entries, ``N_0 = n``, ``N_i = round(n /
+lam_i)``; the eigenvalues of ``Y Y^T / (N_1 ... N_k)`` follow
 ``MP(lam_1, s_1) boxtimes ... boxtimes MP(lam_k, s_k)`` as n grows (the
 n-side S-transform of ``G P G^T / N`` is ``S_P(c z) / (s (1 + c z))``,
 ``c = n / N``, applied factor by factor).
 
-A limit is checked as a limit: the ESD moments carry an O(1/n) bias at
-finite n (one Wishart factor: ``E m_2 = s^2 (1 + lam + 1/N)``), so the
-statistic is measured along a grid of n and extrapolated to n = oo by a
-least-squares fit ``a + b n^-1`` (:func:`extrapolate`).  The acceptance band
-is ``z`` standard errors of the intercept (propagated from the per-n sample
-SEs) plus a bias budget for the next-order term ``c n^-2`` that the fit
-leaves out, with ``|c|`` of the size ``b^2 / |a|`` (geometric decay of the
-corrections): the chord of ``c x^2`` between ``x_min`` and ``x_max`` misses
-the intercept by ``|c| x_min x_max``.
+A limit is checked as a limit: the ESD mean and variance carry an O(1/n)
+bias at finite n (one Wishart factor: ``E m_2 = s^2 (1 + lam + 1/N)``), so
+each is measured along a grid of n, extrapolated to n = oo by
+:func:`toolkit.extrapolate` (``a + b n^-1``) and compared with the
+prediction's ``mean`` / ``variance`` by :func:`toolkit.limit` (the policy's t
+quantile of the intercept's SE plus the next-order budget; judges the field).
 
->>> e = extrapolate([100, 200, 400], [[1.01, 1.01], [1.005, 1.005], [1.0025, 1.0025]])
->>> round(e.estimate, 6), round(e.slope, 6)
-(1.0, 1.0)
+The cases: :func:`theory.results.lemma4.example` (sigma_A^2 = 1/3,
+sigma_V^2 = 3/2, gamma = 1/2, l = 2: mean 1/4, variance 3/16) at every
+level; a one-layer uniform stack at gamma = 1/4, sigma_V^2 = 2 and the
+paper's exponential ensemble at l = 3, gamma = 1 at the default and
+thorough levels.
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['sigma_A^2=1/3, sigma_V^2=3/2, gamma=1/2, l=2']
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
+import sympy
 
-from . import VerifyConfig
-from .toolkit import Extrapolation, extrapolate, limit
+from . import toolkit as T
 from ..rng import as_generator
-from ..stats import z_for_probability
 from ...theory._validate import integer, positive
-from ...theory.registry import CheckOutcome
+from ...theory.model import AttentionModel
+from ...theory.registry import get
 
-__all__ = ["Extrapolation", "extrapolate", "limit_outcome", "predict", "sample_moments",
-           "measure", "evaluate", "check", "run", "NEGATIVE_CONTROLS", "Z"]
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "sample_moments", "factors", "sizes"]
 
-#: two-sided false-alarm probability per comparison
-FALSE_ALARM = 1e-5
-#: its normal quantile (one-sided and exact-statement checks)
-Z = z_for_probability(FALSE_ALARM)
-
-
-def limit_outcome(name, params, ext: Extrapolation, predicted, z: float | None = None) -> CheckOutcome:
-    """:func:`toolkit.limit` for the checks not yet on the toolkit (no judged fields)."""
-    return limit(name, params, ext, predicted=predicted, judges=(), z=z)
-
-
-# ---------------------------------------------------------------------------
-# Lemma 4 itself
-# ---------------------------------------------------------------------------
-def predict(ratios, scales) -> dict:
-    """Mean and variance derived in :mod:`theory.results.lemma4`."""
-    from ...theory.results.lemma4 import predict as _p
-    return _p(tuple(ratios), tuple(scales))
+#: cases beyond the example at the default and thorough levels
+OTHER_CASES = (dict(depth=1, gamma=sympy.Rational(1, 4), ensemble="uniform", sigma_v2=2),
+               dict(depth=3, gamma=1, ensemble="exponential", sigma_v2=1))
 
 
 def sample_moments(n, ratios, scales, *, batch, rng=None) -> np.ndarray:
@@ -74,12 +60,12 @@ def sample_moments(n, ratios, scales, *, batch, rng=None) -> np.ndarray:
         positive("ratios", r)
         positive("scales", s)
     gen = as_generator(rng)
-    sizes = [n] + [max(1, int(round(n / float(r)))) for r in ratios]
+    dims = [n] + [max(1, int(round(n / float(r)))) for r in ratios]
     out = np.empty((batch, 2))
     for b in range(batch):
         Y = np.eye(n)
         for i, s in enumerate(scales):
-            G = gen.standard_normal((sizes[i], sizes[i + 1])) * np.sqrt(float(s) / sizes[i + 1])
+            G = gen.standard_normal((dims[i], dims[i + 1])) * np.sqrt(float(s) / dims[i + 1])
             Y = Y @ G
         S = Y @ Y.T
         m1 = np.trace(S) / n
@@ -87,61 +73,68 @@ def sample_moments(n, ratios, scales, *, batch, rng=None) -> np.ndarray:
     return out
 
 
-def measure(ratios, scales, ns, *, batch, rng=None):
-    """Sampled ESD moments along ``ns``: (params, ns, list of (batch, 2) arrays)."""
-    gen = as_generator(rng)
-    data = [sample_moments(n, ratios, scales, batch=batch, rng=gen) for n in ns]
-    params = {"ratios": tuple(float(r) for r in ratios), "scales": tuple(float(s) for s in scales)}
-    return params, list(ns), data
+def factors(model) -> tuple[list[float], list[float]]:
+    """The model's Marchenko-Pastur factors (ratios, scales), one per factor,
+    from :func:`theory.results.lemma4.blocks`."""
+    from ...theory.results.lemma4 import blocks
+    ratios, scales = [], []
+    for ratio, scale, count in blocks(model):
+        ratios += [float(ratio)] * int(count)
+        scales += [float(scale)] * int(count)
+    return ratios, scales
 
 
-def evaluate(measured, predict=predict, z=None) -> list[CheckOutcome]:
-    params, ns, data = measured
-    pred = predict(params["ratios"], params["scales"])
-    out = []
-    for j, key in enumerate(("mean", "variance")):
-        ext = extrapolate(ns, [d[:, j] for d in data])
-        out.append(limit_outcome(f"ESD {key} of the free product", params, ext, pred[key], z))
-    return out
+def sizes(config):
+    return config.pick((48, 96, 192), (48, 96, 192), (128, 256, 512)), 16
 
 
-def check(ratios, scales, ns, *, batch, rng=None, predict=predict, z=None) -> list[CheckOutcome]:
-    """Extrapolated ESD mean and variance against ``predict(ratios, scales)``."""
-    return evaluate(measure(ratios, scales, ns, batch=batch, rng=rng), predict, z)
+def _label(model) -> str:
+    return (f"sigma_A^2={model.value('sigma_A2')}, sigma_V^2={model.value('sigma_V2')}, "
+            f"gamma={model.value('gamma')}, l={model.depth}")
 
 
-_CASES = (((0.5, 1, 1), (1, 1, 1)), ((0.25, 2 / 3), (1.5, 0.5)), ((1,), (2,)), ((0.5, 0.5), (0.8, 1.2)))
+class FreeProductCheck(T.Check):
+    result_id = "lemma4"
+
+    def cases(self, config):
+        ns, batch = sizes(config)
+        models = [get(self.result_id).example().replace(n=ns[-1])]
+        if config.level != "quick":
+            models += [AttentionModel(n=ns[-1], **c) for c in OTHER_CASES]
+        return [T.Case(m, ns, batch, _label(m)) for m in models]
+
+    def measure(self, config, case):
+        ratios, scales = factors(case.model)
+        data = [sample_moments(n, ratios, scales, batch=case.batch,
+                               rng=T.generator(config, self.result_id, "esd", n, case.label)) for n in case.ns]
+        return {key: T.extrapolate(case.ns, [d[:, j] for d in data]) for j, key in enumerate(("mean", "variance"))}
+
+    def compare(self, config, case, m, pred):
+        p = pred.numeric()
+        par = {"case": case.label, "batch": case.batch}
+        return [T.limit(f"ESD {key} of the free product (n -> oo)", par, m[key], predicted=p[key], judges=(key,))
+                for key in ("mean", "variance")]
 
 
-@lru_cache(maxsize=4)
-def _measure_all(config: VerifyConfig):
-    ns = config.pick([48, 96, 192], [48, 96, 192], [128, 256, 512])
-    batch = config.pick(16, 8, 16)
-    cases = config.pick(_CASES[:2], _CASES, _CASES)
-    gen = np.random.default_rng([config.seed, 4004])
-    return [measure(r, s, ns, batch=batch, rng=gen) for r, s in cases]
+def _variance_over_mean(model, predict):
+    p = predict(model)
+    return p.replace(variance=p.variance / p.mean)
 
 
-def run(config: VerifyConfig | None = None, predict=None) -> list[CheckOutcome]:
-    """All cases of this level (samples drawn once per config and cached)."""
-    config = config or VerifyConfig()
-    predict = predict or globals()["predict"]
-    return [o for m in _measure_all(config) for o in evaluate(m, predict)]
+CHECK = FreeProductCheck()
+CHECK.controls = (
+    T.scale("mean", 1.1, name="mean x1.1"),
+    T.scale("variance", 2, name="variance: sum lam -> 2 sum lam"),
+    T.Control("variance: (prod s)^2 -> prod s", _variance_over_mean, ("variance",)),
+    T.substitute("1+gamma -> 1+2gamma", ("variance",), gamma=lambda g: 2 * g),
+    T.remodel("l -> l+1", ("mean", "variance"), lambda m: {"depth": m.depth + 1}),
+    T.substitute("sigma_V^2 -> sigma_V^4", ("mean", "variance"), sigma_V2=lambda s: s ** 2),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS
 
-
-def _perturb(fn):
-    def control(ratios, scales):
-        p = dict(predict(ratios, scales))
-        p.update(fn(p, ratios, scales))
-        return p
-    return control
-
-
-#: perturbed predictions that :func:`run` must reject
-NEGATIVE_CONTROLS = {
-    "mean x1.1": _perturb(lambda p, r, s: {"mean": 1.1 * p["mean"]}),
-    "variance k->k+1 (one more MP(1) factor)": _perturb(
-        lambda p, r, s: {"variance": p["variance"] + p["mean"] ** 2}),
-    "variance sum(lam)->2 sum(lam)": _perturb(lambda p, r, s: {"variance": 2 * p["variance"]}),
-    "variance (prod s)^2->prod s": _perturb(lambda p, r, s: {"variance": p["variance"] / p["mean"]}),
-}
+# legacy names still imported by checks not yet on the toolkit (prop7, prop8): re-exports onto the
+# toolkit, to be deleted once no check imports them from here
+from .toolkit import Extrapolation, extrapolate  # noqa: E402,F401
+FALSE_ALARM, Z = T.alarm(), T.z()
+limit_outcome = lambda name, params, ext, predicted, z=None: T.limit(name, params, ext, predicted=predicted, judges=(), z=z)  # noqa: E731,E501

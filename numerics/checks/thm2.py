@@ -144,9 +144,8 @@ CHECK.controls = (
 run = CHECK.run
 NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS
 
-# legacy names still imported by checks not yet on the toolkit (prop1, thm10, def1_1);
+# legacy names still imported by the committed prop1 check (not yet on the toolkit);
 # re-exports onto the toolkit, to be deleted once no check imports them from here
 from .toolkit import MAX_CI_WIDTH, TW_BUDGET, slope_budget  # noqa: E402,F401
 Z = T.z()
 stream = lambda config, result_id, *key: T.seed(config, str(result_id), *key)  # noqa: E731
-sigma_A_of = lambda ensemble, sigma_a2: math.sqrt(AttentionModel(n=2, ensemble=ensemble, sigma_a2=sigma_a2).sigma_A2)  # noqa: E731,E501

@@ -20,17 +20,35 @@ Two derivations, both run by the symbolic checks:
 lambda_1*s_1**2*s_2**2 + lambda_2*s_1**2*s_2**2
 >>> general()["variance"]
 Product(s[i], (i, 1, k))**2*Sum(lambda[i], (i, 1, k))
+
+The general form (any list of ratios and scales: :func:`law`, :func:`derive`,
+:func:`general`, :func:`closed_form`) stays the theory's API; an
+:class:`~theory.model.AttentionModel` does not carry a list of ratios, so
+``predict(model)`` (:class:`FreeProductMoments`) is the lemma's instance for
+the bulk of the model's stack (Props 3 and 7): ``l`` factors ``MP(1,
+sigma_A^2)`` (the attention) and ``l`` factors ``MP(gamma, sigma_V^2)`` (the
+values), :func:`blocks`; the symbolic-k formula is evaluated block by block
+(symbolic l included).
+
+>>> from gapcheck.theory.model import AttentionModel
+>>> p = predict(AttentionModel.symbolic())
+>>> p.mean, sp.factor(p.variance)
+((sigma_A2*sigma_V2)**l, l*sigma_A2**(2*l)*sigma_V2**(2*l)*(gamma + 1))
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
 from .._validate import integer, positive, to_sympy
+from ..model import SYMBOLS, AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
-__all__ = ["law", "derive", "general", "closed_form", "predict", "RESULT", "EXAMPLE"]
+__all__ = ["law", "derive", "general", "closed_form", "moments", "FreeProductMoments", "blocks",
+           "predict", "applies", "example", "RESULT", "EXAMPLE"]
 
 K = sp.Symbol("k", positive=True, integer=True)
 _I = sp.Symbol("i", positive=True, integer=True)
@@ -107,10 +125,10 @@ def closed_form(k=None) -> dict:
     return {"mean": sp.Mul(*scales), "variance": sp.Mul(*scales) ** 2 * sp.Add(*lams)}
 
 
-def predict(ratios, scales=None) -> dict:
+def moments(ratios, scales=None) -> dict:
     """Float mean and variance (and m_2) of the product law, for the checks.
 
-    >>> predict([1, 1], [2, 1])["variance"]
+    >>> moments([1, 1], [2, 1])["variance"]
     8.0
     """
     ratios = tuple(sp.nsimplify(to_sympy(r), rational=True) for r in ratios)
@@ -124,6 +142,61 @@ def _predict(ratios, scales):
     mu = law(ratios, scales)
     mean, var = float(mu.mean()), float(mu.variance())
     return {"mean": mean, "variance": var, "m2": var + mean**2}
+
+
+@dataclass(frozen=True)
+class FreeProductMoments(Prediction):
+    """Mean and variance of the free product of the model's Marchenko-Pastur
+    factors (:func:`blocks`)."""
+
+    mean: object
+    variance: object
+
+
+def blocks(model) -> tuple:
+    """The model's factors as ``(ratio, scale, count)`` blocks: the bulk of a
+    stack of depth l is ``MP(1, sigma_A^2)^(boxtimes l) boxtimes MP(gamma,
+    sigma_V^2)^(boxtimes l)`` (Props 3 and 7)."""
+    depth = model.value("l")
+    return ((sp.Integer(1), model.value("sigma_A2"), depth), (model.value("gamma"), model.value("sigma_V2"), depth))
+
+
+def applies(model) -> str | None:
+    """Random Markov attention, no LayerNorm or skip: the stack whose bulk is a
+    free product of Marchenko-Pastur laws (the lemma's general lists of ratios
+    and scales stay available as :func:`law` / :func:`moments`)."""
+    if model.attention != "markov":
+        return (f"the lemma is read on the model as the bulk of a Random Markov stack, "
+                f"MP(1, sigma_A^2)^l boxtimes MP(gamma, sigma_V^2)^l (got {model.attention!r} attention)")
+    if model.layernorm or model.skip is not None:
+        return "the bulk is a free product of MP laws only for the plain stack (no LayerNorm, no skip)"
+    if model.sigma_A2 is None:
+        return "the relative variance sigma_A^2 must be known (set sigma_a2)"
+    return None
+
+
+@lru_cache(maxsize=64)
+def predict(model) -> FreeProductMoments:
+    """The symbolic-k formula of :func:`general` evaluated on each block of
+    :func:`blocks` (``k = count`` identical factors) and combined as the
+    S-transform says: means multiply, relative variances add."""
+    g = general()
+    mean, relvar = sp.Integer(1), sp.Integer(0)
+    for ratio, scale, count in blocks(model):
+        def block(expr):
+            expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == LAM, lambda e: ratio)
+            expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == SCALE, lambda e: scale)
+            return expr.subs(K, count).doit()
+        mean *= block(g["mean"])
+        relvar += block(g["relative_variance"])
+    return FreeProductMoments(mean=sp.powsimp(mean, force=True), variance=sp.factor(mean ** 2 * relvar))
+
+
+def example() -> AttentionModel:
+    """A stack where the ratios and scales differ from 1 and from each other:
+    sigma_A^2 = 1/3 (lognormal), sigma_V^2 = 3/2, gamma = 1/2, l = 2."""
+    return AttentionModel(n=96, depth=2, gamma=sp.Rational(1, 2), ensemble="lognormal",
+                          sigma_a2=sp.Rational(1, 3), sigma_v2=sp.Rational(3, 2))
 
 
 def _symbolic_checks() -> list[CheckOutcome]:
@@ -151,12 +224,28 @@ def _symbolic_checks() -> list[CheckOutcome]:
                                 measured=str(sp.factor(spec)),
                                 predicted=str(sp.factor(derive(k)["variance"])),
                                 passed=bool(ok), tolerance="exact"))
-    ratios, moments = EXAMPLE
-    got = law(ratios).moments(len(moments))
+    ratios, ms = EXAMPLE
+    got = law(ratios).moments(len(ms))
     out.append(CheckOutcome("MP(1/2) x MP(1) x MP(1): moments 1, 7/2, 67/4, 741/8, 8909/16",
                             {"ratios": [str(r) for r in ratios]}, measured=[str(m) for m in got],
-                            predicted=[str(m) for m in moments],
-                            passed=[sp.nsimplify(a) for a in got] == list(map(sp.nsimplify, moments)),
+                            predicted=[str(m) for m in ms],
+                            passed=[sp.nsimplify(a) for a in got] == list(map(sp.nsimplify, ms)),
+                            tolerance="exact"))
+    # predict(model) block by block = the free product of the model's 2l factors (l = 1, 2, 3),
+    # and for symbolic l the stack's closed form (sigma_A^2 sigma_V^2)^(2l) l (1 + gamma)
+    sA2, sV2, gam, l_ = (SYMBOLS[k] for k in ("sigma_A2", "sigma_V2", "gamma", "l"))
+    for depth in (1, 2, 3):
+        p = predict(AttentionModel.symbolic(depth=depth))
+        mu = law([1] * depth + [gam] * depth, [sA2] * depth + [sV2] * depth)
+        ok = sp.simplify(p.mean - mu.mean()) == 0 and sp.simplify(p.variance - mu.variance()) == 0
+        out.append(CheckOutcome("predict(model) = free_product of MP(1, sigma_A^2)^l, MP(gamma, sigma_V^2)^l",
+                                {"l": depth}, measured=str(p.variance), predicted=str(sp.factor(mu.variance())),
+                                passed=bool(ok), tolerance="exact"))
+    p = predict(AttentionModel.symbolic())
+    want = (sA2 * sV2) ** (2 * l_) * l_ * (1 + gam)
+    ok = sp.simplify(sp.powsimp(sp.expand_power_base(p.variance - want, force=True), force=True)) == 0
+    out.append(CheckOutcome("predict(symbolic model): variance (sigma_A^2 sigma_V^2)^(2l) l (1 + gamma)",
+                            {"l": "l"}, measured=str(p.variance), predicted=str(want), passed=bool(ok),
                             tolerance="exact"))
     return out
 
@@ -186,6 +275,9 @@ RESULT = register(Result(
     formulas=_formulas,
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.lemma4",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=("Realised by products of rectangular Gaussian matrices, the ESD moments approach the "
               "limit with an O(1/n) bias (e.g. one Wishart factor: E m_2 = s^2 (1 + lam + 1/N)); the "
               "check extrapolates in 1/n.",),
