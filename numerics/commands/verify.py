@@ -179,12 +179,14 @@ def _use_color(file) -> bool:
 
 
 def _seconds(s) -> str:
+    """A duration in at most 7 columns: ``14.8 s``, ``2m05s``, ``123m45s``."""
     if s in (None, ""):
         return ""
     s = float(s)
-    if s < 60:
+    if s < 59.95:
         return f"{s:.1f} s"
-    return f"{int(s // 60)} min {int(round(s % 60)):02d} s"
+    m, sec = divmod(int(round(s)), 60)
+    return f"{m}m{sec:02d}s"
 
 
 def _fmt(x) -> str:

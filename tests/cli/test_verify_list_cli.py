@@ -169,3 +169,10 @@ def test_list_default_is_one_line_per_result(gapcheck, monkeypatch):
     full = gapcheck("list", "--details").out
     for x in results[:3]:
         assert all(" ".join(a.split()) in " ".join(full.split()) for a in x.assumptions)
+
+
+@pytest.mark.parametrize("seconds, shown", [(0.04, "0.0 s"), (14.84, "14.8 s"), (125.4, "2m05s"),
+                                            (7385, "123m05s")])
+def test_time_column_never_truncated(seconds, shown):
+    from gapcheck.numerics.commands.verify import _seconds
+    assert _seconds(seconds) == shown and len(shown) <= 7
