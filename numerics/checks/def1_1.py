@@ -105,13 +105,6 @@ class RandomMarkovCheck(T.Check):
                               detail=f"SE {se:.3g}, b_1 {p['b1']:.3g}, O(n^-2) budget {budget:.3g}"))
         return out
 
-    def run(self, config, predict=None, params=None):
-        predict = predict or get(self.result_id).prediction
-        out = []
-        for case in self.cases(config, params):
-            out.extend(self.compare(config, case, self.measured(config, case), predict(case.model)))
-        return out
-
 
 CHECK = RandomMarkovCheck()
 CHECK.controls = (

@@ -386,10 +386,13 @@ class Check(abc.ABC):
     def NEGATIVE_CONTROLS(self) -> dict[str, Control]:
         return {c.name: c for c in self.controls}
 
-    def run(self, config, predict: Callable | None = None) -> list[CheckOutcome]:
+    def run(self, config, predict: Callable | None = None, **options) -> list[CheckOutcome]:
+        """The outcomes of every case against ``predict`` (default: the result's
+        own); ``options`` (e.g. ``params=...``, a check's own choice of cases)
+        go to :meth:`cases`."""
         predict = predict or get(self.result_id).prediction
         out: list[CheckOutcome] = []
-        for case in self.cases(config):
+        for case in self.cases(config, **options):
             out.extend(self.compare(config, case, self.measured(config, case), predict(case.model)))
         return out
 
