@@ -1,78 +1,58 @@
-"""Empirical check of Proposition 4: with the gap, ||dX_L/dW_l||_F^2 grows
-like n^L, with E||dX_L/dW_l||_F^2 ~ sigma_V^(2(L-1)) d^L (1 + sigma_A^2 [L = 1]).
+"""Empirical check of Proposition 4: with the gap, E||dX_L/dW_l||_F^2 grows
+like n^exponent with E||dX_L/dW_l||_F^2 / n^exponent -> constant, both read
+from the prediction (``theory.results.prop4.predict``: exponent L, constant
+sigma_V^(2(L-1)) gamma^-L (1 + sigma_A^2 [L = 1]), independent of l).
 
-Gradient norms from :func:`numerics.gradients.grad_norms_sq` (exact
-Kronecker identity for Random Markov attention).  Per (L, l):
+The check is Prop 6's (:class:`numerics.checks.prop6.GradientsWithoutGapCheck`)
+with the gap kept: gradient norms from :func:`numerics.gradients.grad_norms_sq`
+(exact Kronecker identity), cached by :func:`toolkit.gradient_norms` so the
+truth and every control read the same draws. Per case and layer l:
 
-* **constant**: ``||grad||^2 / (sigma_V^(2(L-1)) d^L)`` extrapolated to
-  n = oo in 1/n (band z SE + next-order bias budget);
-* **rate** (l = 1): log-log slope of the mean against n (fixed gamma), 99%
-  bootstrap CI containing ``L`` plus the slope bias of the measured O(1/n)
-  correction, narrower than :data:`numerics.checks.prop6.MAX_CI_WIDTH`.
-  For l >= 2 the rank-one signal ``1^T X0 W_1...W_{l-1}`` does not
-  self-average (relative sd ``sqrt(2(l-1)/d)`` per network, Lemma 1), so
-  the rate is fitted at l = 1 and the constant (which divides by d^L) is
-  checked at every l.
+* **constant**: ``||grad||^2 / n^exponent`` extrapolated to n = oo in 1/n
+  (:func:`toolkit.limit`: the policy's t quantile times the intercept's SE plus
+  the next-order bias budget);
+* **rate** (l = 1): log-log slope of the mean against n, 99% bootstrap CI
+  containing the exponent plus the slope bias of the O(1/n) correction
+  measured independently of the prediction (:func:`toolkit.correction_bias`),
+  narrower than :data:`toolkit.RATE_CI_WIDTH`. For l >= 2 the rank-one signal
+  ``1^T X0 W_1...W_{l-1}`` does not self-average (relative sd
+  ``sqrt(2(l-1)/d)`` per network, Lemma 1), so the rate is fitted at l = 1 and
+  the constant is checked at every l.
 
-Finding pinned by :func:`key_query_looseness`: with key-query attention
+Every level runs the result's example (sigma_A^2 = 3/4, sigma_V^2 = 3/2,
+gamma = 1/2, L = 2) and a single layer with the uniform ensemble
+(sigma_A^2 = 1/3, gamma = 1/2), the only depth at which sigma_A^2 enters.
+
+Finding pinned by :func:`key_query_looseness` (default and thorough levels; it
+reads no prediction, judges no field): with key-query attention
 (sigma_QK^2 = 1) the first layer's gradient grows faster than n^L, more so
 with depth: the n^L lower bound becomes loose.
 
->>> out = check(1, 1, 1, "exponential", 1.0, [16, 32, 64], batch=4, rng=0)
->>> [o.name.split(":")[0] for o in out]
-['constant', 'rate']
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['sigma_A^2=3/4, sigma_V^2=3/2, gamma=1/2, L=2, lognormal', 'sigma_A^2=1/3, sigma_V^2=1, gamma=1/2, L=1, uniform']
 """
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import numpy as np
+import sympy
 
-from . import VerifyConfig, perturbed
-from .lemma4 import extrapolate, limit_outcome
-from .prop6 import rate_outcome, slope_bias
+from . import toolkit as T
+from .prop6 import GradientsWithoutGapCheck
 from ..rng import as_generator
 from ..stats import loglog_fit
-from ...theory.registry import CheckOutcome
+from ...theory.registry import CheckOutcome, get
 
-__all__ = ["predict", "measure", "evaluate", "check", "key_query_slopes", "key_query_looseness",
-           "run", "NEGATIVE_CONTROLS"]
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "key_query_slopes", "key_query_looseness"]
 
-
-def predict(L, l, gamma, sigma_a2, sigma_v2) -> dict:
-    """``constant`` and ``exponent`` derived in :mod:`theory.results.prop4`."""
-    from ...theory.results.prop4 import predict as _p
-    return _p(L, l, gamma, sigma_a2, sigma_v2)
-
-
-def measure(L, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, backend="numpy"):
-    from .prop6 import measure as _m
-    return _m(L, gamma, ensemble, sigma_v2, ns, batch=batch, rng=rng, backend=backend, remove_gap=0)
-
-
-def evaluate(measured, predict=predict, z=None, layers=None) -> list[CheckOutcome]:
-    params, ns, data = measured
-    L, gamma, sv2 = params["L"], params["gamma"], params["sigma_V2"]
-    out = []
-    for l in (layers or range(1, L + 1)):
-        pred = predict(L, l, gamma, params["sigma_A2"], sv2)
-        p = {**params, "l": l}
-        scale = [sv2 ** (L - 1) * (int(round(n / gamma))) ** L for n in ns]
-        ext = extrapolate(ns, [d[:, l - 1] / s for d, s in zip(data, scale)])
-        out.append(limit_outcome("constant: E||dX_L/dW_l||_F^2 / (sigma_V^(2(L-1)) d^L)", p, ext,
-                                 pred["constant"], z))
-        if l != 1 or len(ns) < 3:
-            continue   # rank-one signal: relative sd sqrt(2(l-1)/d) per network (Lemma 1)
-        beta = ext.slope / ext.estimate if ext.estimate else 0.0
-        out.append(rate_outcome("rate: exponent of E||dX_L/dW_l||_F^2 in n", p, ns,
-                                [d[:, l - 1] for d in data], pred["exponent"],
-                                bias=slope_bias(ns, beta)))
-    return out
-
-
-def check(L, l, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, predict=predict, z=None):
-    return evaluate(measure(L, gamma, ensemble, sigma_v2, ns, batch=batch, rng=rng), predict, z,
-                    layers=[l])
+_HALF = sympy.Rational(1, 2)
+#: (L, gamma, ensemble, sigma_V^2) sampled besides the example; the first is the single
+#: layer (sigma_A^2 enters at L = 1 only) that every level runs
+_CASES = ((1, _HALF, "uniform", 1), (1, 1, "exponential", 1),
+          (2, _HALF, "exponential", sympy.Rational(16, 25)), (3, 1, "exponential", 1),
+          (2, 1, "lognormal", 1))
 
 
 def key_query_slopes(depths, ns, *, batch, rng=None, sigma_qk2=1.0, probes=16):
@@ -87,7 +67,7 @@ def key_query_slopes(depths, ns, *, batch, rng=None, sigma_qk2=1.0, probes=16):
         data = [grad_norms_sq(AttentionModel(n=n, depth=L, gamma=1, attention="key-query",
                                              sigma_qk2=sigma_qk2), batch=batch, rng=gen, probes=probes)
                 for n in ns]
-        fits[L] = loglog_fit(ns, [d[:, 0] for d in data], rng=0, n_boot=500, statistic=np.median)
+        fits[L] = loglog_fit(ns, [d[:, 0] for d in data], rng=gen, n_boot=500, statistic=np.median)
     return fits
 
 
@@ -104,45 +84,46 @@ def key_query_looseness(ns=(16, 32, 64), *, batch=16, rng=None) -> CheckOutcome:
                         "; ".join(f"L={L}: CI [{f.ci_low:.2f}, {f.ci_high:.2f}]" for L, f in fits.items()))
 
 
-#: (L, gamma, ensemble, sigma_V^2)
-_CASES = ((1, 1, "exponential", 1.0), (2, 0.5, "exponential", 0.64), (3, 1, "exponential", 1.0),
-          (1, 0.5, "uniform", 1.0), (2, 1, "lognormal", 1.0))
-
-
 @lru_cache(maxsize=4)
-def _measure_all(config: VerifyConfig):
-    ns = config.pick([32, 64, 128], [48, 96, 192], [128, 256, 512])
-    batch = config.pick(8, 10, 24)
-    cases = config.pick(_CASES[:2] + _CASES[3:4], _CASES[:4], _CASES)
-    gen = np.random.default_rng([config.seed, 4004 + 1])
-    return [measure(L, g, e, v, ns, batch=batch, rng=gen, backend=config.backend)
-            for L, g, e, v in cases]
+def _finding(config) -> CheckOutcome:
+    return key_query_looseness(rng=T.generator(config, "prop4", "key-query"))
 
 
-def run(config: VerifyConfig | None = None, predict=None) -> list[CheckOutcome]:
-    """All cases of this level (samples drawn once per config and cached),
-    plus the pinned key-query finding when the prediction is the real one."""
-    config = config or VerifyConfig()
-    real = predict is None
-    predict = predict or globals()["predict"]
-    out = [o for m in _measure_all(config) for o in evaluate(m, predict)]
-    if real and config.level != "quick":
-        out.append(key_query_looseness(rng=np.random.default_rng([config.seed, 4444])))
-    return out
+class ExplodingGradientsCheck(GradientsWithoutGapCheck):
+    result_id = "prop4"
+    remove_gap = 0
+
+    def sizes(self, config):
+        return config.pick((32, 64, 128), (48, 96, 192), (128, 256, 512)), config.pick(8, 10, 24)
+
+    def legacy_cases(self, config):
+        return config.pick(_CASES[:1], _CASES[:4], _CASES)
+
+    def rate_at(self, l: int) -> bool:
+        return l == 1   # rank-one signal: relative sd sqrt(2(l-1)/d) per network (Lemma 1)
+
+    def run(self, config, predict=None) -> list[CheckOutcome]:
+        out = super().run(config, predict)
+        return out if config.level == "quick" else out + [_finding(config)]
 
 
-_perturb = partial(perturbed, predict)
+def _without_gap(model, pred):
+    """Prop 6's prediction (the gap removed) for the same architecture."""
+    return get("prop6").prediction(model.replace(remove_gap=1))
 
 
-#: perturbed predictions that :func:`run` must reject
-NEGATIVE_CONTROLS = {
-    "exponent+0.25": _perturb(lambda L, l, g, a, v, p: {**p, "exponent": p["exponent"] + 0.25}),
-    "exponent-0.25": _perturb(lambda L, l, g, a, v, p: {**p, "exponent": p["exponent"] - 0.25}),
-    "constant x1.1": _perturb(lambda L, l, g, a, v, p: {**p, "constant": 1.1 * p["constant"]}),
-    "L->L+1 (exponent and constant)": _perturb(
-        lambda L, l, g, a, v, p: {"exponent": L + 1.0, "constant": p["constant"] * v}),
-    "sigma_A^2 -> sigma_A (L = 1)": _perturb(
-        lambda L, l, g, a, v, p: {**p, "constant": 1 + a**0.5 if L == 1 else p["constant"]}),
-    "without the gap (no rank-one term)": _perturb(
-        lambda L, l, g, a, v, p: {**p, "constant": a if L == 1 else p["constant"] * 0.5}),
-}
+CHECK = ExplodingGradientsCheck()
+CHECK.controls = (
+    T.shift("exponent", +0.25),
+    T.shift("exponent", -0.25),
+    T.scale("constant", 1.1),
+    T.remodel("L -> L+1 (exponent and constant)", ("exponent", "constant"),
+              lambda m: {"depth": m.depth + 1}),
+    T.substitute("2 sigma_A -> sigma_A", ("constant",), sigma_A2=sympy.sqrt),
+    T.substitute("bulk term dropped (sigma_A^2 [L = 1] -> 0)", ("constant",), sigma_A2=lambda a: 0),
+    T.times("sigma_V^(2L) for sigma_V^(2(L-1))", "constant", lambda m: m.value("sigma_V2")),
+    T.times("gamma^-(L-1) for gamma^-L", "constant", lambda m: m.value("gamma")),
+    T.Control("without the gap (Prop 6's prediction)", _without_gap, ("exponent", "constant")),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

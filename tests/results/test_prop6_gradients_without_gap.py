@@ -57,7 +57,28 @@ def test_slope_bias_matches_exact_correction():
     ns = np.array([50.0, 100.0, 200.0])
     vals = [[n * (1 - 10 / n)] * 2 for n in ns]
     fit = np.polyfit(np.log(ns), np.log([v[0] for v in vals]), 1)[0]
-    assert check.slope_bias(ns, -10.0) == pytest.approx(fit - 1, abs=1e-12)
+    assert T.slope_bias(ns, -10.0) == pytest.approx(fit - 1, abs=1e-12)
+
+
+def test_correction_bias_reads_the_data_not_the_prediction():
+    """The slope allowance comes from the norms divided by the integer power
+    nearest their fitted slope: it recovers the exact O(1/n) correction at
+    exponents 1 and 2 and takes no exponent under test."""
+    ns = [64, 128, 256]
+    for e in (1, 2):
+        data = [[n**e * (1 - 10 / n)] * 2 for n in ns]
+        assert T.correction_bias(ns, data) == pytest.approx(T.slope_bias(ns, -10.0), abs=1e-12)
+
+
+def test_exponent_controls_fail_the_rate_outcome():
+    """Found when migrating prop4: with the allowance read off data divided by the
+    predicted exponent, exponent +-0.25 passed every rate outcome (only the limit
+    rejected them); now the rate outcome judging the exponent rejects them too."""
+    config = VerifyConfig(level="quick")
+    for name in ("exponent+0.25", "exponent-0.25"):
+        out = check.run(config, predict=check.NEGATIVE_CONTROLS[name](get("prop6").prediction))
+        rates = [o for o in out if o.name.startswith("rate")]
+        assert rates and not any(o.passed for o in rates), name
 
 
 @pytest.mark.slow

@@ -13,27 +13,44 @@ times the same.  Hence, derived through the laws,
 
 which grows like n^L at fixed gamma (the paper's lower bound rate).
 
+For symbolic depth (:func:`general`) the same expectation is written with the
+moment formula of the Fuss-Catalan laws (``m_1(FC(p, s)) = s^p``); divided by
+``n^L`` it is ``gamma^-L sigma_V^(2(L-1)) (1 + n^(1-L) sigma_A^(2L))``, and
+the bulk term survives the limit only at L = 1: the constant carries the
+indicator ``[L = 1]`` as ``KroneckerDelta(L, 1)``, which sympy evaluates as
+soon as the depth is a number, so the symbolic prediction specialises to
+every numeric one (:func:`predict`) without requiring a numeric depth.
+
 >>> derive(1, 1)["constant"]
 sigma_A2 + 1
 >>> derive(3, 2)["exponent"]
 3
+>>> general()["constant"]
+sigma_V2**(L - 1)*(sigma_A2*KroneckerDelta(1, L) + 1)/gamma**L
+>>> predict(example())
+ExplodingGradients(exponent=2, constant=6)
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
-from .._validate import in_interval, integer, positive, to_sympy
+from .._validate import in_interval, integer, to_sympy
+from ..model import AttentionModel
+from ..prediction import PowerLaw, Prediction
 from ..registry import CheckOutcome, Result, register
 
-__all__ = ["N", "GAMMA", "SA2", "SV2", "DEPTH", "derive", "closed_form", "predict", "RESULT"]
+__all__ = ["N", "GAMMA", "SA2", "SV2", "DEPTH", "LAYER", "derive", "general", "closed_form",
+           "ExplodingGradients", "applies", "predict", "example", "RESULT"]
 
 N = sp.Symbol("n", positive=True)
 GAMMA = sp.Symbol("gamma", positive=True)
 SA2 = sp.Symbol("sigma_A2", positive=True)
 SV2 = sp.Symbol("sigma_V2", positive=True)
 DEPTH = sp.Symbol("L", positive=True, integer=True)
+LAYER = sp.Symbol("l", positive=True, integer=True)
 
 
 def _fc_mean(p, s2):
@@ -57,26 +74,80 @@ def derive(L: int, l: int) -> dict:
             "exponent": sp.limit(sp.log(expectation) / sp.log(N), N, sp.oo)}
 
 
-def closed_form(L: int) -> dict:
-    """sigma_V^(2(L-1)) d^L (1 + sigma_A^2 [L = 1]): the constant and exponent L."""
-    return {"constant": 1 + SA2 * sp.KroneckerDelta(L, 1), "exponent": sp.Integer(L)}
+def closed_form(L=DEPTH) -> dict:
+    """sigma_V^(2(L-1)) d^L (1 + sigma_A^2 [L = 1]): the constant over
+    sigma_V^(2(L-1)) d^L and the exponent L (the statement, compared with)."""
+    return {"constant": 1 + SA2 * sp.KroneckerDelta(L, 1), "exponent": L}
 
 
-def predict(L, l, gamma, sigma_a2, sigma_v2) -> dict:
-    """Floats: ``constant`` (limit of E||grad||^2 / (sigma_V^(2(L-1)) d^L)),
-    ``exponent`` (L).
+@lru_cache(maxsize=None)
+def general() -> dict:
+    """For symbolic L and l: ``E||dX_L/dW_l||_F^2 / n^L`` and its limit.
 
-    >>> predict(1, 1, 1, 1, 1)
-    {'constant': 2.0, 'exponent': 1.0}
+    The expectation of :func:`derive` with ``m_1(FC(p, s))`` from the moment
+    formula of a symbolic order; its rank-one part over ``n^L`` is free of n,
+    and the bulk part carries ``n^(1-L)``, whose limit is 1 at L = 1 and 0
+    beyond: ``constant = rank-one + [L = 1] bulk|_(L = l = 1)``.
     """
-    L = integer("L", L, minimum=1)
-    l = integer("l", l, minimum=1, maximum=L)
-    in_interval("gamma", gamma, 0, 1)
-    positive("sigma_a2", sigma_a2)
-    positive("sigma_v2", sigma_v2)
-    f = derive(L, l)
-    sub = {SA2: to_sympy(sigma_a2), SV2: to_sympy(sigma_v2), GAMMA: to_sympy(gamma)}
-    return {"constant": float(f["constant"].subs(sub)), "exponent": float(f["exponent"])}
+    from ..laws import FussCatalan
+
+    d = N / GAMMA
+    weights = d ** (DEPTH - LAYER + 1) * sp.expand_func(
+        FussCatalan(1, SV2).moment_formula(1, order=DEPTH - LAYER))
+    signal = (SV2 * d) ** (LAYER - 1)
+    bulk_mean = sp.expand_func(FussCatalan(1, SA2).moment_formula(1, order=DEPTH))
+    rank_one = sp.powsimp(sp.simplify(weights * signal / N**DEPTH), force=True)
+    bulk = sp.simplify(rank_one * N ** (1 - DEPTH) * bulk_mean)
+    if N in rank_one.free_symbols or LAYER in rank_one.free_symbols:
+        raise AssertionError(f"rank-one part {rank_one} should be free of n and l")
+    # the bulk relative to the rank-one part where it survives (L = l = 1)
+    relative = sp.simplify(bulk.subs({DEPTH: 1, LAYER: 1}) / rank_one.subs({DEPTH: 1, LAYER: 1}))
+    constant = rank_one * (1 + relative * sp.KroneckerDelta(DEPTH, 1))
+    return {"finite_n_ratio": rank_one + bulk, "constant": constant, "exponent": DEPTH}
+
+
+@dataclass(frozen=True)
+class ExplodingGradients(Prediction):
+    """``E||dX_L/dW_l||_F^2 ~ constant * n^exponent`` at every layer l (the
+    constant does not depend on l); the depth L is the model's ``l``."""
+
+    exponent: object
+    constant: object
+
+    def scaling_laws(self):
+        return (PowerLaw("grad-norm-sq", self.exponent, self.constant, 1),)
+
+
+def applies(model) -> str | None:
+    """Random Markov attention with the gap present, no LayerNorm or skip."""
+    if model.attention != "markov":
+        return f"the statement is about Random Markov attention (got {model.attention!r})"
+    if model.remove_gap:
+        return (f"the statement needs the gap (remove_gap = 0, got {model.remove_gap}); "
+                f"without it Prop 6 applies")
+    if model.layernorm or model.skip is not None:
+        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
+    return None
+
+
+def predict(model) -> ExplodingGradients:
+    """The rate and constant for ``model`` (symbolic or numeric): :func:`general`
+    specialised to the model's depth, gamma and scales (the indicator
+    ``[L = 1]`` evaluates once the depth is a number)."""
+    sub = {DEPTH: model.value("l"), GAMMA: model.value("gamma"), SA2: model.value("sigma_A2"),
+           SV2: model.value("sigma_V2")}
+    f = general()
+    return ExplodingGradients(exponent=f["exponent"].subs(sub),
+                              constant=sp.powsimp(f["constant"].subs(sub), force=True))
+
+
+def example() -> AttentionModel:
+    """A point where the scales and ratios differ from 1 and each other:
+    sigma_A^2 = 3/4 (lognormal), sigma_V^2 = 3/2, gamma = 1/2, L = 2
+    (constant (3/2) 2^2 = 6; sigma_A^2 enters at L = 1 only, which the check
+    samples at every level too)."""
+    return AttentionModel(n=128, depth=2, gamma=sp.Rational(1, 2), ensemble="lognormal",
+                          sigma_a2=sp.Rational(3, 4), sigma_v2=sp.Rational(3, 2))
 
 
 def _symbolic_checks() -> list[CheckOutcome]:
@@ -94,6 +165,20 @@ def _symbolic_checks() -> list[CheckOutcome]:
     out.append(CheckOutcome("L = 1: ||A||_F^2 -> 1 + m_1(MP(1, sigma_A^2))", {"L": 1},
                             measured=str(single), predicted=str(derive(1, 1)["constant"]),
                             passed=sp.simplify(single - derive(1, 1)["constant"]) == 0, tolerance="exact"))
+    # symbolic depth: the general derivation at L = 1..5 is the integer one (over sigma_V^(2(L-1)) d^L)
+    g = general()
+    ok = True
+    for L in range(1, 6):
+        for l in range(1, L + 1):
+            sub = {DEPTH: L, LAYER: l}
+            norm = SV2 ** (L - 1) / GAMMA**L
+            ok = ok and sp.simplify(g["constant"].subs(sub) - derive(L, l)["constant"] * norm) == 0
+            ok = ok and sp.simplify(g["finite_n_ratio"].subs(sub) - derive(L, l)["finite_n_ratio"] * norm) == 0
+            ok = ok and g["exponent"].subs(sub) == derive(L, l)["exponent"]
+    out.append(CheckOutcome("symbolic L, l: general() = derive(L, l) for 1 <= l <= L <= 5 "
+                            "(constant, finite-n ratio, exponent)", {"L": "L", "l": "l"},
+                            measured=str(g["constant"]), predicted="derive(L, l) sigma_V^(2(L-1)) gamma^-L",
+                            passed=bool(ok), tolerance="exact"))
     return out
 
 
@@ -124,6 +209,9 @@ RESULT = register(Result(
     formulas=lambda L=None, l=None, gamma=None, **_: _formulas(L, l, gamma),
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop4",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=("Key-query attention with sigma_QK^2 = 1 (not Xavier): the gradient of the first "
               "layer grows faster than n^L, by more as the depth grows (fitted exponents about "
               "2.5-2.9 at L = 2 and 4-6 at L = 3 for n = 16..64), so the n^L lower bound becomes loose "
