@@ -15,21 +15,32 @@ for ``(1 + psi)^{l+1} (1 + gamma psi)^l = x psi`` (psi the moment series at
 (:func:`edge_closed_form`, symbolic l and gamma).  At gamma = 1, mu_l = FC(2l):
 limits 0.0658, 0.03355, 0.02247 for l = 1, 2, 3.
 
->>> round(predict(1, 1)["limit"], 4)
+For symbolic l and gamma (:func:`general`, what :func:`predict` specialises)
+``m_2 = 1 + `` the relative variance of mu_l from its S-transform (Prop 7's
+:func:`~theory.results.prop7.general`) and the edge is
+:func:`edge_closed_form`; the symbolic checks compare both with the
+free-product derivation :func:`derive` on a grid of (l, gamma).
+
+>>> from gapcheck.theory.model import AttentionModel
+>>> round(float(predict(AttentionModel(n=64, depth=1, remove_gap=1)).limit), 4)
 0.0658
 >>> edge_closed_form(1, 1)
 27/4
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
-from .._validate import in_interval, integer, to_sympy
+from .._validate import to_sympy
+from ..model import AttentionModel
+from ..prediction import PowerLaw, Prediction
 from ..registry import CheckOutcome, Result, register
 
-__all__ = ["L", "GAMMA", "law", "edge_closed_form", "derive", "predict", "RESULT"]
+__all__ = ["L", "GAMMA", "law", "edge_closed_form", "derive", "general", "RankRestored", "applies",
+           "predict", "example", "RESULT"]
 
 L = sp.Symbol("l", positive=True, integer=True)
 GAMMA = sp.Symbol("gamma", positive=True)
@@ -74,17 +85,60 @@ def derive(l: int, gamma) -> dict:
     return {"m2": m2, "edge": edge, "limit": m2 / edge**2}
 
 
-def predict(l, gamma) -> dict:
-    """Float ``limit`` of srank/n, normalised second moment ``m2`` and ``edge``.
+@lru_cache(maxsize=None)
+def general() -> dict:
+    """m_2, edge and limit for symbolic l and gamma: m_2 = 1 + the relative
+    variance of mu_l (S-transform, :func:`theory.results.prop7.general`), the
+    edge by :func:`edge_closed_form`."""
+    from .prop7 import GAMMA as G7, L as L7, general as bulk_general
 
-    >>> {k: round(v, 4) for k, v in predict(2, 1).items()}
-    {'m2': 5.0, 'edge': 12.207, 'limit': 0.0336}
-    """
-    l = integer("l", l, minimum=1)
-    in_interval("gamma", gamma, 0, 1)
-    g = sp.nsimplify(to_sympy(gamma), rational=True)
-    f = derive(l, g)
-    return {k: float(sp.N(f[k], 20)) for k in ("m2", "edge", "limit")}
+    m2 = 1 + bulk_general()["relative_variance"].subs({L7: L, G7: GAMMA})
+    edge = edge_closed_form(L, GAMMA)
+    return {"m2": m2, "edge": edge, "limit": m2 / edge**2}
+
+
+@dataclass(frozen=True)
+class RankRestored(Prediction):
+    """``srank(Sigma_l^perp) ~ limit * n^exponent`` with ``limit = m2 / edge^2``:
+    ``m2`` the second moment and ``edge`` the right edge of the mean-1 bulk law
+    mu_l (scale-free: sigma_A and sigma_V drop out)."""
+
+    exponent: object
+    limit: object
+    m2: object
+    edge: object
+
+    def scaling_laws(self):
+        return (PowerLaw("stable-rank", self.exponent, self.limit),)
+
+
+def applies(model) -> str | None:
+    """Random Markov attention with the gap removed (A - 11^T/n), no LayerNorm or skip."""
+    if model.attention != "markov":
+        return f"the statement is about Random Markov attention (got {model.attention!r})"
+    if model.remove_gap != 1:
+        return (f"the statement needs the gap removed, A^perp = A - 11^T/n (remove_gap = 1, "
+                f"got {model.remove_gap}); with the gap Prop 3 applies")
+    if model.layernorm or model.skip is not None:
+        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
+    return None
+
+
+def predict(model) -> RankRestored:
+    """The rate and limit of srank/n for ``model`` (symbolic or numeric):
+    :func:`general` specialised to the model's depth and gamma."""
+    sub = {L: model.value("l"), GAMMA: model.value("gamma")}
+    f = {k: v.subs(sub) for k, v in general().items()}
+    f = {k: v if v.free_symbols else sp.radsimp(sp.simplify(v)) for k, v in f.items()}
+    return RankRestored(exponent=sp.Integer(1), limit=f["limit"], m2=f["m2"], edge=f["edge"])
+
+
+def example() -> AttentionModel:
+    """l = 2, gamma = 1/2 (the prediction reads only these), sampled with
+    uniform attention entries (sigma_A^2 = 1/3) and sigma_V^2 = 3/2 so that
+    the check also sees that the limit is free of the scales."""
+    return AttentionModel(n=256, depth=2, gamma=sp.Rational(1, 2), ensemble="uniform",
+                          sigma_v2=sp.Rational(3, 2), remove_gap=1)
 
 
 def _symbolic_checks() -> list[CheckOutcome]:
@@ -110,6 +164,16 @@ def _symbolic_checks() -> list[CheckOutcome]:
                                     f"stationary point; m_2 = 1 + l(1 + gamma)", {"l": l, "gamma": str(g)},
                                     measured=float(der["edge"]), predicted=float(closed),
                                     passed=bool(ok), tolerance="30 digits"))
+    g = general()
+    ok = True
+    for l in (1, 2, 3):
+        for gam in (sp.Integer(1), sp.Rational(1, 2), sp.Rational(2, 3)):
+            der, sub = derive(l, gam), {L: l, GAMMA: gam}
+            ok = ok and all(abs(sp.N(g[k].subs(sub) - der[k], 30)) < 1e-25 for k in ("m2", "edge", "limit"))
+    out.append(CheckOutcome("symbolic l, gamma: general() (S-transform m_2, closed-form edge) = "
+                            "free-product derivation at l = 1..3, gamma = 1, 1/2, 2/3",
+                            {"l": "l", "gamma": "gamma"}, measured=str(g["m2"]), predicted="derive(l, gamma)",
+                            passed=bool(ok), tolerance="30 digits"))
     quad, root, _ = _edge_general()
     ok = sp.simplify(quad.subs(GAMMA, 1) - sp.expand((2 * L * _PSI - 1) * (_PSI + 1))) == 0
     out.append(CheckOutcome("gamma = 1: stationary point psi = 1/(2l) (FC(2l) edge)", {"gamma": 1},
@@ -136,6 +200,9 @@ RESULT = register(Result(
                                             isinstance(gamma, sp.Symbol) else derive(l, to_sympy(gamma))),
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop5",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=("The top eigenvalue approaches the edge slowly and from below: at n = 512 (exponential "
               "ensemble, gamma = 1) lambda_max/m_1 = 6.60, 11.67, 16.70 against edges 6.75, 12.21, "
               "17.65 for l = 1, 2, 3, so srank/n sits 5-13% above its limit; the check extrapolates "
