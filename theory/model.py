@@ -300,11 +300,8 @@ class AttentionModel:
         if self.attention == "identity":
             return sympy.Integer(0)
         if self.attention == "key-query":
-            v = _validate.to_sympy(self.sigma_QK2) ** 2
-            dk = _validate.to_sympy(self.d)
-            if (dk - 2 * v).is_nonpositive:
-                return sympy.oo
-            return sympy.simplify((1 - 2 * v / dk) ** (-dk / 2) - 1)
+            from .key_query import within_row_sigma_A2
+            return within_row_sigma_A2(_validate.to_sympy(self.d), _validate.to_sympy(self.sigma_QK2) ** 2)
         law = self.ensemble_law
         if law is None:
             return self.sigma_a2

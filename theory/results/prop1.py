@@ -32,59 +32,87 @@ Everything below is derived by sympy integration:
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import mpmath
 import sympy
 
 from .. import _validate
+from ..key_query import (chi2_mgf, d_k, logit_mgf, marginal_relative_variance, p,  # noqa: F401
+                         product_gaussian_mgf, t, v, within_row_relative_variance, within_row_sigma_A2)
+from ..model import AttentionModel, Scale
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
-d_k, v, t, p = sympy.symbols("d_k v t p", positive=True)
 sigma_QK = sympy.Symbol("sigma_QK", positive=True)
-_x, _y = sympy.symbols("x y", real=True)
 _xp = sympy.Symbol("x", positive=True)
+_d = sympy.Symbol("d", positive=True)
 
 
-def _phi(u):
-    return sympy.exp(-u ** 2 / 2) / sympy.sqrt(2 * sympy.pi)
+@dataclass(frozen=True)
+class KeyQueryFirstLayer(Prediction):
+    """First-layer key-query attention as a Random Markov matrix (Proposition 1).
+
+    ``logit_variance``: Var of ``X0 W_Q W_K^T X0^T / sqrt(d_k)`` entries (= sigma_QK^4);
+    ``sigma_A2``: within-row relative variance at ``d_k = d``;
+    ``finite_n``: ``b_1`` of ``E ||sqrt(n) A||_F^2 / n - 1 = sigma_A2 + b_1/n + O(n^-2)``
+    (Definition 1.1's delta method for a lognormal row of relative variance sigma_A2);
+    ``xavier_exponent``: with Xavier keys/queries (sigma_QK^2 = 1/d) sigma_A ~ d^xavier_exponent.
+    """
+
+    logit_variance: object
+    sigma_A2: object
+    finite_n: object
+    xavier_exponent: object
 
 
 @functools.lru_cache(maxsize=None)
-def product_gaussian_mgf():
-    """``E exp(t Z_1 Z_2)`` for independent standard Gaussians, |t| < 1, by integration."""
-    inner = sympy.simplify(sympy.integrate(_phi(_y) * sympy.exp(t * _x * _y), (_y, -sympy.oo, sympy.oo)))
-    outer = sympy.integrate(_phi(_x) * inner, (_x, -sympy.oo, sympy.oo), conds="none")
-    outer = sympy.piecewise_fold(outer)
-    if isinstance(outer, sympy.Piecewise):      # the branch valid for t < 1
-        outer = outer.args[-1][0]
-    return sympy.simplify(outer)
+def _xavier_exponent():
+    """The exponent of sigma_A in d under Xavier scaling, from the within-row law."""
+    sx = within_row_relative_variance(_d, 1 / _d ** 2)
+    return sympy.limit(sympy.log(sx) / (2 * sympy.log(_d)), _d, sympy.oo)
 
 
-@functools.lru_cache(maxsize=None)
-def chi2_mgf():
-    """``E exp(s Z^2)`` for a standard Gaussian Z, s < 1/2, by integration (in ``t``)."""
-    out = sympy.integrate(_phi(_x) * sympy.exp(t * _x ** 2), (_x, -sympy.oo, sympy.oo), conds="none")
-    out = sympy.piecewise_fold(out)
-    if isinstance(out, sympy.Piecewise):
-        out = out.args[-1][0]
-    return sympy.simplify(out)
+def applies(model) -> str | None:
+    """Key-query attention in the first layer (depth 1), gap kept, finite fourth moment."""
+    if model.attention != "key-query":
+        return f"the statement is about key-query (softmax) attention (got {model.attention!r})"
+    depth = sympy.sympify(model.depth)
+    if depth.is_number and depth != 1:
+        return ("the statement is about the first layer only (depth 1): later layers see a nearly "
+                "rank-one input and are not Random Markov")
+    if model.remove_gap:
+        return "the statement is about A itself (remove_gap = 0), not A - 11^T/n"
+    dk, v_ = _validate.to_sympy(model.d), model.value("sigma_QK2") ** 2
+    if (dk - 16 * v_).is_nonpositive:
+        return f"the fourth moment needs d_k > 16 sigma_QK^4 (d_k = d = {dk}, sigma_QK^4 = {v_})"
+    return None
 
 
-def logit_mgf(p_=p, dk=d_k, v_=v):
-    """``E exp(p S)`` with ``S = sum_{i<=d_k} q_i k_i / sqrt(d_k)``, Var(q_i k_i) = v:
-    the product of ``d_k`` single-pair moment generating functions."""
-    single = product_gaussian_mgf().subs(t, p_ * sympy.sqrt(v_) / sympy.sqrt(dk))
-    return sympy.powsimp(single ** dk, force=True)
+def predict(model) -> KeyQueryFirstLayer:
+    """What Proposition 1 predicts for ``model`` (symbolic or numeric), d_k = d."""
+    from ..ensembles import get_ensemble
+    from .def1_1 import finite_n_coefficient
+    dk, v_ = _validate.to_sympy(model.d), model.value("sigma_QK2") ** 2
+    pp = sympy.Symbol("p", positive=True)
+    var = sympy.simplify(sympy.diff(logit_mgf(pp, dk, v_), pp, 2).subs(pp, 0))
+    s2 = within_row_sigma_A2(dk, v_)
+    s = sympy.Symbol("s", positive=True)
+    b1 = sympy.expand(finite_n_coefficient(get_ensemble("lognormal").with_relative_variance(s)))
+    return KeyQueryFirstLayer(logit_variance=var, sigma_A2=s2, finite_n=b1.subs(s, s2),
+                              xavier_exponent=_xavier_exponent())
 
 
-def within_row_relative_variance(dk=d_k, v_=v):
-    """``E_q[exp(sigma_K^2 |q|^2/d_k)] - 1`` with ``|q|^2 = sigma_Q^2 chi^2_{d_k}``."""
-    return chi2_mgf().subs(t, v_ / dk) ** dk - 1
+def example() -> AttentionModel:
+    """First-layer key-query attention off the paper's point: sigma_QK^2 = 3/4
+    (v = 9/16), gamma = 1/2 (d = d_k = 256), n = 128."""
+    return AttentionModel(n=128, depth=1, gamma=sympy.Rational(1, 2), attention="key-query",
+                          sigma_qk2=sympy.Rational(3, 4))
 
 
-def marginal_relative_variance(dk=d_k, v_=v):
-    """``E exp(2S) / (E exp(S))^2 - 1``."""
-    return logit_mgf(2, dk, v_) / logit_mgf(1, dk, v_) ** 2 - 1
+def xavier_model(d: int) -> AttentionModel:
+    """The paper's Xavier keys/queries (sigma_QK^2 = 1/d) at n = d = d_k."""
+    return AttentionModel(n=d, depth=1, gamma=1, attention="key-query", sigma_qk2=Scale.xavier())
 
 
 def formulas(d_k=d_k, v=v, sigma_QK=None):
@@ -160,6 +188,18 @@ def symbolic_checks() -> list[CheckOutcome]:
     lead = sympy.limit(sx * dd ** 2, dd, sympy.oo)
     outs.append(CheckOutcome("Xavier scaling: d^2 sigma_A^2 -> 1 (uniform attention)", {}, lead, 1,
                              lead == 1, "exact"))
+    # predict(symbolic model), d_k = d = n/gamma, v = sigma_QK2^2
+    from ..model import SYMBOLS
+    S = SYMBOLS
+    pred = predict(AttentionModel.symbolic(attention="key-query", depth=1))
+    dk_, v_ = S["n"] / S["gamma"], S["sigma_QK2"] ** 2
+    closed = (1 - 2 * v_ / dk_) ** (-dk_ / 2) - 1
+    outs.append(CheckOutcome("predict(symbolic model): logit variance sigma_QK^4, within-row sigma_A^2 at d_k = n/gamma, "
+                             "Xavier exponent -1", {}, (pred.logit_variance, pred.sigma_A2, pred.xavier_exponent),
+                             (v_, closed, -1),
+                             sympy.simplify(pred.logit_variance - v_) == 0
+                             and sympy.simplify(pred.sigma_A2 - closed) == 0 and pred.xavier_exponent == -1,
+                             "exact"))
     return outs
 
 
@@ -180,6 +220,9 @@ RESULT = register(Result(
     formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop1",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=(
         "Entries of one row share the query, so they are not i.i.d.: the entries' marginal relative "
         "variance (1 - 4v/d_k)^(-d_k/2)(1 - v/d_k)^(d_k) - 1 differs from the within-row one "
