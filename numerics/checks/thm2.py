@@ -143,9 +143,3 @@ CHECK.controls = (
 )
 run = CHECK.run
 NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS
-
-# legacy names still imported by the committed prop1 check (not yet on the toolkit);
-# re-exports onto the toolkit, to be deleted once no check imports them from here
-from .toolkit import MAX_CI_WIDTH, TW_BUDGET, slope_budget  # noqa: E402,F401
-Z = T.z()
-stream = lambda config, result_id, *key: T.seed(config, str(result_id), *key)  # noqa: E731
