@@ -114,9 +114,24 @@ class FormulaError(ValueError):
     """A result's ``formulas`` could not be evaluated for the given parameters."""
 
 
-def _formula_lines(result: Result, kwargs: dict) -> list[tuple[str, str]]:
+def _prediction_formulas(result: Result, depth=None, gamma=None) -> dict:
+    """The symbolic prediction's fields as formulas: build the statement's
+    symbolic model, specialise depth and gamma, predict (LaTeX is a view of
+    the prediction, not a second derivation)."""
+    fields = {}
+    if depth is not None:
+        fields["depth"] = integer("depth", _parse_number("depth", depth), minimum=1)
+    if gamma is not None:
+        fields["gamma"] = to_sympy(_parse_number("gamma", gamma))
+    prediction = result.prediction(result.symbolic_model(**fields))
+    return {name.replace("_", " "): value for name, value in prediction.values().items()
+            if isinstance(value, (sympy.Basic, int, float)) and not isinstance(value, bool)}
+
+
+def _formula_lines(result: Result, kwargs: dict, depth=None, gamma=None) -> list[tuple[str, str]]:
     try:
-        formulas = result.formulas(**kwargs)
+        formulas = (_prediction_formulas(result, depth, gamma) if result.predict is not None
+                    else result.formulas(**kwargs))
     except Exception as exc:  # a result's own derivation failed: say which and why
         raise FormulaError(f"{result.id}: its formulas cannot be derived with "
                            f"{kwargs or 'symbolic parameters'} ({type(exc).__name__}: {exc})") \
@@ -142,7 +157,7 @@ def result_block(result: Result, *, depth=None, gamma=None, on_error=None) -> st
         out.extend(rf"\item {text_latex(a)}" for a in result.assumptions)
         out.append(r"\end{itemize}")
     try:
-        lines = _formula_lines(result, kwargs)
+        lines = _formula_lines(result, kwargs, depth, gamma)
     except FormulaError as exc:
         if on_error is None:
             raise
@@ -150,7 +165,10 @@ def result_block(result: Result, *, depth=None, gamma=None, on_error=None) -> st
         out.append(r"\noindent\textit{Formulas not derived: " + escape_text(str(exc)) + "}")
         lines = []
     if lines:
-        spec = ", ".join(f"{_param_tex(k)} = {formula_latex(v)}" for k, v in kwargs.items())
+        given = kwargs if result.predict is None else {
+            k: v for k, v in (("l", depth), ("gamma", gamma)) if v is not None}
+        spec = ", ".join(f"{_param_tex(k)} = {formula_latex(to_sympy(_parse_number(k, v)))}"
+                         for k, v in given.items())
         out.append(r"\noindent Derived formulas" + (f" (${spec}$)" if spec else " (symbolic)")
                    + ":")
         short = [(n, t) for n, t in lines if _width(n) + _width(t) <= ROW_CHARS]

@@ -27,11 +27,6 @@ PREDICTING = [r for r in all_results() if r.predict is not None]
 IDS = [r.id for r in PREDICTING]
 
 
-def _symbolic_like(model):
-    arch = {k: getattr(model, k) for k in ("attention", "remove_gap", "layernorm", "skip")}
-    return AttentionModel.symbolic(**arch)
-
-
 #: a model outside each kind of statement: identity attention is covered by none
 #: of the attention results' statements
 OUTSIDE = AttentionModel(n=16, depth=2, gamma=sympy.Rational(1, 2), attention="identity")
@@ -49,9 +44,9 @@ def test_numeric_prediction_is_the_symbolic_one_specialised(rid):
     assert result.applies(model) is None
     numeric = result.prediction(model)
     assert isinstance(numeric, Prediction) and dataclasses.is_dataclass(numeric)
-    symbolic = result.prediction(_symbolic_like(model))
+    symbolic = result.prediction(model.symbolic_like())
     assert equal(numeric, symbolic.subs(model.bindings()), rtol=1e-10), (numeric, symbolic)
-    assert result.latex(_symbolic_like(model))
+    assert result.latex(model.symbolic_like())
 
 
 @pytest.mark.parametrize("rid", IDS)
@@ -62,7 +57,7 @@ def test_example_is_not_degenerate(rid):
     model = result.example()
     bound = model.bindings()
     symbols = [SYMBOLS[k] for k in ("gamma", "sigma_A2", "sigma_V2", "l") if SYMBOLS[k] in bound]
-    symbolic = result.prediction(_symbolic_like(model))
+    symbolic = result.prediction(model.symbolic_like())
     used = set().union(*(sympy.sympify(v).free_symbols for v in symbolic.values().values()
                          if isinstance(v, (sympy.Basic, int, float))))
     values = {s: bound[s] for s in symbols if s in used}

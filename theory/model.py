@@ -242,6 +242,19 @@ class AttentionModel:
             base.update(ensemble=fields.get("ensemble", "lognormal"), sigma_a2=S["sigma_A2"])
         return cls(**{**base, **fields})
 
+    def symbolic_like(self) -> "AttentionModel":
+        """The symbolic model (:meth:`symbolic`) with this model's architecture
+        (attention, gap removal, LayerNorm, skip; a custom ensemble kept):
+        what a numeric model's prediction is the specialisation of.
+
+        >>> AttentionModel(n=8, gamma=0.5, remove_gap=1).symbolic_like().remove_gap
+        1
+        """
+        arch = {k: getattr(self, k) for k in ("attention", "remove_gap", "layernorm", "skip")}
+        if self.attention == "markov" and callable(self.ensemble):
+            arch["ensemble"] = self.ensemble
+        return AttentionModel.symbolic(**arch)
+
     def bindings(self) -> dict:
         """The :data:`SYMBOLS` -> this model's values (exact where they are):
         ``predict(symbolic).subs(model.bindings())`` is the prediction for

@@ -165,14 +165,21 @@ class Result:
             raise ValueError(f"{self.id} does not apply to this model: {reason}")
         return self.predict(model)
 
+    def symbolic_model(self, **fields):
+        """The symbolic model of the statement: the architecture of
+        :attr:`example` with n, depth, gamma and the scales as symbols;
+        ``fields`` specialise some of them (``depth=3, gamma=Rational(1, 2)``)."""
+        from .model import AttentionModel
+        base = self.example().symbolic_like() if self.example is not None else AttentionModel.symbolic()
+        return base.replace(**fields) if fields else base
+
     def latex(self, model=None, **params) -> str:
         """LaTeX of the statement followed by each derived formula: the fields
         of ``predict(model)`` when the result offers it (``model`` defaults to
-        the symbolic model), else the legacy ``formulas(**params)``."""
+        :meth:`symbolic_model`), else the legacy ``formulas(**params)``."""
         lines = [self.statement_latex]
         if self.predict is not None and not params:
-            from .model import AttentionModel
-            pred = self.prediction(model if model is not None else AttentionModel.symbolic())
+            pred = self.prediction(model if model is not None else self.symbolic_model())
             lines.append(pred.latex())
             return "\n".join(line for line in lines if line)
         for name, expr in self.formulas(**params).items():

@@ -316,7 +316,7 @@ def substitute(name: str, rejects: Sequence[str], *, fields: Sequence[str] | Non
     from ...theory.model import SYMBOLS
 
     def perturb(model, pred):
-        sym = _symbolic_like(model)
+        sym = model.symbolic_like()
         p = pred(sym)
         p = p.subs({SYMBOLS[k]: f(SYMBOLS[k]) for k, f in subs.items()}).subs(model.bindings())
         if fields is None:
@@ -336,15 +336,6 @@ def remodel(name: str, rejects: Sequence[str], change: Callable[[Any], Mapping])
     """A prediction made for the wrong model: ``predict(model.replace(**change(model)))``
     (e.g. ``l -> l+1`` as ``lambda m: {"depth": m.depth + 1}``)."""
     return Control(name, lambda m, pred: pred(m.replace(**change(m))), tuple(rejects))
-
-
-def _symbolic_like(model):
-    """The symbolic model with the numeric model's architecture."""
-    from ...theory.model import AttentionModel
-    arch = {k: getattr(model, k) for k in ("attention", "remove_gap", "layernorm", "skip")}
-    if model.attention == "markov" and callable(model.ensemble):
-        arch["ensemble"] = model.ensemble
-    return AttentionModel.symbolic(**arch)
 
 
 # ---------------------------------------------------------------------------
