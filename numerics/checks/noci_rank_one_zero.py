@@ -1,55 +1,104 @@
-"""Empirical check of ``noci.rank-one-zero`` (B1): for rank-one input X = 1 x^T the
-query/key Jacobians vanish (relative to the value Jacobian, to float64 precision)
-and S is unchanged by arbitrary new W_Q, W_K; a rank-two input (control) gives a
-nonzero query Jacobian, so the check can fail."""
+"""Empirical check of ``noci.rank-one-zero`` (B1), on the toolkit.
+
+For each case (a key-query model: n tokens, width d, key/query variance
+sigma_QK^2, value variance sigma_V^2) a batch of rank-one inputs ``X = 1 x^T``
+and of the model's weights is drawn, and compared with the prediction
+(:class:`theory.companions.noci.RankOneJacobians`):
+
+* ``max |dS/dW_Q|_F / |dS/dW_V|_F`` and the same for ``W_K`` equal ``q_over_v``
+  and ``k_over_v`` to float64 rounding (judge ``q_over_v``, ``k_over_v``);
+* S is unchanged by fresh ``W_Q, W_K`` (5 times larger queries):
+  the largest relative change equals ``output_change`` to rounding (judges
+  ``output_change``);
+* the measurement can see a nonzero Jacobian: a rank-two input (a positive
+  control on the sampler, judging no field) gives ``|dS/dW_Q| / |dS/dW_V|``
+  far above rounding.
+
+The statement is exact: the tolerance ``TOL`` is float64 rounding relative to
+the value Jacobian, no statistics.
+
+The cases: :func:`theory.companions.noci.key_query_example` (n = 8, d = 16,
+sigma_QK^2 = 9/64, sigma_V^2 = 3/32) at every level, a wider model at the
+default and thorough levels.
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['n=8, d=16, sigma_QK^2=9/64, sigma_V^2=3/32']
+"""
 from __future__ import annotations
 
-import math
-
 import numpy as np
+import sympy
 
+from . import toolkit as T
 from ..companions.qk_gradients import attention_output, jacobian_sq_norms
-from ...theory.registry import CheckOutcome
+from ...theory.registry import get
 
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "TOL", "label"]
+
+#: float64 rounding, relative to the value Jacobian
 TOL = 1e-10
+#: a rank-two input's |dS/dW_Q| / |dS/dW_V| must exceed this (far above TOL)
+VISIBLE = 1e-6
 
 
-def predict():
-    """|dS/dW_Q|_F / |dS/dW_V|_F and |dS/dW_K|_F / |dS/dW_V|_F at rank one."""
-    return 0.0
+def label(model) -> str:
+    return (f"n={model.n}, d={model.d}, sigma_QK^2={model.value('sigma_QK2')}, "
+            f"sigma_V^2={model.value('sigma_V2')}")
 
 
-NEGATIVE_CONTROLS = {
-    "small but nonzero (1e-3)": lambda: 1e-3,
-    "order one (uniform-attention size)": lambda: 0.1,
-}
+def _weights(gen, model, batch, scale=1.0):
+    d = model.d
+    sqk, sv = float(model.sigma_QK2) ** 0.5, float(model.sigma_V2) ** 0.5
+    return (scale * sqk * gen.standard_normal((batch, d, d)), sqk * gen.standard_normal((batch, d, d)),
+            sv * gen.standard_normal((batch, d, d)))
 
 
-def run(config, predict=None):
-    predict = predict or globals()["predict"]
-    rng = np.random.default_rng([config.seed, 201])
-    B, n, d = config.pick((4, 8, 8), (16, 16, 16), (64, 32, 32))
-    x = rng.standard_normal((B, 1, d))
-    X = np.ones((B, n, 1)) * x
-    W = [rng.standard_normal((B, d, d)) for _ in range(3)]
-    j = jacobian_sq_norms(X, *W)
-    pred = predict()
-    out = []
-    for k in ("Q", "K"):
-        r = float(np.sqrt(j[k] / j["V"]).max())
-        out.append(CheckOutcome(f"rank one: |dS/dW_{k}| / |dS/dW_V|", {"B": B, "n": n, "d": d},
-                                measured=r, predicted=pred, passed=abs(r - pred) <= TOL,
-                                tolerance="exact (1e-10 relative to the value Jacobian)"))
-    _, S1 = attention_output(X, W[0], W[1], W[2])
-    _, S2 = attention_output(X, 5 * rng.standard_normal((B, d, d)), rng.standard_normal((B, d, d)), W[2])
-    dev = float(np.abs(S1 - S2).max() / np.abs(S1).max())
-    out.append(CheckOutcome("rank one: S invariant under new W_Q, W_K", {"B": B, "n": n, "d": d},
-                            measured=dev, predicted=pred, passed=abs(dev - pred) <= TOL,
-                            tolerance="exact (relative 1e-10)"))
-    X2 = X + rng.standard_normal((B, n, 1)) * rng.standard_normal((B, 1, d))
-    W2 = [w / math.sqrt(d) for w in W]
-    r2 = float(np.sqrt(jacobian_sq_norms(X2, *W2)["Q"] / jacobian_sq_norms(X2, *W2)["V"]).min())
-    out.append(CheckOutcome("control: rank-two input has a nonzero Q Jacobian", {"B": B},
-                            measured=r2, predicted="> 1e-6", passed=r2 > 1e-6 and math.isfinite(r2),
-                            tolerance="control"))
-    return out
+class RankOneCheck(T.Check):
+    result_id = "noci.rank-one-zero"
+
+    def cases(self, config):
+        batch = config.pick(4, 16, 64)
+        ex = get(self.result_id).example()
+        models = [ex] + ([] if config.level == "quick" else [ex.replace(n=16, gamma=sympy.Rational(2, 3))])
+        return [T.Case(m, (m.n,), batch, label(m)) for m in models]
+
+    def measure(self, config, case):
+        model, B = case.model, case.batch
+        n, d = model.n, model.d
+        gen = T.generator(config, self.result_id, "rank-one", case.label)
+        X = np.ones((B, n, 1)) * gen.standard_normal((B, 1, d))
+        W = _weights(gen, model, B)
+        j = jacobian_sq_norms(X, *W)
+        ratios = {k: float(np.sqrt(j[k] / j["V"]).max()) for k in ("Q", "K")}
+        _, S1 = attention_output(X, *W)
+        WQ2, WK2, _ = _weights(gen, model, B, scale=5.0)
+        _, S2 = attention_output(X, WQ2, WK2, W[2])
+        change = float(np.abs(S1 - S2).max() / np.abs(S1).max())
+        X2 = X + gen.standard_normal((B, n, 1)) * gen.standard_normal((B, 1, d))
+        j2 = jacobian_sq_norms(X2, *W)
+        rank_two = float(np.sqrt(j2["Q"] / j2["V"]).min())
+        return {"Q": ratios["Q"], "K": ratios["K"], "change": change, "rank_two": rank_two}
+
+    def compare(self, config, case, m, pred):
+        p = pred.numeric()
+        par = {"case": case.label, "batch": case.batch}
+        out = [T.identity(f"rank one: max |dS/dW_{k}| / |dS/dW_V|", par, measured=m[k],
+                          predicted=p[field], judges=(field,), rtol=0.0, atol=TOL)
+               for k, field in (("Q", "q_over_v"), ("K", "k_over_v"))]
+        out.append(T.identity("rank one: S unchanged by new W_Q, W_K (max relative change)", par,
+                              measured=m["change"], predicted=p["output_change"],
+                              judges=("output_change",), rtol=0.0, atol=TOL))
+        out.append(T.bound("sampler sees a nonzero Q Jacobian: rank-two input (min over batch)", par,
+                           measured=m["rank_two"], limit=VISIBLE, upper=False, judges=()))
+        return out
+
+
+CHECK = RankOneCheck()
+CHECK.controls = (
+    T.shift("q_over_v", 1e-3, name="Q Jacobian small but nonzero (1e-3)"),
+    T.shift("k_over_v", 0.1, name="K Jacobian of uniform-attention size (0.1)"),
+    T.shift("output_change", 1e-3, name="S moves with W_Q, W_K (1e-3)"),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

@@ -14,11 +14,30 @@ from hypothesis import given, strategies as st
 from gapcheck.numerics.companions.qk_gradients import (attention_output, equicorrelated_tokens,
                                               jacobian_sq_norms, linear_stack_grams)
 from gapcheck.theory.companions import noci
+from gapcheck.theory.model import AttentionModel
 from gapcheck.theory.registry import get
 from tests.contract import contracts
 
 IDS = ["noci.rank-one-zero", "noci.qk-vanish", "noci.uniform-gradients", "noci.depth-scaling"]
-globals().update(contracts(IDS, level="quick", controls_level="quick"))
+#: on the prediction design (issue 10): truth and controls at this run's level
+ON_TOOLKIT = ["noci.rank-one-zero"]
+globals().update(contracts(ON_TOOLKIT))
+globals().update(contracts([i for i in IDS if i not in ON_TOOLKIT], level="quick", controls_level="quick"))
+
+
+@pytest.mark.parametrize("rid", ON_TOOLKIT)
+def test_applies_only_to_key_query_attention(rid):
+    r = get(rid)
+    ex = r.example()
+    assert r.applies(ex) is None
+    assert "key-query" in r.applies(ex.replace(attention="markov"))
+    assert "remove_gap" in r.applies(ex.replace(remove_gap=1))
+
+
+def test_rank_one_prediction_is_zero_for_every_model():
+    r = get("noci.rank-one-zero")
+    p = r.prediction(AttentionModel.symbolic(attention="key-query"))
+    assert p.values() == {"q_over_v": 0, "k_over_v": 0, "output_change": 0}
 
 
 @pytest.mark.parametrize("rid", IDS)

@@ -30,11 +30,14 @@ from fractions import Fraction
 import sympy
 
 from .._validate import in_interval, integer, nonnegative, positive
+from ..model import AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
 __all__ = ["SOURCE", "IJ", "uniform_jacobian_expectations", "equicorrelated_expectations",
            "ratio_q_to_v", "gaussian_expectation", "QK_EXPONENTS", "linear_stack_mean_gram",
-           "postln_map", "preln_map", "iterate_postln", "iterate_preln", "postln_lower_bound"]
+           "postln_map", "preln_map", "iterate_postln", "iterate_preln", "postln_lower_bound",
+           "RankOneJacobians", "key_query_applies", "key_query_example", "predict_rank_one_zero"]
 
 SOURCE = ("Noci, Anagnostidis, Biggio, Orvieto, Singh, Lucchi, 'Signal propagation in transformers: "
           "theoretical perspectives and the role of rank collapse' (NeurIPS 2022, arXiv 2206.03126)")
@@ -222,6 +225,54 @@ def postln_lower_bound(r0, cc, sv2=1.0):
     return (1 - r0) * math.exp(-cc * sv2)
 
 
+# ----------------------------------------------------------------- predictions (issue 10)
+#
+# Noci et al.'s layer ``S = A X W_V``, ``A = softmax(X W_Q W_K^T X^T / tau)`` is one
+# key-query layer of :class:`~theory.model.AttentionModel`: ``d_k = d_v = d``,
+# ``tau = sqrt(d)``, ``W_Q, W_K`` entries ``N(0, sigma_QK^2)`` (so ``s_q^2 = s_k^2 =
+# d sigma_QK^2`` in the convention ``N(0, s^2/d)`` above) and ``W_V`` entries
+# ``N(0, sigma_V^2)`` (``s_v^2 = d sigma_V^2``). The model has one key/query
+# variance, so ``s_q = s_k`` in a prediction; the theory functions above keep them
+# apart.
+
+def key_query_applies(model) -> str | None:
+    """B1-B3 are about the query/key Jacobians of a softmax key-query layer."""
+    if model.attention != "key-query":
+        return (f"the statement is about the query/key weights of softmax key-query attention "
+                f"A = softmax(X W_Q W_K^T X^T / sqrt(d_k)) (got {model.attention!r} attention, "
+                f"which has no W_Q, W_K)")
+    if model.remove_gap:
+        return "the statement is about A itself (remove_gap > 0 changes the layer)"
+    return None
+
+
+def key_query_example() -> AttentionModel:
+    """One key-query layer, n = 8 tokens, d = 16 (gamma = 1/2), sigma_QK^2 = 9/64
+    (s_q^2 = s_k^2 = 9/4) and sigma_V^2 = 3/32 (s_v^2 = 3/2): the scales differ
+    from 1 and from each other."""
+    return AttentionModel(n=8, depth=1, gamma=sympy.Rational(1, 2), attention="key-query",
+                          sigma_qk2=sympy.Rational(9, 64), sigma_v2=sympy.Rational(3, 32))
+
+
+@dataclass(frozen=True)
+class RankOneJacobians(Prediction):
+    """B1 at a rank-one input ``X = 1 x^T`` of the model's layer:
+    ``|dS/dW_Q|_F / |dS/dW_V|_F = q_over_v``, ``|dS/dW_K|_F / |dS/dW_V|_F =
+    k_over_v`` and the largest relative change of S under new ``W_Q, W_K`` is
+    ``output_change`` (all exactly 0, for every model the statement covers)."""
+
+    q_over_v: object
+    k_over_v: object
+    output_change: object
+
+
+def predict_rank_one_zero(model) -> RankOneJacobians:
+    """Constant in the model: the logits are constant along rows, so A = J for
+    every W_Q, W_K whatever n, d and the scales are."""
+    zero = sympy.Integer(0)
+    return RankOneJacobians(q_over_v=zero, k_over_v=zero, output_change=zero)
+
+
 # ----------------------------------------------------------------- symbolic checks
 
 def _zero(name, params, expr):
@@ -407,6 +458,7 @@ register(Result(
     statement_latex=r"X = \mathbf 1 x^\top \Rightarrow A = \tfrac1n\mathbf 1\mathbf 1^\top,\ "
                     r"\partial S/\partial W_Q = \partial S/\partial W_K = 0",
     symbolic_checks=_checks_rank_one, empirical_check="gapcheck.numerics.checks.noci_rank_one_zero",
+    predict=predict_rank_one_zero, applies=key_query_applies, example=key_query_example,
 ))
 
 register(Result(
