@@ -20,7 +20,7 @@ from tests.contract import contracts
 
 IDS = ["noci.rank-one-zero", "noci.qk-vanish", "noci.uniform-gradients", "noci.depth-scaling"]
 #: on the prediction design (issue 10): truth and controls at this run's level
-ON_TOOLKIT = ["noci.rank-one-zero"]
+ON_TOOLKIT = ["noci.rank-one-zero", "noci.qk-vanish"]
 globals().update(contracts(ON_TOOLKIT))
 globals().update(contracts([i for i in IDS if i not in ON_TOOLKIT], level="quick", controls_level="quick"))
 
@@ -38,6 +38,14 @@ def test_rank_one_prediction_is_zero_for_every_model():
     r = get("noci.rank-one-zero")
     p = r.prediction(AttentionModel.symbolic(attention="key-query"))
     assert p.values() == {"q_over_v": 0, "k_over_v": 0, "output_change": 0}
+
+
+def test_qk_vanish_prediction_reads_the_exact_series_exponents():
+    p = get("noci.qk-vanish").prediction(AttentionModel.symbolic(attention="key-query"))
+    assert (p.exponent_q, p.exponent_k, p.exponent_v) == (2, 2, 0)
+    # the series: coefficients of eps^0..eps^3 of |dS/dW_Q|^2 vanish, eps^4 does not
+    coeffs = [Fraction(c) for c in get("noci.qk-vanish").symbolic_checks()[0].measured]
+    assert min(i for i, c in enumerate(coeffs) if c) == 2 * p.exponent_q
 
 
 @pytest.mark.parametrize("rid", IDS)

@@ -37,7 +37,8 @@ from ..registry import CheckOutcome, Result, register
 __all__ = ["SOURCE", "IJ", "uniform_jacobian_expectations", "equicorrelated_expectations",
            "ratio_q_to_v", "gaussian_expectation", "QK_EXPONENTS", "linear_stack_mean_gram",
            "postln_map", "preln_map", "iterate_postln", "iterate_preln", "postln_lower_bound",
-           "RankOneJacobians", "key_query_applies", "key_query_example", "predict_rank_one_zero"]
+           "RankOneJacobians", "key_query_applies", "key_query_example", "predict_rank_one_zero",
+           "QKVanishing", "predict_qk_vanish"]
 
 SOURCE = ("Noci, Anagnostidis, Biggio, Orvieto, Singh, Lucchi, 'Signal propagation in transformers: "
           "theoretical perspectives and the role of rank collapse' (NeurIPS 2022, arXiv 2206.03126)")
@@ -273,6 +274,23 @@ def predict_rank_one_zero(model) -> RankOneJacobians:
     return RankOneJacobians(q_over_v=zero, k_over_v=zero, output_change=zero)
 
 
+@dataclass(frozen=True)
+class QKVanishing(Prediction):
+    """B2 for the model's layer at ``X = 1 x^T + eps R`` (weights and R fixed,
+    eps -> 0): ``|dS/dW_Q|_F ~ eps^exponent_q``, ``|dS/dW_K|_F ~ eps^exponent_k``,
+    ``|dS/dW_V|_F ~ eps^exponent_v``."""
+
+    exponent_q: object
+    exponent_k: object
+    exponent_v: object
+
+
+def predict_qk_vanish(model) -> QKVanishing:
+    """Constant in the model: the exponents :data:`QK_EXPONENTS` (the exact
+    series of the symbolic check) hold for every n, d and scale."""
+    return QKVanishing(**{f"exponent_{k.lower()}": sympy.Integer(v) for k, v in QK_EXPONENTS.items()})
+
+
 # ----------------------------------------------------------------- symbolic checks
 
 def _zero(name, params, expr):
@@ -470,6 +488,7 @@ register(Result(
                     r"\|\partial S/\partial W_V\|_F = \Theta(1)",
     formulas=lambda: {f"exponent_{k}": sympy.Integer(v) for k, v in QK_EXPONENTS.items()},
     symbolic_checks=_checks_qk_vanish, empirical_check="gapcheck.numerics.checks.noci_qk_vanish",
+    predict=predict_qk_vanish, applies=key_query_applies, example=key_query_example,
 ))
 
 register(Result(
