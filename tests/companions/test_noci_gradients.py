@@ -20,7 +20,7 @@ from tests.contract import contracts
 
 IDS = ["noci.rank-one-zero", "noci.qk-vanish", "noci.uniform-gradients", "noci.depth-scaling"]
 #: on the prediction design (issue 10): truth and controls at this run's level
-ON_TOOLKIT = ["noci.rank-one-zero", "noci.qk-vanish"]
+ON_TOOLKIT = ["noci.rank-one-zero", "noci.qk-vanish", "noci.uniform-gradients"]
 globals().update(contracts(ON_TOOLKIT))
 globals().update(contracts([i for i in IDS if i not in ON_TOOLKIT], level="quick", controls_level="quick"))
 
@@ -46,6 +46,20 @@ def test_qk_vanish_prediction_reads_the_exact_series_exponents():
     # the series: coefficients of eps^0..eps^3 of |dS/dW_Q|^2 vanish, eps^4 does not
     coeffs = [Fraction(c) for c in get("noci.qk-vanish").symbolic_checks()[0].measured]
     assert min(i for i, c in enumerate(coeffs) if c) == 2 * p.exponent_q
+
+
+def test_uniform_gradients_prediction_is_b3_in_the_models_scales():
+    """s_q^2 = s_k^2 = d sigma_QK^2, s_v^2 = d sigma_V^2, d_k = d_v = d, tau = sqrt(d):
+    the ratio is B3's closed form in those scales (a wrong power of d or of a
+    scale changes it)."""
+    r = get("noci.uniform-gradients")
+    m = r.example()
+    p = r.prediction(m)
+    s2 = m.d * m.value("sigma_QK2") * m.d * m.value("sigma_V2")
+    closed = noci.ratio_q_to_v().subs({noci.s_k: 1, noci.s_v: 1, noci.n: m.n}) * s2
+    assert sympy.simplify(p.ratio_q_v - closed) == 0
+    assert sympy.simplify(p.q - p.k) == 0                       # one key/query variance
+    assert p.v.subs(noci.rho, 1) == m.d * m.n * m.d            # |dS/dW_V|^2 = d_v n |xbar|^2, |xbar|^2 = d
 
 
 @pytest.mark.parametrize("rid", IDS)

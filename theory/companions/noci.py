@@ -38,7 +38,7 @@ __all__ = ["SOURCE", "IJ", "uniform_jacobian_expectations", "equicorrelated_expe
            "ratio_q_to_v", "gaussian_expectation", "QK_EXPONENTS", "linear_stack_mean_gram",
            "postln_map", "preln_map", "iterate_postln", "iterate_preln", "postln_lower_bound",
            "RankOneJacobians", "key_query_applies", "key_query_example", "predict_rank_one_zero",
-           "QKVanishing", "predict_qk_vanish"]
+           "QKVanishing", "predict_qk_vanish", "UniformJacobians", "predict_uniform_gradients"]
 
 SOURCE = ("Noci, Anagnostidis, Biggio, Orvieto, Singh, Lucchi, 'Signal propagation in transformers: "
           "theoretical perspectives and the role of rank collapse' (NeurIPS 2022, arXiv 2206.03126)")
@@ -291,6 +291,33 @@ def predict_qk_vanish(model) -> QKVanishing:
     return QKVanishing(**{f"exponent_{k.lower()}": sympy.Integer(v) for k, v in QK_EXPONENTS.items()})
 
 
+@dataclass(frozen=True)
+class UniformJacobians(Prediction):
+    """B3 for the model's layer at uniform attention ``A = J`` on equicorrelated
+    LayerNorm tokens (``|x|^2 = d``, pairwise cosine ``rho``): ``E|dS/dW_Q|_F^2 = q``,
+    ``E|dS/dW_K|_F^2 = k`` (over the weights), ``|dS/dW_V|_F^2 = v`` (exact) and
+    ``q / v = ratio_q_v``. The cosine of the input is not a field of the model:
+    every field is a function of the symbol :data:`rho` (substitute the input's
+    cosine), the rest is the model's n, d and scales."""
+
+    q: object
+    k: object
+    v: object
+    ratio_q_v: object
+
+
+def predict_uniform_gradients(model) -> UniformJacobians:
+    """:func:`equicorrelated_expectations` for the model's layer: ``tokens = n``,
+    ``width = d_k = d_v = d``, ``tau = sqrt(d)``, ``s_q^2 = s_k^2 = d sigma_QK^2``,
+    ``s_v^2 = d sigma_V^2`` (symbolic or numeric)."""
+    d = sympy.sympify(model.d)
+    sqk = sympy.sqrt(d * model.value("sigma_QK2"))
+    e = equicorrelated_expectations(cos=rho, tokens=model.value("n"), width=d, sq=sqk, sk=sqk,
+                                    sv=sympy.sqrt(d * model.value("sigma_V2")),
+                                    temperature=sympy.sqrt(d), dk=d, dv=d)
+    return UniformJacobians(q=e["Q"], k=e["K"], v=e["V"], ratio_q_v=sympy.factor(e["Q"] / e["V"]))
+
+
 # ----------------------------------------------------------------- symbolic checks
 
 def _zero(name, params, expr):
@@ -506,6 +533,7 @@ register(Result(
                       "ratio_Q_V": ratio_q_to_v()},
     symbolic_checks=_checks_uniform_gradients,
     empirical_check="gapcheck.numerics.checks.noci_uniform_gradients",
+    predict=predict_uniform_gradients, applies=key_query_applies, example=key_query_example,
 ))
 
 register(Result(
