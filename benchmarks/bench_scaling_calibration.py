@@ -15,6 +15,16 @@ contract: <= 1% per call), the fraction of perturbed calls answered
 contract: none).  The last line prints the false-inconsistent rate and the power.
 
     python benchmarks/bench_scaling_calibration.py [--seeds 50] [--samples 16] [--entries a,b]
+
+Run of 2026-12-03 (commit d282cc8's verdict code, 50 seeds, 16 samples, on 2
+shared cores, the catalogue split over two processes with --entries): at the
+truth 0 of 750 calls inconsistent (95% upper bound 0.004); at +-0.25, 0 of 1500
+consistent, 804 inconsistent (0.54), the rest inconclusive. Resolved (50/50
+consistent at the truth, 100/100 inconsistent at +-0.25): the gradient norms of
+Props 4 and 6 at L = 1, Prop 4 at L = 2, the Xavier attention deviation and gap
+ratio. Mostly inconclusive on n <= 256 with 16 samples: the srank-excess laws
+(Prop 3, Xavier; noisy), the stable ranks of Prop 5, Prop 7's top eigenvalue
+and the slow Theorem 2 / 10 gap ratios (inconsistent for -0.25 in 47-50 seeds).
 """
 from __future__ import annotations
 
