@@ -19,19 +19,33 @@ from gapcheck.theory.registry import get
 from tests.contract import contracts
 
 IDS = ["noci.rank-one-zero", "noci.qk-vanish", "noci.uniform-gradients", "noci.depth-scaling"]
-#: on the prediction design (issue 10): truth and controls at this run's level
-ON_TOOLKIT = ["noci.rank-one-zero", "noci.qk-vanish", "noci.uniform-gradients"]
-globals().update(contracts(ON_TOOLKIT))
-globals().update(contracts([i for i in IDS if i not in ON_TOOLKIT], level="quick", controls_level="quick"))
+# on the prediction design (issue 10): truth and controls at this run's level
+globals().update(contracts(IDS))
 
 
-@pytest.mark.parametrize("rid", ON_TOOLKIT)
+@pytest.mark.parametrize("rid", IDS)
 def test_applies_only_to_key_query_attention(rid):
     r = get(rid)
     ex = r.example()
     assert r.applies(ex) is None
     assert "key-query" in r.applies(ex.replace(attention="markov"))
     assert "remove_gap" in r.applies(ex.replace(remove_gap=1))
+
+
+def test_depth_scaling_prediction_in_the_models_scales():
+    """growth (1 + alpha^2 d sigma_V^2)^L, floor exp(-alpha^2 L d sigma_V^2), maps with
+    the same numbers; a stack without skip is outside the statement."""
+    r = get("noci.depth-scaling")
+    m = r.example()
+    p = r.prediction(m)
+    s2 = m.d * m.value("sigma_V2")
+    a2 = sympy.sympify(m.skip_alpha) ** 2
+    assert p.growth == (1 + a2 * s2) ** m.depth
+    assert p.postln_floor == sympy.exp(-a2 * m.depth * s2)
+    assert (p.postln.alpha2, p.postln.sv2, p.postln.depth, p.postln.tokens) == (a2, s2, m.depth, m.n)
+    assert p.postln.post and not p.preln.post
+    assert p.postln.curve(0.3) == noci.iterate_postln(0.3, m.depth, float(a2), m.n, float(s2))
+    assert "skip" in r.applies(m.replace(skip=None))
 
 
 def test_rank_one_prediction_is_zero_for_every_model():

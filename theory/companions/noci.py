@@ -24,7 +24,7 @@ s_k**2*s_v**2*(n - 1)*(rho - 1)**2/(n*(n*rho - rho + 1))
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import sympy
@@ -38,7 +38,9 @@ __all__ = ["SOURCE", "IJ", "uniform_jacobian_expectations", "equicorrelated_expe
            "ratio_q_to_v", "gaussian_expectation", "QK_EXPONENTS", "linear_stack_mean_gram",
            "postln_map", "preln_map", "iterate_postln", "iterate_preln", "postln_lower_bound",
            "RankOneJacobians", "key_query_applies", "key_query_example", "predict_rank_one_zero",
-           "QKVanishing", "predict_qk_vanish", "UniformJacobians", "predict_uniform_gradients"]
+           "QKVanishing", "predict_qk_vanish", "UniformJacobians", "predict_uniform_gradients",
+           "CosineMap", "DepthScaling", "predict_depth_scaling", "depth_scaling_applies",
+           "depth_scaling_example"]
 
 SOURCE = ("Noci, Anagnostidis, Biggio, Orvieto, Singh, Lucchi, 'Signal propagation in transformers: "
           "theoretical perspectives and the role of rank collapse' (NeurIPS 2022, arXiv 2206.03126)")
@@ -318,6 +320,88 @@ def predict_uniform_gradients(model) -> UniformJacobians:
     return UniformJacobians(q=e["Q"], k=e["K"], v=e["V"], ratio_q_v=sympy.factor(e["Q"] / e["V"]))
 
 
+@dataclass(frozen=True)
+class CosineMap:
+    """The B4 mean-field cosine map of a uniform-attention residual stack,
+    ``depth`` layers of ``alpha^2 = alpha2``, ``s_v^2 = sv2`` on ``tokens``
+    tokens, post-LN (:func:`postln_map`) or pre-LN (:func:`preln_map`):
+    ``curve(rho_0)`` is ``rho_0..rho_L``. The input's cosine ``rho_0`` is the
+    statement's own parameter; the rest comes from the model.
+
+    >>> CosineMap(sympy.Rational(1, 4), 1, 10, 1, post=True).curve(0.5)
+    [0.5, 0.5604395604395604]
+    """
+
+    alpha2: object
+    sv2: object
+    tokens: object
+    depth: object
+    post: bool
+
+    def subs(self, mapping) -> "CosineMap":
+        return replace(self, **{k: sympy.sympify(getattr(self, k)).subs(mapping)
+                                for k in ("alpha2", "sv2", "tokens", "depth")})
+
+    def curve(self, rho0) -> list[float]:
+        args = (rho0, int(self.depth), float(self.alpha2), int(self.tokens), float(self.sv2))
+        return iterate_postln(*args) if self.post else iterate_preln(*args)
+
+
+@dataclass(frozen=True)
+class DepthScaling(Prediction):
+    """B4 for the model's residual stack ``X <- X + alpha J X W_V`` (uniform
+    attention ``A = J``; the model's skip strength alpha, depth L, width d,
+    ``s_v^2 = d sigma_V^2``):
+
+    * ``growth``: the mean entry of ``E G_L`` over that of ``G_0`` (no
+      LayerNorm; exact in expectation), ``(1 + alpha^2 s_v^2)^L``;
+    * ``postln_floor``: ``(1 - rho_L)/(1 - rho_0) >= exp(-c s_v^2)`` with ``c =
+      alpha^2 L`` (post-LN, mean field);
+    * ``postln`` / ``preln``: the mean-field cosine maps (:class:`CosineMap`)
+      of the post-LN stack and of the same stack with the LayerNorm moved in
+      front of the attention branch (the model describes post-norm only; the
+      pre-LN variant is read with the model's alpha, depth and scales).
+    """
+
+    growth: object
+    postln_floor: object
+    postln: CosineMap
+    preln: CosineMap
+
+
+def depth_scaling_applies(model) -> str | None:
+    """B4: a residual stack whose attention is uniform, read as the W_Q -> 0
+    limit of key-query attention."""
+    if model.attention != "key-query":
+        return (f"the statement is about uniform attention A = J, the W_Q -> 0 limit of softmax "
+                f"key-query attention (got {model.attention!r} attention)")
+    if model.remove_gap:
+        return "the statement keeps A = J (remove_gap > 0 would make the attention branch vanish)"
+    if model.skip is None:
+        return "the statement is about residual stacks X + alpha A X W_V (the model has no skip)"
+    return None
+
+
+def predict_depth_scaling(model) -> DepthScaling:
+    """``growth`` by :func:`linear_stack_mean_gram` (rsolve) with the model's
+    depth, alpha, ``s_v = sqrt(d sigma_V^2)`` and ``d_v = d``; the post-LN floor
+    at ``c = alpha^2 L``; the maps with the same numbers (symbolic or numeric)."""
+    d = sympy.sympify(model.d)
+    depth, a = model.value("l"), sympy.sympify(model.skip_alpha)
+    sv2 = d * model.value("sigma_V2")
+    growth = linear_stack_mean_gram(depth=depth, a=a, sv=sympy.sqrt(sv2), width=d, dv=d)
+    maps = [CosineMap(a ** 2, sv2, model.value("n"), depth, post) for post in (True, False)]
+    return DepthScaling(growth=growth, postln_floor=sympy.exp(-a ** 2 * depth * sv2),
+                        postln=maps[0], preln=maps[1])
+
+
+def depth_scaling_example() -> AttentionModel:
+    """The linear residual stack: n = 4, d = 32 (gamma = 1/8), L = 8, alpha = 1/2,
+    sigma_V^2 = 3/64 (s_v^2 = 3/2): growth (1 + 3/8)^8."""
+    return AttentionModel(n=4, depth=8, gamma=sympy.Rational(1, 8), attention="key-query",
+                          skip=sympy.Rational(1, 2), sigma_v2=sympy.Rational(3, 64))
+
+
 # ----------------------------------------------------------------- symbolic checks
 
 def _zero(name, params, expr):
@@ -547,4 +631,5 @@ register(Result(
                     r"\quad 1-\rho' = \frac{1-\rho}{1+\alpha^2 s_v^2 m(\rho)}",
     formulas=lambda: {"m_L/m_0": linear_stack_mean_gram(width=d_v)},
     symbolic_checks=_checks_depth_scaling, empirical_check="gapcheck.numerics.checks.noci_depth_scaling",
+    predict=predict_depth_scaling, applies=depth_scaling_applies, example=depth_scaling_example,
 ))
