@@ -78,7 +78,7 @@ def hermite_coefficients(K: int = 4) -> tuple:
 
 def _chi2_mean():
     """``E chi^2_1`` from the chi-square moment generating function of Prop 1."""
-    from ..results.prop1 import chi2_mgf, t
+    from ..key_query import chi2_mgf, t
     return sympy.diff(chi2_mgf(), t).subs(t, 0)
 
 
@@ -90,7 +90,7 @@ def variance_split(dk=d_k, v_=v):
     Prop 1's within-row relative variance (the sum of the Hermite variances
     ``s^(2k)/k!`` over ``k >= 1`` is ``e^{s^2} - 1``).
     """
-    from ..results.prop1 import within_row_relative_variance
+    from ..key_query import within_row_relative_variance
     linear = sympy.simplify(v_ * _chi2_mean())
     sigma_A2 = within_row_relative_variance(dk, v_)
     return linear, sigma_A2 - linear, sigma_A2
