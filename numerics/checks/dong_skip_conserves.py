@@ -1,55 +1,98 @@
-"""Empirical check of ``dong.skip-conserves``: 50 layers of ``X + J X W``
-(uniform attention with a skip). The residual ``(I - J) X_l`` is computed
-from ``X_l`` by the plain forward pass, so the only error is float64
-cancellation against the growing mean token: tolerance
-``1e3 * eps_machine * max_l |X_l|_F / |res(X_0)|_F`` (relative). The relative
-residual ``|res(X_L)| / |X_L|`` is reported (it shrinks only because the mean
-token grows).
+"""Empirical check of ``dong.skip-conserves`` (C4), on the toolkit.
 
-``predict(l) -> float``: the predicted ``|res(X_l)|_F / |res(X_0)|_F``.
+For each case (a residual model at uniform attention: n, d, depth, skip
+alpha, sigma_V^2; and a number of heads H summed per layer, a parameter of the
+statement that the one-head model does not carry) the stack ``X_l = X_{l-1} +
+alpha sum_h J X_{l-1} W_{l,h}`` is run by the plain forward pass
+(:func:`numerics.companions.residual.san_forward`; alpha is absorbed into the
+value weights, each head's entries ``N(0, alpha^2 sigma_V^2)``), and compared
+with the prediction (:class:`theory.companions.dong.SkipConservation`):
+
+* ``max_l | |res(X_l)|_F / |res(X_0)|_F - centred_ratio |`` (judges ``centred_ratio``)
+  and ``max_l max |(I - J)(X_l - X_0)| / |res(X_0)|_F`` against ``centred_change``
+  (judges ``centred_change``), both to the float64 floor ``1e3 eps_machine
+  max_l |X_l|_F / |res(X_0)|_F`` (the residual is computed from X_l, so the only
+  error is cancellation against the growing mean token). Exact: no statistics.
+
+The cases: :func:`theory.companions.dong.skip_conserves_example` (n = 8, d = 16,
+alpha = 1/2, sigma_V^2 = 3/32) with one head and a three-head variant (n = 5,
+d = 6), at depth 20 / 50 / 100 by level.
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['n=8, d=16, L=20, alpha=1/2, sigma_V^2=3/32, H=1', 'n=5, d=6, L=20, alpha=1/2, sigma_V^2=3/32, H=3']
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
+import sympy
 
+from . import toolkit as T
 from ..companions.residual import init_san, residual_mean, san_forward
-from ...theory.registry import CheckOutcome
+from ...theory.registry import get
 
-__all__ = ["run", "NEGATIVE_CONTROLS"]
-
-
-def _predict(l):
-    return 1.0
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "HeadsCase"]
 
 
-NEGATIVE_CONTROLS = {
-    "conserved -> contracts by 0.99 per layer": lambda l: 0.99**l,
-    "conserved -> exact collapse after one layer": lambda l: 1.0 if l == 0 else 0.0,
-    "conserved -> grows like the mean, 2^(l/2)": lambda l: 2.0 ** (l / 2),
-}
+@dataclass(frozen=True)
+class HeadsCase(T.Case):
+    """A case with ``heads`` attention heads summed per layer (the statement's parameter)."""
+
+    heads: int = 1
 
 
-def run(config, predict=None):
-    predict = predict or _predict
-    rng = np.random.default_rng([config.seed, 204])
-    depth = config.pick(20, 50, 100)
-    out = []
-    for n, d, heads in ((8, 8, 1), (5, 6, 3)):
-        X0 = rng.standard_normal((n, d))
-        Xs = san_forward(X0, init_san(d, depth, heads=heads, rng=rng), skip=True, uniform=True)
-        r0 = np.linalg.norm(residual_mean(X0))
-        meas = np.array([np.linalg.norm(residual_mean(X)) / r0 for X in Xs])
-        pred = np.array([predict(l) for l in range(depth + 1)], dtype=float)
-        scale = max(np.linalg.norm(X) for X in Xs) / r0
-        tol = 1e3 * np.finfo(float).eps * scale
-        dev = float(np.max(np.abs(meas - pred)))
-        elementwise = float(max(np.abs(residual_mean(X) - residual_mean(X0)).max() for X in Xs) / r0)
-        out.append(CheckOutcome("|res(X_l)| / |res(X_0)| along the skip network",
-                                {"n": n, "d": d, "heads": heads, "depth": depth},
-                                measured=float(meas[-1]), predicted=float(pred[-1]),
-                                passed=dev <= tol and elementwise <= tol,
-                                tolerance=f"float64 floor {tol:.1e} (max deviation {dev:.1e}, "
-                                          f"elementwise {elementwise:.1e})",
-                                detail=f"relative residual |res|/|X| at depth {depth}: "
-                                       f"{np.linalg.norm(residual_mean(Xs[-1])) / np.linalg.norm(Xs[-1]):.1e}"))
-    return out
+def _label(m, heads) -> str:
+    return (f"n={m.n}, d={m.d}, L={m.depth}, alpha={m.skip_alpha}, sigma_V^2={m.value('sigma_V2')}, "
+            f"H={heads}")
+
+
+class SkipConservesCheck(T.Check):
+    result_id = "dong.skip-conserves"
+
+    def cases(self, config):
+        ex = get(self.result_id).example().replace(depth=config.pick(20, 50, 100))
+        models = [(ex, 1), (ex.replace(n=5, gamma=sympy.Rational(5, 6)), 3)]
+        return [HeadsCase(m, (m.n,), 1, _label(m, h), heads=h) for m, h in models]
+
+    def measure(self, config, case):
+        m = case.model
+        gen = T.generator(config, self.result_id, case.label)
+        X0 = gen.standard_normal((m.n, m.d))
+        sigma_v = float(m.skip_alpha) * math.sqrt(float(m.sigma_V2) * m.d * case.heads)
+        Xs = san_forward(X0, init_san(m.d, m.depth, heads=case.heads, sigma_v=sigma_v, rng=gen),
+                         skip=True, uniform=True)
+        r0 = float(np.linalg.norm(residual_mean(X0)))
+        ratios = np.array([np.linalg.norm(residual_mean(X)) / r0 for X in Xs])
+        ratios.setflags(write=False)
+        change = float(max(np.abs(residual_mean(X) - residual_mean(X0)).max() for X in Xs) / r0)
+        floor = 1e3 * np.finfo(float).eps * max(np.linalg.norm(X) for X in Xs) / r0
+        relative = float(np.linalg.norm(residual_mean(Xs[-1])) / np.linalg.norm(Xs[-1]))
+        return {"ratios": ratios, "change": change, "floor": float(floor), "relative": relative}
+
+    def compare(self, config, case, meas, pred):
+        p = pred.numeric()
+        par = {"case": case.label}
+        dev = meas["ratios"] - p["centred_ratio"]
+        worst = float(meas["ratios"][np.argmax(np.abs(dev))])
+        out = [T.identity("|res(X_l)|_F / |res(X_0)|_F along the skip network (layer farthest off)", par,
+                          measured=worst, predicted=p["centred_ratio"], judges=("centred_ratio",),
+                          rtol=0.0, atol=meas["floor"]),
+               T.identity("max_l |(I - J)(X_l - X_0)| / |res(X_0)|_F", par, measured=meas["change"],
+                          predicted=p["centred_change"], judges=("centred_change",), rtol=0.0,
+                          atol=meas["floor"])]
+        return out
+
+
+CHECK = SkipConservesCheck()
+CHECK.controls = (
+    T.times("conserved -> contracts by 0.99 per layer", "centred_ratio",
+            lambda m: sympy.Rational(99, 100) ** m.depth),
+    T.scale("centred_ratio", 0, name="conserved -> exact collapse"),
+    T.times("conserved -> grows like the mean, 2^(L/2)", "centred_ratio", lambda m: sympy.sqrt(2) ** m.depth),
+    T.shift("centred_change", 1e-6, name="centred part moves by 1e-6"),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

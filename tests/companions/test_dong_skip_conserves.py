@@ -4,6 +4,7 @@ from hypothesis import given, strategies as st
 
 from gapcheck.numerics.companions.residual import init_san, residual_mean, san_forward
 from gapcheck.theory.companions import dong
+from gapcheck.theory.model import AttentionModel
 from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
@@ -29,6 +30,15 @@ def test_without_uniform_attention_the_residual_moves():
     assert np.abs(residual_mean(Xs[-1]) - residual_mean(X0)).max() > 1e-3
 
 
+def test_prediction_is_conservation_for_every_residual_model():
+    r = get("dong.skip-conserves")
+    p = r.prediction(AttentionModel.symbolic(attention="key-query", skip="standard"))
+    assert p.values() == {"centred_ratio": 1, "centred_change": 0}
+    ex = r.example()
+    assert r.applies(ex) is None
+    assert "skip" in r.applies(ex.replace(skip=None))
+    assert "uniform attention" in r.applies(ex.replace(attention="markov"))
+
+
 class TestContract(ResultContract):
     result_id = "dong.skip-conserves"
-    controls_level = "quick"

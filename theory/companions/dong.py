@@ -23,16 +23,21 @@ H*L/(H + 1)
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import sympy
 
 from .._validate import integer, to_sympy
+from ..model import AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
+from .noci import depth_scaling_applies
 
 __all__ = ["centring_factor", "centring_factor_matrix", "tight_examples",
            "two_token_residual_series", "depth_solution", "skip_conservation_defect",
            "path_generating_function", "path_counts", "path_total", "path_length_mean",
-           "path_length_variance", "RESULTS"]
+           "path_length_variance", "RESULTS", "SkipConservation", "predict_skip_conserves",
+           "skip_conserves_example"]
 
 _n, _L, _H, _z, _eps = sympy.symbols("n L H z epsilon", positive=True)
 _SOURCE = ("Dong, Cordonnier, Loukas, 'Attention is not all you need: pure attention loses rank "
@@ -157,6 +162,30 @@ def skip_conservation_defect(n=3, d=2):
     J = sympy.ones(n, n) / n
     C = sympy.eye(n) - J
     return sympy.simplify(C * (X + J * X * W) - C * X)
+
+
+@dataclass(frozen=True)
+class SkipConservation(Prediction):
+    """C4 for the model's residual stack at uniform attention
+    (``X_l = X_{l-1} + alpha J X_{l-1} W_l``, any number of heads summed):
+    ``|(I - J) X_l|_F / |(I - J) X_0|_F = centred_ratio`` and the largest entry of
+    ``(I - J)(X_l - X_0)``, relative to ``|(I - J) X_0|_F``, is ``centred_change``,
+    at every layer l."""
+
+    centred_ratio: object
+    centred_change: object
+
+
+def predict_skip_conserves(model) -> SkipConservation:
+    """Constant in the model: ``(I - J) J = 0`` removes the branch whatever alpha,
+    the weights, n, d and the depth are (:func:`skip_conservation_defect`)."""
+    return SkipConservation(centred_ratio=sympy.Integer(1), centred_change=sympy.Integer(0))
+
+
+def skip_conserves_example() -> AttentionModel:
+    """n = 8, d = 16 (gamma = 1/2), 20 layers, skip alpha = 1/2, sigma_V^2 = 3/32."""
+    return AttentionModel(n=8, depth=20, gamma=sympy.Rational(1, 2), attention="key-query",
+                          skip=sympy.Rational(1, 2), sigma_v2=sympy.Rational(3, 32))
 
 
 # --------------------------------------------------------------------------- C5
@@ -319,6 +348,8 @@ RESULTS["dong.skip-conserves"] = register(Result(
     formulas=lambda: {"defect (n = 3, d = 2)": skip_conservation_defect(3, 2).norm()},
     symbolic_checks=_c4_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_skip_conserves",
+    # a residual stack at uniform attention: the reading of noci.depth-scaling (B4)
+    predict=predict_skip_conserves, applies=depth_scaling_applies, example=skip_conserves_example,
 ))
 
 RESULTS["dong.paths"] = register(Result(
