@@ -5,6 +5,7 @@ from hypothesis import given, strategies as st
 
 from gapcheck.numerics.companions.residual import attention_layer, composite_norm, init_san, residual_mean
 from gapcheck.theory.companions import dong
+from gapcheck.theory.model import AttentionModel
 from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
@@ -34,6 +35,16 @@ def test_log_slope_is_three(seed, heads):
     assert abs(slope - 3) <= 0.1
 
 
+def test_prediction_reads_the_series_order_and_applies_to_pure_attention():
+    r = get("dong.cubic")
+    p = r.prediction(AttentionModel.symbolic(attention="key-query"))
+    assert p.exponent == 3 == sympy.degree(dong.two_token_residual_series().removeO(), sympy.Symbol("epsilon", positive=True))
+    ex = r.example()
+    assert r.applies(ex) is None
+    assert "pure self-attention" in r.applies(ex.replace(skip="standard"))
+    assert "pure self-attention" in r.applies(ex.replace(layernorm=True))
+    assert "key-query" in r.applies(ex.replace(attention="markov"))
+
+
 class TestContract(ResultContract):
     result_id = "dong.cubic"
-    controls_level = "quick"

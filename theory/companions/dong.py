@@ -31,12 +31,13 @@ from .._validate import integer, to_sympy
 from ..model import AttentionModel
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
-from .noci import depth_scaling_applies
+from .noci import depth_scaling_applies, key_query_applies, key_query_example
 
 __all__ = ["centring_factor", "centring_factor_matrix", "tight_examples",
            "two_token_residual_series", "depth_solution", "skip_conservation_defect",
            "path_generating_function", "path_counts", "path_total", "path_length_mean",
            "path_length_variance", "RESULTS", "SkipConservation", "predict_skip_conserves",
+           "CubicContraction", "predict_cubic", "pure_attention_applies",
            "skip_conserves_example"]
 
 _n, _L, _H, _z, _eps = sympy.symbols("n L H z epsilon", positive=True)
@@ -127,6 +128,31 @@ def _leading(ser):
         if c != 0:
             return c * _eps**k + sympy.O(_eps ** (k + 1))
     return sympy.O(_eps**8)
+
+
+@dataclass(frozen=True)
+class CubicContraction(Prediction):
+    """C2 for one layer of the model at ``X = 1 x^T + eps R`` (weights and R fixed,
+    eps -> 0): ``|res(SA(X))| ~ eps^exponent`` (mean-centring residual, any norm)."""
+
+    exponent: object
+
+
+def predict_cubic(model) -> CubicContraction:
+    """Constant in the model: the leading order of :func:`two_token_residual_series`
+    (the exponent does not depend on n, d or the scales; the constant, which
+    would, is not checked)."""
+    ser = two_token_residual_series().removeO()
+    return CubicContraction(exponent=sympy.Integer(min(t.as_coeff_exponent(_eps)[1]
+                                                       for t in sympy.Add.make_args(ser))))
+
+
+def pure_attention_applies(model) -> str | None:
+    """C2/C3: pure softmax key-query attention, no skip, no LayerNorm."""
+    reason = key_query_applies(model)
+    if reason is None and (model.skip is not None or model.layernorm):
+        reason = "the statement is about pure self-attention (no skip, no LayerNorm)"
+    return reason
 
 
 # --------------------------------------------------------------------------- C3
@@ -316,6 +342,7 @@ RESULTS["dong.cubic"] = register(Result(
                       "two-token residual": two_token_residual_series().removeO()},
     symbolic_checks=_c2_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_cubic",
+    predict=predict_cubic, applies=pure_attention_applies, example=key_query_example,
 ))
 
 RESULTS["dong.depth"] = register(Result(
