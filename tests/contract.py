@@ -30,7 +30,7 @@ from gapcheck.numerics.checks import check_module
 from gapcheck.numerics.checks.toolkit import STATISTICAL_OUTCOMES, Control
 from gapcheck.theory.registry import all_results, get
 
-__all__ = ["ResultContract", "contracts", "assert_all_pass", "failures"]
+__all__ = ["ResultContract", "contracts", "assert_all_pass", "failures", "compare_case"]
 
 
 def failures(outcomes) -> list[tuple]:
@@ -42,6 +42,19 @@ def assert_all_pass(outcomes) -> None:
     """At least one outcome, and every one passed (the failures are the message)."""
     assert outcomes, "the check produced no outcomes"
     assert all(o.passed for o in outcomes), failures(outcomes)
+
+
+def compare_case(result_id, model, ns, batch, seed) -> list:
+    """The outcomes of one case outside the check's levels (a toolkit check's
+    ``CHECK``: sizes ``ns``, ``batch`` samples per n, root seed ``seed``)
+    against the true prediction for ``model``."""
+    from gapcheck.numerics.checks import VerifyConfig
+    from gapcheck.numerics.checks.toolkit import Case
+
+    check = check_module(get(result_id)).CHECK
+    case = Case(model, tuple(ns), batch, f"test {model!r}")
+    config = VerifyConfig(seed=seed)
+    return check.compare(config, case, check.measured(config, case), get(result_id).prediction(model))
 
 
 class ResultContract:

@@ -132,9 +132,3 @@ CHECK.controls = (
 )
 run = CHECK.run
 NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS
-
-# legacy names still imported by checks not yet on the toolkit (prop7, prop8): re-exports onto the
-# toolkit, to be deleted once no check imports them from here
-from .toolkit import Extrapolation, extrapolate  # noqa: E402,F401
-FALSE_ALARM, Z = T.alarm(), T.z()
-limit_outcome = lambda name, params, ext, predicted, z=None: T.limit(name, params, ext, predicted=predicted, judges=(), z=z)  # noqa: E731,E501

@@ -1,47 +1,51 @@
 """Empirical check of Proposition 7: mean and variance of the ESD of
-``gamma^l Sigma_l^perp`` (gap removed) against the derived limit.
+``gamma^l Sigma_l^perp`` (gap removed) against the prediction
+(``theory.results.prop7.predict``).
 
-Networks are sampled with :func:`numerics.forward.sample` from an
-:class:`theory.model.AttentionModel` with ``remove_gap=1``; since
-``X_l = (d/n)^{l/2} Y_l``, the normalised covariance is ``(n/d)^l X_l X_l^T``
-(n/d after rounding d).  The limit is checked as a limit: the per-n ESD
+Networks are sampled with :func:`numerics.forward.sample` from the case's
+:class:`theory.model.AttentionModel` (``remove_gap=1``); the normalised
+covariance of the statement is ``(n/d)^l X_l X_l^T`` (n/d after rounding d).
+Samples are cached by (model, networks, seed, backend), so the truth and every
+control read the same draws. The limit is checked as a limit: the per-n ESD
 moments are extrapolated to n = oo along a grid of n
-(:func:`numerics.checks.lemma4.extrapolate`, band = z SE + next-order bias
-budget).
+(:func:`toolkit.extrapolate` in 1/n; :func:`toolkit.limit`: the policy's t
+quantile times the intercept's SE plus the next-order bias budget).
 
->>> out = check(2, 1, "exponential", 1.0, [24, 48], batch=3, rng=0)
->>> [o.name for o in out]
-['ESD mean of gamma^l Sigma_l^perp', 'ESD variance of gamma^l Sigma_l^perp']
+Every level runs the result's example (uniform entries sigma_A^2 = 1/3,
+sigma_V^2 = 3/2, gamma = 1/2, l = 2), where a wrong power of either scale or
+of gamma changes the mean or the variance.
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))][0]
+'l=2, gamma=1/2, uniform, sigma_A^2=1/3, sigma_V^2=3/2'
 """
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import numpy as np
+import sympy
 
-from . import VerifyConfig, perturbed
-from .lemma4 import extrapolate, limit_outcome
-from ..rng import as_generator
-from ...theory.registry import CheckOutcome
+from . import toolkit as T
+from ...theory.model import AttentionModel
+from ...theory.registry import get
 
-__all__ = ["model", "predict", "sample_moments", "measure", "evaluate", "check", "run", "NEGATIVE_CONTROLS"]
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "sample_moments"]
 
-
-def model(n, depth, gamma, ensemble, sigma_v2):
-    """The gap-removed Random Markov model of the proposition."""
-    from ...theory.model import AttentionModel
-    return AttentionModel(n=n, depth=depth, gamma=gamma, attention="markov", ensemble=ensemble,
-                          remove_gap=1, sigma_v2=sigma_v2)
-
-
-def predict(l, gamma, sigma_a2, sigma_v2) -> dict:
-    """Mean and variance derived in :mod:`theory.results.prop7`."""
-    from ...theory.results.prop7 import predict as _p
-    return _p(l, gamma, sigma_a2, sigma_v2)
+_HALF = sympy.Rational(1, 2)
+#: (l, gamma, ensemble, sigma_V^2) besides the example: depth 1-3, both ratios,
+#: sigma_A^2 sigma_V^2 != 1 in some
+_CASES = ((1, 1, "exponential", 1), (2, _HALF, "exponential", 1), (3, 1, "exponential", 1),
+          (2, 1, "uniform", sympy.Rational(169, 100)), (3, _HALF, "uniform", 1),
+          (2, _HALF, "lognormal", 1))
 
 
 def sample_moments(m, *, batch, rng=None, backend="numpy") -> np.ndarray:
-    """(batch, 2): ESD mean and variance of ``(n/d)^L X_L X_L^T`` for model m."""
+    """(batch, 2): ESD mean and variance of ``(n/d)^L X_L X_L^T`` for model m.
+
+    >>> sample_moments(AttentionModel(n=16, depth=1, remove_gap=1), batch=2, rng=0).shape
+    (2, 2)
+    """
     from ..forward import sample
     from ..measures import gram
 
@@ -53,69 +57,59 @@ def sample_moments(m, *, batch, rng=None, backend="numpy") -> np.ndarray:
     return np.column_stack([m1, m2 - m1**2])
 
 
-def measure(l, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, backend="numpy"):
-    """Sampled ESD moments along ``ns``: (params, list of (batch, 2) arrays)."""
-    gen = as_generator(rng)
-    models = [model(n, l, gamma, ensemble, sigma_v2) for n in ns]
-    data = [sample_moments(mm, batch=batch, rng=gen, backend=backend) for mm in models]
-    params = {"l": l, "gamma": float(gamma), "ensemble": ensemble,
-              "sigma_A2": float(models[-1].sigma_A2), "sigma_V2": float(sigma_v2),
-              "networks_per_n": batch}
-    return params, list(ns), data
-
-
-def evaluate(measured, predict=predict, z=None) -> list[CheckOutcome]:
-    """Compare measured moments (from :func:`measure`) with ``predict``."""
-    params, ns, data = measured
-    pred = predict(params["l"], params["gamma"], params["sigma_A2"], params["sigma_V2"])
-    out = []
-    for j, key in enumerate(("mean", "variance")):
-        ext = extrapolate(ns, [d[:, j] for d in data])
-        out.append(limit_outcome(f"ESD {key} of gamma^l Sigma_l^perp", params, ext, pred[key], z))
+@lru_cache(maxsize=64)
+def _moments(model, batch: int, seed: int, backend: str) -> np.ndarray:
+    out = sample_moments(model, batch=batch, rng=seed, backend=backend)
+    out.setflags(write=False)
     return out
 
 
-def check(l, gamma, ensemble, sigma_v2, ns, *, batch, rng=None, predict=predict, z=None,
-          backend="numpy") -> list[CheckOutcome]:
-    """Extrapolated ESD mean and variance along ``ns`` against the prediction."""
-    return evaluate(measure(l, gamma, ensemble, sigma_v2, ns, batch=batch, rng=rng,
-                            backend=backend), predict, z)
+def _label(m) -> str:
+    return (f"l={m.depth}, gamma={m.value('gamma')}, {m.ensemble}, sigma_A^2={m.value('sigma_A2')}, "
+            f"sigma_V^2={m.value('sigma_V2')}")
 
 
-#: (l, gamma, ensemble, sigma_V^2): depth 1-3, both ratios, sigma_A^2 sigma_V^2 != 1 in some
-_CASES = ((1, 1, "exponential", 1.0), (2, 0.5, "exponential", 1.0), (3, 1, "exponential", 1.0),
-          (2, 1, "uniform", 1.69), (3, 0.5, "uniform", 1.0), (2, 0.5, "lognormal", 1.0))
+class CovarianceBulkCheck(T.Check):
+    result_id = "prop7"
+
+    def sizes(self, config):
+        """The grid of n and the networks per n at this level."""
+        return config.pick((32, 64, 128), (32, 64, 128), (128, 256, 512)), config.pick(16, 8, 16)
+
+    def legacy_cases(self, config):
+        # the lognormal ensemble (heavy-tailed rows) needs n >= 128 to enter the 1/n regime
+        return config.pick(_CASES[:2], _CASES[:5], _CASES)
+
+    def cases(self, config):
+        ns, batch = self.sizes(config)
+        models = [get(self.result_id).example().replace(n=ns[-1])]
+        models += [AttentionModel(n=ns[-1], depth=l, gamma=g, ensemble=e, sigma_v2=v, remove_gap=1)
+                   for l, g, e, v in self.legacy_cases(config)]
+        return [T.Case(m, tuple(ns), batch, _label(m)) for m in models]
+
+    def measure(self, config, case):
+        return [_moments(case.model.replace(n=n), case.batch,
+                         T.seed(config, self.result_id, "networks", n, case.label), config.backend)
+                for n in case.ns]
+
+    def compare(self, config, case, data, pred):
+        p = pred.numeric()
+        par = {"case": case.label, "networks_per_n": case.batch}
+        return [T.limit(f"ESD {key} of gamma^l Sigma_l^perp", par,
+                        T.extrapolate(case.ns, [d[:, j] for d in data]), predicted=p[key], judges=(key,))
+                for j, key in enumerate(("mean", "variance"))]
 
 
-@lru_cache(maxsize=4)
-def _measure_all(config: VerifyConfig):
-    ns = config.pick([32, 64, 128], [32, 64, 128], [128, 256, 512])
-    batch = config.pick(16, 8, 16)
-    # the lognormal ensemble (heavy-tailed rows) needs n >= 128 to enter the 1/n regime
-    cases = config.pick(_CASES[:2] + _CASES[3:4], _CASES[:5], _CASES)
-    gen = np.random.default_rng([config.seed, 7007])
-    return [measure(l, g, e, v, ns, batch=batch, rng=gen, backend=config.backend)
-            for l, g, e, v in cases]
-
-
-def run(config: VerifyConfig | None = None, predict=None) -> list[CheckOutcome]:
-    """All cases of this level; the samples of a config are drawn once and
-    cached, so negative controls re-use them."""
-    config = config or VerifyConfig()
-    predict = predict or globals()["predict"]
-    return [o for m in _measure_all(config) for o in evaluate(m, predict)]
-
-
-_perturb = partial(perturbed, predict)
-
-
-#: perturbed predictions that :func:`run` must reject
-NEGATIVE_CONTROLS = {
-    "mean x1.1": _perturb(lambda l, g, a, v, p: {**p, "mean": 1.1 * p["mean"]}),
-    "variance l->l+1": _perturb(lambda l, g, a, v, p: {**p, "variance": p["variance"] * (l + 1) / l}),
-    "variance 1+gamma->1+2gamma": _perturb(
-        lambda l, g, a, v, p: {**p, "variance": p["variance"] * (1 + 2 * g) / (1 + g)}),
-    "2 sigma->sigma (sigma^2 -> sigma in mean and variance)": _perturb(
-        lambda l, g, a, v, p: {"mean": (a * v) ** (l / 2),
-                               "variance": (a * v) ** l * l * (1 + g)}),
-}
+CHECK = CovarianceBulkCheck()
+CHECK.controls = (
+    T.scale("mean", 1.1),
+    T.substitute("variance l -> l+1", ("variance",), fields=("variance",), l=lambda l: l + 1),
+    T.substitute("variance 1+gamma -> 1+2gamma", ("variance",), fields=("variance",),
+                 gamma=lambda g: 2 * g),
+    T.substitute("2 sigma -> sigma (sigma^2 -> sigma in mean and variance)", ("mean", "variance"),
+                 sigma_A2=sympy.sqrt, sigma_V2=sympy.sqrt),
+    T.times("sigma_V^(2(l-1)) for sigma_V^(2l) (mean)", "mean", lambda m: 1 / m.value("sigma_V2")),
+    T.times("sigma_A^(2(l+1)) for sigma_A^(2l) (mean)", "mean", lambda m: m.value("sigma_A2")),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

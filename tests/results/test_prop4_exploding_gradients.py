@@ -5,11 +5,10 @@ import sympy as sp
 from hypothesis import given, strategies as st
 
 from gapcheck.numerics.checks import VerifyConfig, prop4 as check
-from gapcheck.numerics.checks import toolkit as T
 from gapcheck.theory.model import AttentionModel
 from gapcheck.theory.registry import get
 from gapcheck.theory.results import prop4
-from tests.contract import ResultContract, assert_all_pass
+from tests.contract import ResultContract, assert_all_pass, compare_case
 from tests.strategies import ensembles, seeds
 
 
@@ -55,10 +54,7 @@ def test_symbolic_depth_carries_the_indicator():
        ensemble=ensembles, sigma_v2=st.sampled_from([sp.Rational(16, 25), 1, sp.Rational(3, 2)]), seed=seeds)
 def test_sampled_first_layer_constant_converges(n, L, gamma, ensemble, sigma_v2, seed):
     model = AttentionModel(n=2 * n, depth=L, gamma=gamma, ensemble=ensemble, sigma_v2=sigma_v2)
-    case = T.Case(model, (n, 2 * n), 6, f"hypothesis {model!r}")
-    config = VerifyConfig(seed=seed)
-    out = check.CHECK.compare(config, case, check.CHECK.measured(config, case),
-                              get("prop4").prediction(model))
+    out = compare_case("prop4", model, (n, 2 * n), 6, seed)
     assert_all_pass([o for o in out if o.name.startswith("constant") and o.params["l"] == 1])
 
 

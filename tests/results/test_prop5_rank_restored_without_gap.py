@@ -5,11 +5,10 @@ import sympy as sp
 from hypothesis import given, strategies as st
 
 from gapcheck.numerics.checks import VerifyConfig, prop5 as check
-from gapcheck.numerics.checks import toolkit as T
 from gapcheck.theory.model import AttentionModel
 from gapcheck.theory.registry import get
 from gapcheck.theory.results import prop5
-from tests.contract import ResultContract
+from tests.contract import ResultContract, compare_case
 from tests.strategies import ensembles, seeds
 
 
@@ -57,10 +56,7 @@ def test_edge_closed_form_matches_free_product_support(l, gamma):
        ensemble=ensembles, seed=seeds)
 def test_sampled_second_moment_converges(n, l, gamma, ensemble, seed):
     model = AttentionModel(n=2 * n, depth=l, gamma=gamma, ensemble=ensemble, remove_gap=1)
-    case = T.Case(model, (n, 2 * n), (4, 4), f"hypothesis {model!r}")
-    config = VerifyConfig(seed=seed)
-    out = check.CHECK.compare(config, case, check.CHECK.measured(config, case),
-                              get("prop5").prediction(model))
+    out = compare_case("prop5", model, (n, 2 * n), (4, 4), seed)
     m2 = [o for o in out if o.name.startswith("normalised")]
     above = [o for o in out if "from above" in o.name]
     assert m2 and above and all(o.passed for o in m2 + above), \

@@ -5,9 +5,10 @@ import sympy as sp
 from hypothesis import given, strategies as st
 
 from gapcheck.numerics.checks import prop8 as check
+from gapcheck.theory.model import AttentionModel
 from gapcheck.theory.registry import get
 from gapcheck.theory.results import prop8
-from tests.contract import ResultContract, assert_all_pass
+from tests.contract import ResultContract, assert_all_pass, compare_case
 from tests.strategies import ensembles, seeds
 
 
@@ -18,8 +19,18 @@ def test_registered():
 
 class TestContract(ResultContract):
     result_id = "prop8"
-    controls_level = "quick"
     n_symbolic = 11
+
+
+def test_prediction_at_the_example():
+    """sigma_A^2 = 1/3, sigma_V^2 = 3/2, l = 2: mean (1/2)^2 = 1/4, variance
+    (1/2)^4 (4 + 4) = 1/2 (l -> l+1 in the variance: 15/64); free of gamma."""
+    r = get("prop8")
+    e = r.example()
+    p = r.prediction(e)
+    assert (p.mean, p.variance) == (sp.Rational(1, 4), sp.Rational(1, 2))
+    assert p == r.prediction(e.replace(gamma=1))
+    assert "remove_gap" in r.applies(e.replace(remove_gap=0))
 
 
 def test_symbolic_l_variance_is_l_squared_plus_2l():
@@ -38,21 +49,21 @@ def test_fuss_catalan_numbers_squared(l):
         assert sp.simplify(prop8.moment(k, l, 1, 1) - prop8.fc_number(l, k) ** 2) == 0
 
 
-@given(n=st.sampled_from([16, 24, 32]), l=st.integers(1, 3), gamma=st.sampled_from([1, 0.5]),
-       ensemble=ensembles, sigma_v=st.floats(0.8, 1.25), seed=seeds)
-def test_sampled_jacobian_moments_converge(n, l, gamma, ensemble, sigma_v, seed):
-    out = check.check(l, ensemble, sigma_v**2, [n, 2 * n], gamma=gamma, batch=4, rng=seed)
-    assert_all_pass(out)
+@given(n=st.sampled_from([16, 24, 32]), l=st.integers(1, 3), gamma=st.sampled_from([1, sp.Rational(1, 2)]),
+       ensemble=ensembles, sigma_v2=st.sampled_from([sp.Rational(16, 25), 1, sp.Rational(3, 2)]), seed=seeds)
+def test_sampled_jacobian_moments_converge(n, l, gamma, ensemble, sigma_v2, seed):
+    model = AttentionModel(n=2 * n, depth=l, gamma=gamma, ensemble=ensemble, sigma_v2=sigma_v2, remove_gap=1)
+    assert_all_pass(compare_case("prop8", model, [n, 2 * n], 4, seed))
 
 
 @pytest.mark.slow
 def test_lognormal_jacobian_at_larger_n():
-    out = check.check(2, "lognormal", 1.0, [128, 256, 512], gamma=0.5, batch=8, rng=11)
-    assert_all_pass(out)
+    model = AttentionModel(n=512, depth=2, gamma=sp.Rational(1, 2), ensemble="lognormal", remove_gap=1)
+    assert_all_pass(compare_case("prop8", model, [128, 256, 512], 8, 11))
 
 
 def test_bad_input():
     with pytest.raises(ValueError, match="l must be an integer"):
-        prop8.predict(0, 1, 1)
-    with pytest.raises(ValueError, match="sigma_a2"):
-        prop8.predict(1, -1, 1)
+        prop8.derive(0)
+    with pytest.raises(ValueError, match="does not apply"):
+        get("prop8").prediction(AttentionModel(n=8, depth=2, attention="identity"))

@@ -114,14 +114,8 @@ class RankRestored(Prediction):
 
 def applies(model) -> str | None:
     """Random Markov attention with the gap removed (A - 11^T/n), no LayerNorm or skip."""
-    if model.attention != "markov":
-        return f"the statement is about Random Markov attention (got {model.attention!r})"
-    if model.remove_gap != 1:
-        return (f"the statement needs the gap removed, A^perp = A - 11^T/n (remove_gap = 1, "
-                f"got {model.remove_gap}); with the gap Prop 3 applies")
-    if model.layernorm or model.skip is not None:
-        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
-    return None
+    from .prop7 import gap_removed_stack
+    return gap_removed_stack(model, "with the gap Prop 3 applies")
 
 
 def predict(model) -> RankRestored:

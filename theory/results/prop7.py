@@ -22,18 +22,23 @@ mean ``1/S(0)``, relative variance ``-(log S)'(0)``.
 sigma_A2**2*sigma_V2**2*(gamma + 1)
 >>> general()["variance"]
 l*sigma_A2**(2*l)*sigma_V2**(2*l)*(gamma + 1)
+>>> predict(example())
+CovarianceBulk(mean=1/4, variance=3/16)
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
-from .._validate import in_interval, integer, positive, to_sympy
+from .._validate import in_interval, integer, to_sympy
+from ..model import AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
 __all__ = ["L", "GAMMA", "SA2", "SV2", "bulk_law", "input_law", "input_law_s_transform", "derive",
-           "general", "closed_form", "predict", "RESULT"]
+           "general", "closed_form", "CovarianceBulk", "gap_removed_stack", "applies", "predict", "example", "RESULT"]
 
 L = sp.Symbol("l", positive=True, integer=True)
 GAMMA = sp.Symbol("gamma", positive=True)
@@ -98,19 +103,51 @@ def closed_form(l=L, gamma=GAMMA, sa2=SA2, sv2=SV2) -> dict:
     return {"mean": (sa2 * sv2) ** l, "variance": (sa2 * sv2) ** (2 * l) * l * (1 + gamma)}
 
 
-def predict(l, gamma, sigma_a2, sigma_v2) -> dict:
-    """Float mean and variance of the limiting law (derived formulas evaluated).
+@dataclass(frozen=True)
+class CovarianceBulk(Prediction):
+    """Mean and variance of the limiting eigenvalue law of ``gamma^l Sigma_l^perp``
+    (the l-fold free product of :func:`bulk_law`)."""
 
-    >>> predict(2, 1, 1, 1)
-    {'mean': 1.0, 'variance': 4.0}
-    """
-    l = integer("l", l, minimum=1)
-    in_interval("gamma", gamma, 0, 1)
-    positive("sigma_a2", sigma_a2)
-    positive("sigma_v2", sigma_v2)
-    f = derive(l) if l <= 6 else general()
-    sub = {L: l, GAMMA: to_sympy(gamma), SA2: to_sympy(sigma_a2), SV2: to_sympy(sigma_v2)}
-    return {"mean": float(f["mean"].subs(sub)), "variance": float(f["variance"].subs(sub))}
+    mean: object
+    variance: object
+
+
+def gap_removed_stack(model, with_gap: str) -> str | None:
+    """Why the plain gap-removed Random Markov stack (Props 5, 7, 8) does not
+    cover ``model`` (``None`` when it does); ``with_gap`` says what applies
+    with the gap."""
+    if model.attention != "markov":
+        return f"the statement is about Random Markov attention (got {model.attention!r})"
+    if model.remove_gap != 1:
+        return (f"the statement needs the gap removed, A^perp = A - 11^T/n (remove_gap = 1, "
+                f"got {model.remove_gap}); {with_gap}")
+    if model.layernorm or model.skip is not None:
+        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
+    return None
+
+
+def applies(model) -> str | None:
+    """Random Markov attention with the gap removed (A - 11^T/n), no LayerNorm or skip."""
+    return gap_removed_stack(model, "with the gap the bulk sits beside the outlier of Thm 2")
+
+
+def predict(model) -> CovarianceBulk:
+    """Mean and variance for ``model`` (symbolic or numeric): the symbolic-l
+    S-transform derivation :func:`general` specialised to the model's depth,
+    gamma and scales."""
+    sub = {L: model.value("l"), GAMMA: model.value("gamma"), SA2: model.value("sigma_A2"),
+           SV2: model.value("sigma_V2")}
+    g = general()
+    return CovarianceBulk(mean=sp.powsimp(g["mean"].subs(sub), force=True),
+                          variance=sp.powsimp(g["variance"].subs(sub), force=True))
+
+
+def example() -> AttentionModel:
+    """A point where the scales and ratios differ from 1 and each other:
+    uniform attention entries (sigma_A^2 = 1/3), sigma_V^2 = 3/2, gamma = 1/2,
+    l = 2 (mean (1/2)^2, variance (1/2)^4 2 (3/2) = 3/16)."""
+    return AttentionModel(n=128, depth=2, gamma=sp.Rational(1, 2), ensemble="uniform",
+                          sigma_v2=sp.Rational(3, 2), remove_gap=1)
 
 
 def _symbolic_checks() -> list[CheckOutcome]:
@@ -172,6 +209,9 @@ RESULT = register(Result(
     formulas=lambda l=None, gamma=None, **_: _formulas(l, gamma),
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop7",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=("The finite-n bias of the ESD variance is negative and grows with l (about -3% at "
               "n = 512, l = 3 for the exponential ensemble; -10% at n = 64); the check "
               "extrapolates along a grid of n.",

@@ -19,17 +19,23 @@ variance ``(sigma_A sigma_V)^(4l) (l^2 + 2l)``.  Derived for l = 1..6 from
 8*sigma_A2**4*sigma_V2**4
 >>> general()["variance"]
 l*sigma_A2**(2*l)*sigma_V2**(2*l)*(l + 2)
+>>> predict(example())
+JacobianBulk(mean=1/4, variance=1/2)
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
-from .._validate import integer, positive, to_sympy
+from .._validate import integer
+from ..model import AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
-__all__ = ["L", "SA2", "SV2", "moment", "derive", "general", "closed_form", "predict", "RESULT"]
+__all__ = ["L", "SA2", "SV2", "moment", "derive", "general", "closed_form", "fc_number", "JacobianBulk",
+           "applies", "predict", "example", "RESULT"]
 
 L = sp.Symbol("l", positive=True, integer=True)
 SA2 = sp.Symbol("sigma_A2", positive=True)
@@ -75,18 +81,39 @@ def fc_number(l, k):
     return sp.binomial((l + 1) * k, k) / (l * k + 1)
 
 
-def predict(l, sigma_a2, sigma_v2) -> dict:
-    """Float mean and variance (derived formulas evaluated).
+@dataclass(frozen=True)
+class JacobianBulk(Prediction):
+    """Mean and variance of the limiting law of the Jacobian's squared singular
+    values (normalised factors; free of gamma)."""
 
-    >>> predict(3, 1, 1)
-    {'mean': 1.0, 'variance': 15.0}
-    """
-    l = integer("l", l, minimum=1)
-    positive("sigma_a2", sigma_a2)
-    positive("sigma_v2", sigma_v2)
-    f = derive(l) if l <= 6 else general()
-    sub = {L: l, SA2: to_sympy(sigma_a2), SV2: to_sympy(sigma_v2)}
-    return {"mean": float(f["mean"].subs(sub)), "variance": float(f["variance"].subs(sub))}
+    mean: object
+    variance: object
+
+
+def applies(model) -> str | None:
+    """Random Markov attention with the gap removed (A - 11^T/n), no LayerNorm or
+    skip (the Jacobian of the plain stack is a Kronecker product)."""
+    from .prop7 import gap_removed_stack
+    return gap_removed_stack(model, "with the gap the rank-one part dominates (Prop 4)")
+
+
+def predict(model) -> JacobianBulk:
+    """Mean and variance for ``model`` (symbolic or numeric): the symbolic-l
+    moment-formula derivation :func:`general` specialised to the model's depth
+    and scales."""
+    sub = {L: model.value("l"), SA2: model.value("sigma_A2"), SV2: model.value("sigma_V2")}
+    g = general()
+    return JacobianBulk(mean=sp.powsimp(g["mean"].subs(sub), force=True),
+                        variance=sp.powsimp(g["variance"].subs(sub), force=True))
+
+
+def example() -> AttentionModel:
+    """A point where the scales and the depth differ from 1 and each other:
+    uniform attention entries (sigma_A^2 = 1/3), sigma_V^2 = 3/2, l = 2, sampled
+    at gamma = 1/2 (which the statement does not read): mean (1/2)^2,
+    variance (1/2)^4 (4 + 4) = 1/2."""
+    return AttentionModel(n=128, depth=2, gamma=sp.Rational(1, 2), ensemble="uniform",
+                          sigma_v2=sp.Rational(3, 2), remove_gap=1)
 
 
 def _symbolic_checks() -> list[CheckOutcome]:
@@ -133,6 +160,9 @@ RESULT = register(Result(
     formulas=lambda l=None, **_: general() if l is None else derive(integer("l", l, minimum=1)),
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop8",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=("Holding the mean at 1 makes the variance grow like l^2: no scale gives dynamical "
               "isometry in this model (confirmed by sampling for l = 1..3).",
               "Lognormal ensemble: large finite-n bias (variance 5.0/6.7/9.0 at n = 32/64/128 for "
