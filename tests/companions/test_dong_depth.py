@@ -6,6 +6,7 @@ from hypothesis import given, strategies as st
 
 from gapcheck.numerics.companions.residual import centred_recursion, init_san, residual_mean, san_forward
 from gapcheck.theory.companions import dong
+from gapcheck.theory.model import AttentionModel
 from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
@@ -44,6 +45,14 @@ def test_bad_input():
         centred_recursion(np.ones((3, 2)), init_san(2, 1, rng=0))
 
 
+def test_prediction_is_the_limit_of_the_solved_recursion():
+    r = get("dong.depth")
+    p = r.prediction(AttentionModel.symbolic(attention="key-query"))
+    assert p.exponent == 3
+    ex = r.example()
+    assert r.applies(ex) is None and ex.depth > 1
+    assert "pure self-attention" in r.applies(ex.replace(skip="standard"))
+
+
 class TestContract(ResultContract):
     result_id = "dong.depth"
-    controls_level = "quick"

@@ -37,7 +37,8 @@ __all__ = ["centring_factor", "centring_factor_matrix", "tight_examples",
            "two_token_residual_series", "depth_solution", "skip_conservation_defect",
            "path_generating_function", "path_counts", "path_total", "path_length_mean",
            "path_length_variance", "RESULTS", "SkipConservation", "predict_skip_conserves",
-           "CubicContraction", "predict_cubic", "pure_attention_applies",
+           "CubicContraction", "predict_cubic", "pure_attention_applies", "DoublyExponential",
+           "predict_depth", "depth_example",
            "skip_conserves_example"]
 
 _n, _L, _H, _z, _eps = sympy.symbols("n L H z epsilon", positive=True)
@@ -169,6 +170,27 @@ def depth_solution(y0=None, kappa=None):
     kappa = sympy.Symbol("kappa") if kappa is None else to_sympy(kappa)
     sol = sympy.rsolve(y(_L + 1) - 3 * y(_L) - kappa, y(_L), {y(0): y0})
     return sympy.collect(sympy.expand(sol), 3**_L)
+
+
+@dataclass(frozen=True)
+class DoublyExponential(Prediction):
+    """C3 for the model's pure attention stack started near collapse:
+    ``log|res(X_L)| / log|res(X_{L-1})| -> exponent`` (the per-layer power of the
+    residual; the constant kappa, which depends on the weights, is not predicted)."""
+
+    exponent: object
+
+
+def predict_depth(model) -> DoublyExponential:
+    """``lim_L y_L / y_{L-1}`` of :func:`depth_solution` (constant in the model)."""
+    f = depth_solution()
+    return DoublyExponential(exponent=sympy.simplify(sympy.limit(f / f.subs(_L, _L - 1), _L, sympy.oo)))
+
+
+def depth_example() -> AttentionModel:
+    """The key-query layer of :func:`theory.companions.noci.key_query_example`,
+    stacked 8 deep (no skip)."""
+    return key_query_example().replace(depth=8)
 
 
 # --------------------------------------------------------------------------- C4
@@ -358,6 +380,7 @@ RESULTS["dong.depth"] = register(Result(
     formulas=lambda: {"log res_L": depth_solution()},
     symbolic_checks=_c3_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_depth",
+    predict=predict_depth, applies=pure_attention_applies, example=depth_example,
     findings=("With the centred recursion (expm1, separate log-scale) the collapse is followed to "
               "|res| ~ 1e-13000 after 8 layers with no float64 floor (the plain forward pass stalls at "
               "1e-15 after 3); log|res_L|/log|res_{L-1}| = 3.0004-3.0005 at L = 8 (10 networks).",),
