@@ -41,6 +41,7 @@ from .._validate import in_interval, integer, to_sympy
 from ..model import AttentionModel
 from ..prediction import PowerLaw, Prediction
 from ..registry import CheckOutcome, Result, register
+from ._stack import plain_markov
 
 __all__ = ["N", "GAMMA", "SA2", "SV2", "DEPTH", "LAYER", "derive", "general", "closed_form",
            "ExplodingGradients", "applies", "predict", "example", "RESULT"]
@@ -120,14 +121,7 @@ class ExplodingGradients(Prediction):
 
 def applies(model) -> str | None:
     """Random Markov attention with the gap present, no LayerNorm or skip."""
-    if model.attention != "markov":
-        return f"the statement is about Random Markov attention (got {model.attention!r})"
-    if model.remove_gap:
-        return (f"the statement needs the gap (remove_gap = 0, got {model.remove_gap}); "
-                f"without it Prop 6 applies")
-    if model.layernorm or model.skip is not None:
-        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
-    return None
+    return plain_markov(model, remove_gap=0, otherwise="without it Prop 6 applies")
 
 
 def predict(model) -> ExplodingGradients:

@@ -38,6 +38,7 @@ from .._validate import to_sympy
 from ..model import AttentionModel
 from ..prediction import PowerLaw, Prediction
 from ..registry import CheckOutcome, Result, register
+from ._stack import plain_markov
 
 __all__ = ["L", "GAMMA", "law", "edge_closed_form", "derive", "general", "RankRestored", "applies",
            "predict", "example", "RESULT"]
@@ -114,8 +115,7 @@ class RankRestored(Prediction):
 
 def applies(model) -> str | None:
     """Random Markov attention with the gap removed (A - 11^T/n), no LayerNorm or skip."""
-    from .prop7 import gap_removed_stack
-    return gap_removed_stack(model, "with the gap Prop 3 applies")
+    return plain_markov(model, remove_gap=1, otherwise="with the gap Prop 3 applies")
 
 
 def predict(model) -> RankRestored:

@@ -39,6 +39,7 @@ from .._validate import in_interval, integer, positive, to_sympy
 from ..model import SYMBOLS, AttentionModel
 from ..prediction import PowerLaw, Prediction
 from ..registry import CheckOutcome, Result, register
+from ._stack import plain_markov
 
 __all__ = ["DEPTH", "LAYER", "N", "GAMMA", "SA2", "SV2", "derive", "general", "closed_form",
            "GradientsWithoutGap", "applies", "predict", "example", "constants", "RESULT"]
@@ -105,14 +106,7 @@ class GradientsWithoutGap(Prediction):
 
 def applies(model) -> str | None:
     """Random Markov attention with the gap removed (A - 11^T/n), no LayerNorm or skip."""
-    if model.attention != "markov":
-        return f"the statement is about Random Markov attention (got {model.attention!r})"
-    if model.remove_gap != 1:
-        return (f"the statement needs the gap removed, A^perp = A - 11^T/n (remove_gap = 1, "
-                f"got {model.remove_gap}); with the gap Prop 4 applies")
-    if model.layernorm or model.skip is not None:
-        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
-    return None
+    return plain_markov(model, remove_gap=1, otherwise="with the gap Prop 4 applies")
 
 
 def predict(model) -> GradientsWithoutGap:

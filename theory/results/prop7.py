@@ -36,9 +36,10 @@ from .._validate import in_interval, integer, to_sympy
 from ..model import AttentionModel
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
+from ._stack import plain_markov
 
 __all__ = ["L", "GAMMA", "SA2", "SV2", "bulk_law", "input_law", "input_law_s_transform", "derive",
-           "general", "closed_form", "CovarianceBulk", "gap_removed_stack", "applies", "predict", "example", "RESULT"]
+           "general", "closed_form", "CovarianceBulk", "applies", "predict", "example", "RESULT"]
 
 L = sp.Symbol("l", positive=True, integer=True)
 GAMMA = sp.Symbol("gamma", positive=True)
@@ -112,23 +113,10 @@ class CovarianceBulk(Prediction):
     variance: object
 
 
-def gap_removed_stack(model, with_gap: str) -> str | None:
-    """Why the plain gap-removed Random Markov stack (Props 5, 7, 8) does not
-    cover ``model`` (``None`` when it does); ``with_gap`` says what applies
-    with the gap."""
-    if model.attention != "markov":
-        return f"the statement is about Random Markov attention (got {model.attention!r})"
-    if model.remove_gap != 1:
-        return (f"the statement needs the gap removed, A^perp = A - 11^T/n (remove_gap = 1, "
-                f"got {model.remove_gap}); {with_gap}")
-    if model.layernorm or model.skip is not None:
-        return "the statement is about the plain stack X_l = A_l X_(l-1) W_l (no LayerNorm, no skip)"
-    return None
-
-
 def applies(model) -> str | None:
     """Random Markov attention with the gap removed (A - 11^T/n), no LayerNorm or skip."""
-    return gap_removed_stack(model, "with the gap the bulk sits beside the outlier of Thm 2")
+    return plain_markov(model, remove_gap=1,
+                        otherwise="with the gap the bulk sits beside the outlier of Thm 2")
 
 
 def predict(model) -> CovarianceBulk:

@@ -33,6 +33,7 @@ from .._validate import integer
 from ..model import AttentionModel
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
+from ._stack import plain_markov
 
 __all__ = ["L", "SA2", "SV2", "moment", "derive", "general", "closed_form", "fc_number", "JacobianBulk",
            "applies", "predict", "example", "RESULT"]
@@ -93,8 +94,8 @@ class JacobianBulk(Prediction):
 def applies(model) -> str | None:
     """Random Markov attention with the gap removed (A - 11^T/n), no LayerNorm or
     skip (the Jacobian of the plain stack is a Kronecker product)."""
-    from .prop7 import gap_removed_stack
-    return gap_removed_stack(model, "with the gap the rank-one part dominates (Prop 4)")
+    return plain_markov(model, remove_gap=1,
+                        otherwise="with the gap the rank-one part dominates (Prop 4)")
 
 
 def predict(model) -> JacobianBulk:
