@@ -178,7 +178,7 @@ def predict(model) -> BulkPrediction:
 def example():
     from ..model import AttentionModel
     return AttentionModel(n=64, depth=1, gamma=sympy.Rational(1, 2), attention="key-query",
-                          sigma_qk2=sympy.Rational(1, 2))
+                          sigma_qk2=sympy.Rational(1, 3))
 
 
 # ------------------------------------------------------------------ symbolic checks
@@ -285,6 +285,9 @@ RESULT = register(Result(
     formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.kq_bulk",
+    predict=predict,
+    applies=applies,
+    example=example,
     findings=(
         "The Random Markov description of Prop 1 keeps the bulk's second moment sigma_A^2 exactly "
         "(linear + nonlinear variance) but not its shape: the edge is 1.14 x 2 sigma_A at "
