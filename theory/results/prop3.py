@@ -23,7 +23,7 @@ gamma*l + l + 1
 >>> p.exponent, p.bulk_m2, sympy.factor(p.jensen)
 (1 - 2*l, gamma*l + l + 1, n**(2*l)/(8*gamma**2 - 6*gamma*n + n**2)**l)
 >>> get("prop3").predict(get("prop3").example())
-RankCollapse(exponent=-3, constant=4/9, bulk_m2=4, jensen=67108864/64016001)
+RankCollapse(exponent=-3, constant=4/81, bulk_m2=4, jensen=67108864/64016001)
 """
 from __future__ import annotations
 
