@@ -1,64 +1,107 @@
-"""Empirical check of ``dong.paths``: enumerate every path of skip networks
-(``(L, H)`` small), count them by length and compare with the predicted
-counts and mean length exactly (integers / fractions); and check the path
-expansion itself: the sum of the ``(H+1)^L`` path terms
-``prod(A) X prod(W)`` equals the network output (relative ``1e-10``).
+"""Empirical check of ``dong.paths`` (C5), on the toolkit.
 
-``predict(L, H) -> (counts, mean)``: counts by length ``k = 0..L`` and the
-mean length of a uniform path.
+For each case (the model's residual stack at a depth L, with H heads per
+layer: H is the statement's own parameter, carried by the case) every path is
+enumerated (:func:`numerics.companions.residual.path_length_counts`) and
+compared exactly with the prediction (:class:`theory.companions.dong.PathCounts`,
+its symbol ``HEADS`` set to H):
+
+* the counts by length against the coefficients of ``generating_function``
+  in ``Z`` (judges ``generating_function``), the number of paths against
+  ``total`` (judges ``total``);
+* the mean and the variance of the length of a uniform path (exact
+  fractions) against ``mean_length`` and ``variance``;
+* on the cases with at most ``EXPANDED`` paths, the path expansion itself: the sum of the path terms
+  ``prod(A) X prod(W)`` of a network with the model's entry variances equals
+  its output (relative ``1e-10``; judges no field) and there are ``total`` of
+  them (judges ``total``).
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['L=3, H=2', 'L=4, H=1']
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
+import sympy
 
+from . import toolkit as T
+from .dong_skip_conserves import HeadsCase
 from ..companions.residual import init_san, path_length_counts, path_terms
-from ...theory.companions.dong import path_counts, path_length_mean
-from ...theory.registry import CheckOutcome
+from ...theory.companions.dong import HEADS, Z
+from ...theory.registry import get
 
-__all__ = ["run", "NEGATIVE_CONTROLS"]
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "EXPANDED"]
 
-
-def _predict(L, H):
-    return [int(c) for c in path_counts(L, H)], Fraction(str(path_length_mean(L, H)))
-
-
-def _binom(L, k):
-    from math import comb
-    return comb(L, k)
+#: the path expansion is summed term by term on the cases with at most this many paths
+EXPANDED = 27
 
 
-NEGATIVE_CONTROLS = {
-    "mean LH/(H+1) -> LH/(H+2)": lambda L, H: (_predict(L, H)[0], Fraction(L * H, H + 2)),
-    "counts C(L,k) H^k -> C(L,k) H^(k+1)": lambda L, H: (
-        [_binom(L, k) * H ** (k + 1) for k in range(L + 1)], _predict(L, H)[1]),
-    "counts -> C(L,k) (H+1)^k": lambda L, H: (
-        [_binom(L, k) * (H + 1) ** k for k in range(L + 1)], _predict(L, H)[1]),
-}
+class PathsCheck(T.Check):
+    result_id = "dong.paths"
+
+    def cases(self, config):
+        ex = get(self.result_id).example()
+        grid = config.pick(((3, 2), (4, 1)), ((3, 2), (4, 3), (6, 2), (10, 1)),
+                           ((3, 2), (4, 3), (6, 2), (10, 1), (7, 3)))
+        return [HeadsCase(ex.replace(depth=L), (ex.n,), 0, f"L={L}, H={H}", heads=H) for L, H in grid]
+
+    def measure(self, config, case):
+        m, H = case.model, case.heads
+        counts = path_length_counts(m.depth, H)
+        total = sum(counts)
+        mean = Fraction(sum(k * c for k, c in enumerate(counts)), total)
+        second = Fraction(sum(k * k * c for k, c in enumerate(counts)), total)
+        out = {"counts": counts, "total": total, "mean": mean, "variance": second - mean ** 2}
+        if total <= EXPANDED:
+            gen = T.generator(config, self.result_id, case.label)
+            layers = init_san(m.d, m.depth, heads=H, sigma_qk=math.sqrt(float(m.sigma_QK2) * m.d),
+                              sigma_v=math.sqrt(float(m.sigma_V2) * m.d * H), rng=gen)
+            full, terms = path_terms(gen.standard_normal((m.n, m.d)), layers)
+            out["expansion"] = float(np.linalg.norm(sum(terms.values()) - full) / np.linalg.norm(full))
+            out["terms"] = len(terms)
+        return out
+
+    def compare(self, config, case, meas, pred):
+        p = pred.subs({HEADS: case.heads})
+        L = case.model.depth
+        par = {"case": case.label}
+        poly = sympy.Poly(sympy.expand(p.generating_function), Z)
+        predicted = [int(poly.coeff_monomial(Z ** k)) for k in range(L + 1)]
+        out = [T.identity("path counts by length (enumeration) = coefficients of the generating function", par,
+                          measured=meas["counts"], predicted=predicted, judges=("generating_function",),
+                          rtol=0.0),
+               T.identity("number of paths", par, measured=meas["total"], predicted=float(p.total),
+                          judges=("total",), rtol=0.0),
+               T.identity("mean length of a uniform path (exact fractions)", par, measured=float(meas["mean"]),
+                          predicted=float(p.mean_length), judges=("mean_length",), rtol=1e-15),
+               T.identity("variance of the length of a uniform path (exact fractions)", par,
+                          measured=float(meas["variance"]), predicted=float(p.variance), judges=("variance",),
+                          rtol=1e-15)]
+        if "expansion" in meas:
+            out.append(T.identity("sum of the path terms = network output (relative)", par,
+                                  measured=meas["expansion"], predicted=0.0, judges=(), rtol=0.0, atol=1e-10))
+            out.append(T.identity("number of path terms of the network", par, measured=meas["terms"],
+                                  predicted=float(p.total), judges=("total",), rtol=0.0))
+        return out
 
 
-def run(config, predict=None):
-    predict = predict or _predict
-    rng = np.random.default_rng([config.seed, 205])
-    out = []
-    cases = config.pick(((3, 2), (4, 1)), ((3, 2), (4, 3), (6, 2), (10, 1)),
-                        ((3, 2), (4, 3), (6, 2), (10, 1), (7, 3)))
-    for L, H in cases:
-        counts = path_length_counts(L, H)
-        mean = Fraction(sum(k * c for k, c in enumerate(counts)), sum(counts))
-        pc, pm = predict(L, H)
-        out.append(CheckOutcome("path counts by length (enumeration)", {"L": L, "H": H},
-                                measured=counts, predicted=list(pc),
-                                passed=list(map(int, pc)) == counts, tolerance="exact"))
-        out.append(CheckOutcome("mean length of a uniform path (enumeration)", {"L": L, "H": H},
-                                measured=str(mean), predicted=str(pm), passed=mean == Fraction(pm),
-                                tolerance="exact (fractions)"))
-    for L, H in config.pick(((2, 2),), ((2, 2), (3, 2)), ((2, 2), (3, 2), (4, 2))):
-        X = rng.standard_normal((5, 4))
-        total, terms = path_terms(X, init_san(4, L, heads=H, rng=rng))
-        err = float(np.linalg.norm(sum(terms.values()) - total) / np.linalg.norm(total))
-        out.append(CheckOutcome("sum of the (H+1)^L path terms = network output",
-                                {"L": L, "H": H, "paths": len(terms)}, measured=err, predicted=0.0,
-                                passed=err <= 1e-10, tolerance="1e-10 relative"))
-    return out
+def _field_of(field, change, name):
+    """``field`` replaced by ``change(value)`` (a mistake in that formula, still in HEADS)."""
+    return T.Control(name, lambda m, pred: (lambda p: p.replace(**{field: change(getattr(p, field))}))(pred(m)),
+                     (field,))
+
+
+CHECK = PathsCheck()
+CHECK.controls = (
+    _field_of("mean_length", lambda v: v * (HEADS + 1) / (HEADS + 2), "mean LH/(H+1) -> LH/(H+2)"),
+    _field_of("generating_function", lambda g: g * HEADS, "counts C(L,k) H^k -> C(L,k) H^(k+1)"),
+    _field_of("generating_function", lambda g: g.subs(HEADS, HEADS + 1), "counts -> C(L,k) (H+1)^k"),
+    _field_of("total", lambda t: t.subs(HEADS, HEADS + 1), "total (H+1)^L -> (H+2)^L"),
+    _field_of("variance", lambda v: v * (HEADS + 1), "variance LH/(H+1)^2 -> LH/(H+1)"),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

@@ -42,6 +42,17 @@ def test_bad_input():
         path_length_counts(0, 2)
 
 
+def test_prediction_in_the_heads_symbol_at_the_models_depth():
+    r = get("dong.paths")
+    ex = r.example()
+    p = r.prediction(ex)
+    assert sympy.expand(p.generating_function - (1 + dong.HEADS * dong.Z) ** ex.depth) == 0
+    assert p.total == (dong.HEADS + 1) ** ex.depth
+    assert sympy.simplify(p.mean_length - ex.depth * dong.HEADS / (dong.HEADS + 1)) == 0
+    assert sympy.simplify(p.variance - ex.depth * dong.HEADS / (dong.HEADS + 1) ** 2) == 0
+    assert "no skip" in r.applies(ex.replace(skip=None))
+    assert r.applies(ex.replace(attention="markov")) is None      # combinatorial: any attention
+
+
 class TestContract(ResultContract):
     result_id = "dong.paths"
-    controls_level = "quick"

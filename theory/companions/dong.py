@@ -38,10 +38,14 @@ __all__ = ["centring_factor", "centring_factor_matrix", "tight_examples",
            "path_generating_function", "path_counts", "path_total", "path_length_mean",
            "path_length_variance", "RESULTS", "SkipConservation", "predict_skip_conserves",
            "CubicContraction", "predict_cubic", "pure_attention_applies", "DoublyExponential",
-           "predict_depth", "depth_example",
+           "predict_depth", "depth_example", "HEADS", "Z", "PathCounts", "predict_paths", "paths_applies",
+           "paths_example",
            "skip_conserves_example"]
 
 _n, _L, _H, _z, _eps = sympy.symbols("n L H z epsilon", positive=True)
+#: the number of heads per layer (C5's own parameter: the model has one head) and the
+#: variable of the path-length generating function
+HEADS, Z = _H, _z
 _SOURCE = ("Dong, Cordonnier, Loukas, 'Attention is not all you need: pure attention loses rank "
            "doubly exponentially with depth' (ICML 2021, arXiv 2103.03404)")
 
@@ -273,6 +277,40 @@ def path_length_variance(L=_L, H=_H):
     return sympy.simplify(sympy.diff(f, t, 2).subs(t, 0))
 
 
+@dataclass(frozen=True)
+class PathCounts(Prediction):
+    """C5 for the model's residual stack with :data:`HEADS` heads per layer (a
+    symbol: the statement's own parameter, substitute the number of heads):
+    ``generating_function = sum_k #paths(k) Z^k``, ``total`` paths, and the
+    ``mean_length`` and ``variance`` of the length of a uniform path, for the
+    model's depth."""
+
+    generating_function: object
+    total: object
+    mean_length: object
+    variance: object
+
+
+def predict_paths(model) -> PathCounts:
+    """:func:`path_generating_function` and its derived moments at the model's depth."""
+    L = model.value("l")
+    return PathCounts(generating_function=path_generating_function(L), total=path_total(L),
+                      mean_length=path_length_mean(L), variance=path_length_variance(L))
+
+
+def paths_applies(model) -> str | None:
+    """C5 counts the paths of a residual stack (any attention: the expansion is
+    combinatorial); without a skip there is one path."""
+    if model.skip is None:
+        return "the statement counts the paths of a residual stack X + sum_h A_h X W_h (the model has no skip)"
+    return None
+
+
+def paths_example() -> AttentionModel:
+    """A key-query residual stack of depth 3 (gamma = 1/2, sigma_V^2 = 3/32)."""
+    return key_query_example().replace(depth=3, skip="standard")
+
+
 # --------------------------------------------------------------------------- checks
 def _exact(name, params, measured, predicted, detail=""):
     ms = measured if isinstance(measured, (list, tuple)) else [measured]
@@ -416,4 +454,5 @@ RESULTS["dong.paths"] = register(Result(
                                  "variance": path_length_variance(L, H)},
     symbolic_checks=_c5_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_paths",
+    predict=predict_paths, applies=paths_applies, example=paths_example,
 ))
