@@ -8,6 +8,7 @@ from hypothesis.extra.numpy import arrays
 from gapcheck.numerics.companions.residual import (composite_norm, l1_norm, linf_norm, residual_mean,
                                           residual_optimal)
 from gapcheck.theory.companions import dong
+from gapcheck.theory.model import SYMBOLS, AttentionModel
 from gapcheck.theory.registry import get
 from tests.contract import ResultContract
 
@@ -22,7 +23,16 @@ def test_registered_as_companion_with_grade():
 
 class TestContract(ResultContract):
     result_id = "dong.residual-norms"
-    controls_level = "quick"
+
+
+def test_prediction_is_the_centring_factor_at_the_models_n_and_covers_every_model():
+    r = get("dong.residual-norms")
+    sym = r.prediction(AttentionModel.symbolic(attention="key-query"))
+    assert sympy.simplify(sym.factor - (2 - 2 / SYMBOLS["n"])) == 0
+    ex = r.example()
+    assert r.prediction(ex).factor == sympy.Rational(2 * (ex.n - 1), ex.n)
+    # a norm inequality for every n x d matrix: no model is outside (identity attention included)
+    assert r.applies(ex.replace(attention="identity")) is None
 
 
 def test_centring_factor_is_sharp_and_below_two():

@@ -39,7 +39,7 @@ __all__ = ["centring_factor", "centring_factor_matrix", "tight_examples",
            "path_length_variance", "RESULTS", "SkipConservation", "predict_skip_conserves",
            "CubicContraction", "predict_cubic", "pure_attention_applies", "DoublyExponential",
            "predict_depth", "depth_example", "HEADS", "Z", "PathCounts", "predict_paths", "paths_applies",
-           "paths_example",
+           "paths_example", "CentringBound", "predict_residual_norms", "every_model",
            "skip_conserves_example"]
 
 _n, _L, _H, _z, _eps = sympy.symbols("n L H z epsilon", positive=True)
@@ -97,6 +97,32 @@ def tight_examples(n):
     cost = sympy.Abs(1 - c) + (n - 1) * sympy.Abs(c)
     inf_opt = min(cost.subs(c, v) for v in (0, 1, sympy.Rational(1, n)))   # piecewise-linear: kinks
     return sympy.nsimplify(l1_mean / l1_opt), sympy.nsimplify(inf_mean / inf_opt)
+
+
+@dataclass(frozen=True)
+class CentringBound(Prediction):
+    """C1 for the model's token matrices (``n x d`` for the model's n, any d):
+    ``|(I - J) X|_p <= factor min_x |X - 1 x^T|_p`` for ``p`` in ``{1, inf}`` and the
+    composite norm, with equality attained (``factor = |I - J|_1 = 2(1 - 1/n)``);
+    ``|AB|_c / (|A|_c |B|_c) <= submultiplicative`` and ``|X|_2^2 / (|X|_1 |X|_inf)
+    <= spectral`` (both 1)."""
+
+    factor: object
+    submultiplicative: object
+    spectral: object
+
+
+def predict_residual_norms(model) -> CentringBound:
+    """:func:`centring_factor` at the model's n (symbolic or numeric); the two
+    norm inequalities are constant."""
+    return CentringBound(factor=centring_factor(model.value("n")), submultiplicative=sympy.Integer(1),
+                         spectral=sympy.Integer(1))
+
+
+def every_model(model) -> None:
+    """C1 is a statement about every real ``n x d`` matrix: it covers every
+    model's hidden states (identity attention included), so it never refuses."""
+    return None
 
 
 # --------------------------------------------------------------------------- C2
@@ -384,6 +410,7 @@ RESULTS["dong.residual-norms"] = register(Result(
     formulas=lambda n=_n: {r"\|I - J\|_1 = \|I-J\|_\infty": centring_factor(n)},
     symbolic_checks=_c1_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_residual_norms",
+    predict=predict_residual_norms, applies=every_model, example=key_query_example,
     findings=("The factor usually stated is 2; |I - J|_1 = 2(1 - 1/n) is sharp (attained by e_1 in "
               "|.|_1 and by I_n in |.|_inf); random matrices reach ~1.3-1.4.",),
 ))
