@@ -19,14 +19,12 @@ orders are O(eps^2) relative, a slope bias below 0.01). Judges ``exponent``.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import sympy
 
 from . import toolkit as T
-from .dong_skip_conserves import HeadsCase
-from ..companions.residual import attention_layer, composite_norm, init_san, residual_mean
+from .dong_skip_conserves import HeadsCase, model_layers
+from ..companions.residual import attention_layer, composite_norm, residual_mean
 from ...theory.registry import get
 
 __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "CURVATURE"]
@@ -54,8 +52,7 @@ class CubicCheck(T.Check):
         x = np.log(eps) - np.log(eps).mean()
         slopes = []
         for _ in range(case.batch):
-            layer = init_san(m.d, 1, heads=H, sigma_qk=math.sqrt(float(m.sigma_QK2) * m.d),
-                             sigma_v=math.sqrt(float(m.sigma_V2) * m.d * H), rng=gen)[0]
+            layer = model_layers(m, H, gen, depth=1)[0]
             x0 = gen.standard_normal(m.d)
             R = residual_mean(gen.standard_normal((m.n, m.d)))
             R /= composite_norm(R)

@@ -24,14 +24,12 @@ floor), then compared with the prediction
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import sympy
 
 from . import toolkit as T
-from .dong_skip_conserves import HeadsCase
-from ..companions.residual import centred_recursion, init_san, residual_mean, san_forward
+from .dong_skip_conserves import HeadsCase, model_layers
+from ..companions.residual import centred_recursion, residual_mean, san_forward
 from ...theory.registry import get
 
 __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "BIAS", "START"]
@@ -60,8 +58,7 @@ class DepthCheck(T.Check):
         gen = T.generator(config, self.result_id, case.label)
         ratios, agree, lowest = [], 0.0, 0.0
         for _ in range(case.batch):
-            layers = init_san(m.d, m.depth, heads=H, sigma_qk=math.sqrt(float(m.sigma_QK2) * m.d),
-                              sigma_v=math.sqrt(float(m.sigma_V2) * m.d * H), rng=gen)
+            layers = model_layers(m, H, gen)
             R = residual_mean(gen.standard_normal((m.n, m.d)))
             X = gen.standard_normal(m.d)[None, :] + START * R / np.linalg.norm(R)
             logs = np.array(centred_recursion(X, layers))

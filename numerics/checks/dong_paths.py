@@ -22,15 +22,14 @@ its symbol ``HEADS`` set to H):
 """
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 import numpy as np
 import sympy
 
 from . import toolkit as T
-from .dong_skip_conserves import HeadsCase
-from ..companions.residual import init_san, path_length_counts, path_terms
+from .dong_skip_conserves import HeadsCase, model_layers
+from ..companions.residual import path_length_counts, path_terms
 from ...theory.companions.dong import HEADS, Z
 from ...theory.registry import get
 
@@ -58,9 +57,7 @@ class PathsCheck(T.Check):
         out = {"counts": counts, "total": total, "mean": mean, "variance": second - mean ** 2}
         if total <= EXPANDED:
             gen = T.generator(config, self.result_id, case.label)
-            layers = init_san(m.d, m.depth, heads=H, sigma_qk=math.sqrt(float(m.sigma_QK2) * m.d),
-                              sigma_v=math.sqrt(float(m.sigma_V2) * m.d * H), rng=gen)
-            full, terms = path_terms(gen.standard_normal((m.n, m.d)), layers)
+            full, terms = path_terms(gen.standard_normal((m.n, m.d)), model_layers(m, H, gen))
             out["expansion"] = float(np.linalg.norm(sum(terms.values()) - full) / np.linalg.norm(full))
             out["terms"] = len(terms)
         return out

@@ -34,7 +34,7 @@ from . import toolkit as T
 from ..companions.residual import init_san, residual_mean, san_forward
 from ...theory.registry import get
 
-__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "HeadsCase"]
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "HeadsCase", "model_layers"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,16 @@ class HeadsCase(T.Case):
     """A case with ``heads`` attention heads summed per layer (the statement's parameter)."""
 
     heads: int = 1
+
+
+def model_layers(model, heads, rng, *, depth=None, alpha=1.0):
+    """:func:`numerics.companions.residual.init_san` layers of ``model`` with ``heads``
+    heads: each head's key/query entries ``N(0, sigma_QK^2)`` and value entries
+    ``N(0, alpha^2 sigma_V^2)`` (a residual strength absorbed into the values)."""
+    d, H = model.d, heads
+    return init_san(d, model.depth if depth is None else depth, heads=H,
+                    sigma_qk=math.sqrt(float(model.sigma_QK2) * d),
+                    sigma_v=float(alpha) * math.sqrt(float(model.sigma_V2) * d * H), rng=rng)
 
 
 def _label(m, heads) -> str:
@@ -61,9 +71,7 @@ class SkipConservesCheck(T.Check):
         m = case.model
         gen = T.generator(config, self.result_id, case.label)
         X0 = gen.standard_normal((m.n, m.d))
-        sigma_v = float(m.skip_alpha) * math.sqrt(float(m.sigma_V2) * m.d * case.heads)
-        Xs = san_forward(X0, init_san(m.d, m.depth, heads=case.heads, sigma_v=sigma_v, rng=gen),
-                         skip=True, uniform=True)
+        Xs = san_forward(X0, model_layers(m, case.heads, gen, alpha=m.skip_alpha), skip=True, uniform=True)
         r0 = float(np.linalg.norm(residual_mean(X0)))
         ratios = np.array([np.linalg.norm(residual_mean(X)) / r0 for X in Xs])
         ratios.setflags(write=False)
