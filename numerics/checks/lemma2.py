@@ -122,13 +122,6 @@ class ProductCheck(T.Check):
                           judges=("exponent",), below=b, max_width=T.MAX_CI_WIDTH))
         return out
 
-    def run(self, config, predict=None, params=None):
-        predict = predict or get(self.result_id).prediction
-        out = []
-        for case in self.cases(config, params):
-            out.extend(self.compare(config, case, self.measured(config, case), predict(case.model)))
-        return out
-
 
 def _all_constants(factor):
     def perturb(model, predict):

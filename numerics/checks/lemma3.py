@@ -115,13 +115,6 @@ class NoGapCheck(T.Check):
                            detail=f"KS critical value at {T.alarm():.2g} + 2/n = {crit:.4f}"))
         return out
 
-    def run(self, config, predict=None, params=None):
-        predict = predict or get(self.result_id).prediction
-        out = []
-        for case in self.cases(config, params):
-            out.extend(self.compare(config, case, self.measured(config, case), predict(case.model)))
-        return out
-
 
 def _gap_kept(model, predict):
     """The gap ratio of Theorem 2 claimed for the gap-removed matrix."""

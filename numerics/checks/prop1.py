@@ -189,13 +189,6 @@ class KeyQueryCheck(T.Check):
             "layer 2 inputs are nearly rank one (rank collapse), so its logits are too", ()))
         return out
 
-    def run(self, config, predict=None, params=None):
-        predict = predict or get(self.result_id).prediction
-        out = []
-        for case in self.cases(config, params):
-            out.extend(self.compare(config, case, self.measured(config, case), predict(case.model)))
-        return out
-
 
 def sympy_rational(x):
     """A float parameter as the exact rational it prints as."""

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from . import toolkit as T
 from .spectra import signal_spectrum as _spectrum
@@ -137,13 +136,6 @@ class RankCollapseCheck(T.Check):
         out.append(T.band("srank(Sigma_l) - 1 at the largest n (-> 0: rank collapse)", dict(par, n=n),
                           measured=mean, predicted=predicted, se=se, judges=("constant", "exponent"),
                           below=BIAS_COEF * depth / n * predicted))
-        return out
-
-    def run(self, config, predict=None, params=None):
-        predict = predict or get(self.result_id).prediction
-        out = []
-        for case in self.cases(config, params):
-            out.extend(self.compare(config, case, self.measured(config, case), predict(case.model)))
         return out
 
 

@@ -123,13 +123,6 @@ class SpectralGapCheck(T.Check):
                            detail="" if fit1 is None else f"fitted exponent {fit1.slope:.3f}"))
         return out
 
-    def run(self, config, predict=None, params=None):
-        predict = predict or get(self.result_id).prediction
-        out = []
-        for case in self.cases(config, params):
-            out.extend(self.compare(config, case, self.measured(config, case), predict(case.model)))
-        return out
-
 
 CHECK = SpectralGapCheck()
 CHECK.controls = (

@@ -80,13 +80,6 @@ class SignalSpectrumCheck(T.Check):
                                      config.backend)
             yield n, at_n, lam, R
 
-    def run(self, config, predict=None, params=None):
-        predict = predict or get(self.result_id).prediction
-        out = []
-        for case in self.cases(config, params):
-            out.extend(self.compare(config, case, self.measured(config, case), predict(case.model)))
-        return out
-
 
 def _label(model) -> str:
     return (f"sigma_A^2={model.value('sigma_A2')}, sigma_V^2={model.value('sigma_V2')}, "
