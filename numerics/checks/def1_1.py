@@ -30,8 +30,6 @@ import numpy as np
 
 from . import toolkit as T
 from ..stats import mean_se
-from ...theory.model import AttentionModel
-from ...theory.registry import get
 
 __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "sizes", "DEFAULT", "N_SMALL", "REM_COEF"]
 
@@ -69,11 +67,7 @@ class RandomMarkovCheck(T.Check):
 
     def cases(self, config, params=None):
         (n, batch), _ = sizes(config)
-        models = [get(self.result_id).example().replace(n=n)]
-        if params is not None:
-            models = [AttentionModel(n=n, **dict(DEFAULT, **params))]
-        elif config.level != "quick":
-            models = [AttentionModel(n=n, **DEFAULT)] + models
+        models = self.example_and_paper(config, n, DEFAULT, params)
         return [T.Case(m, (N_SMALL, n), batch, _label(m)) for m in models]
 
     def measure(self, config, case):

@@ -32,8 +32,6 @@ import numpy as np
 
 from . import toolkit as T
 from ..stats import loglog_fit, mean_se
-from ...theory.model import AttentionModel
-from ...theory.registry import get
 
 __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "sizes", "product_spectrum", "DEFAULT"]
 
@@ -82,11 +80,7 @@ class ProductCheck(T.Check):
 
     def cases(self, config, params=None):
         ns, batch = sizes(config)
-        models = [get(self.result_id).example().replace(n=ns[-1])]
-        if params is not None:
-            models = [AttentionModel(n=ns[-1], **dict(DEFAULT, **params))]
-        elif config.level != "quick":
-            models = [AttentionModel(n=ns[-1], **DEFAULT)] + models
+        models = self.example_and_paper(config, ns[-1], DEFAULT, params)
         return [T.Case(m, ns, batch, _label(m)) for m in models]
 
     def measure(self, config, case):

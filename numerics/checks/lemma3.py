@@ -37,7 +37,6 @@ from . import toolkit as T
 from .spectra import markov_spectrum
 from .thm2 import HEAVY_TAILED
 from ..stats import mean_se
-from ...theory.model import AttentionModel
 from ...theory.registry import CheckOutcome, get
 
 __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "sizes", "DEFAULT"]
@@ -62,11 +61,7 @@ class NoGapCheck(T.Check):
 
     def cases(self, config, params=None):
         n, batch = sizes(config)
-        models = [get(self.result_id).example().replace(n=n)]
-        if params is not None:
-            models = [AttentionModel(n=n, **dict(DEFAULT, **params))]
-        elif config.level != "quick":
-            models = [AttentionModel(n=n, **DEFAULT)] + models
+        models = self.example_and_paper(config, n, DEFAULT, params)
         return [T.Case(m, (n,), batch, _label(m)) for m in models]
 
     def measure(self, config, case):

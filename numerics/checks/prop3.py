@@ -84,12 +84,7 @@ class RankCollapseCheck(T.Check):
 
     def cases(self, config, params=None):
         ns, batch = sizes(config)
-        models = [get(self.result_id).example()]
-        if params is not None:
-            p = dict(DEFAULT, **params)
-            models = [AttentionModel(n=ns[-1], **p)]
-        elif config.level != "quick":
-            models = [AttentionModel(n=ns[-1], **DEFAULT)] + models
+        models = self.example_and_paper(config, ns[-1], DEFAULT, params)
         return [T.Case(m, ns, batch, _label(m)) for m in models]
 
     def measure(self, config, case):

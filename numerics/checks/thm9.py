@@ -38,7 +38,6 @@ from . import toolkit as T
 from .prop3 import DEFAULT, sizes
 from .spectra import signal_spectrum
 from ..stats import loglog_fit, mean_se
-from ...theory.model import AttentionModel
 from ...theory.registry import get
 
 __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "SignalSpectrumCheck"]
@@ -63,12 +62,7 @@ class SignalSpectrumCheck(T.Check):
 
     def cases(self, config, params=None):
         ns, batch = sizes(config)
-        if params is not None:
-            models = [AttentionModel(n=ns[-1], **dict(self.paper, **params))]
-        else:
-            models = [get(self.result_id).example().replace(n=ns[-1])]
-            if config.level != "quick":
-                models = [AttentionModel(n=ns[-1], **self.paper)] + models
+        models = self.example_and_paper(config, ns[-1], self.paper, params)
         return [T.Case(m, ns, batch, _label(m)) for m in models]
 
     def spectra(self, config, case):

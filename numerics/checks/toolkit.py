@@ -375,6 +375,19 @@ class Check(abc.ABC):
     def compare(self, config, case: Case, measured, prediction) -> list[CheckOutcome]:
         """The outcomes of one case's measurements against ``prediction``."""
 
+    def example_and_paper(self, config, n, paper: Mapping, params: Mapping | None = None) -> list:
+        """The models most checks run, at ``n`` tokens: the result's
+        non-degenerate :attr:`~theory.registry.Result.example` at every level,
+        preceded by the paper's point (fields ``paper``) beyond the quick
+        level; ``params`` (fields over ``paper``) replaces both by one model."""
+        from ...theory.model import AttentionModel
+        if params is not None:
+            return [AttentionModel(n=n, **dict(paper, **params))]
+        models = [get(self.result_id).example().replace(n=n)]
+        if config.level != "quick":
+            models = [AttentionModel(n=n, **paper)] + models
+        return models
+
     @functools.cached_property
     def _cache(self) -> dict:
         return {}
