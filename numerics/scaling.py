@@ -161,8 +161,9 @@ def theory_prediction(model, statistic: str, layer: int):
             try:
                 laws = [law for law in result.predict(model).scaling_laws()
                         if law.statistic == statistic and law.layer in (None, layer)]
-            except (TypeError, ValueError, AttributeError, NotImplementedError):
-                laws = []
+            except (TypeError, ValueError, AttributeError, NotImplementedError) as exc:
+                # a result that applies but cannot predict here is reported, not dropped
+                why_not.append(f"{result.id}: applies but its prediction failed ({exc})")
             found += [(result.id, law) for law in laws]
         elif statistic in STATISTICS and result.id in STATISTICS[statistic].predicted_by:
             why_not.append(f"{result.id}: {reason}")
