@@ -91,9 +91,11 @@ def _check_model(model):
         raise ValueError("model must have numeric n and gamma to be sampled")
 
 
-def draw(model: AttentionModel, *, batch=1, rng=None, backend="numpy", dtype="float64") -> Draws:
-    """The random draws of ``batch`` independent networks of ``model``."""
+def draw(model: AttentionModel, *, batch=1, rng=None, backend="numpy", dtype=None) -> Draws:
+    """The random draws of ``batch`` independent networks of ``model``
+    (``dtype=None``: the model's :attr:`~theory.model.AttentionModel.default_dtype`)."""
     _check_model(model)
+    dtype = model.default_dtype if dtype is None else dtype
     xp = namespace(backend)
     resolve_dtype(xp, dtype)
     batch = _validate.integer("batch", batch, minimum=1)
@@ -157,6 +159,7 @@ def propagate(model: AttentionModel, draws: Draws, *, keep=("X",), on_underflow=
         raise ValueError(f"draws hold {len(draws.W) - 1} layers, the model needs depth {L}")
     alpha = model.skip_alpha
     alpha = None if alpha is None else float(alpha)
+    out_scale = float(model.output_scale)
     Xs, As = [X], [None]
     stopped = None
     for l in range(1, L + 1):
@@ -169,6 +172,8 @@ def propagate(model: AttentionModel, draws: Draws, *, keep=("X",), on_underflow=
                 Z = layers.skip(X, Z, alpha)
             if model.layernorm:
                 Z = layers.layernorm(Z)
+            if out_scale != 1:
+                Z = out_scale * Z
         peak = xp.max(xp.abs(Z), axis=(-2, -1))  # inf or nan propagate into the peak
         if not bool(xp.all(xp.isfinite(peak))):
             raise OverflowError(
@@ -194,7 +199,7 @@ def propagate(model: AttentionModel, draws: Draws, *, keep=("X",), on_underflow=
         backend=backend_name(xp), stopped=stopped)
 
 
-def sample(model: AttentionModel, *, batch=1, rng=None, backend="numpy", dtype="float64",
+def sample(model: AttentionModel, *, batch=1, rng=None, backend="numpy", dtype=None,
            keep=("X",)) -> Trajectory:
     """Sample ``batch`` independent networks and inputs of ``model`` and return
     the signal at every layer (and the kept attention / weights)."""

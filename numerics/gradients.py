@@ -83,6 +83,8 @@ def forward_cache(model: AttentionModel, draws: Draws) -> list:
         if model.layernorm:
             c["Y"], c["sig"] = layernorm(Z, return_scale=True)
             Z = c["Y"]
+        c["out"] = float(model.output_scale)
+        Z = Z if c["out"] == 1 else c["out"] * Z
         cache.append(c)
         X = Z
     return cache
@@ -110,14 +112,14 @@ def _layer_jvp(model, xp, c, dX):
         dZ = dZ + dA @ c["XW"]
     if model.skip is not None:
         dZ = dX + c["alpha"] * dZ if c["alpha"] != 1 else dX + dZ
-    if model.layernorm:
-        dZ = layernorm_jvp(c["Y"], c["sig"], dZ)
-    return dZ
+    return _start(model, xp, c, dZ)
 
 
 def _start(model, xp, c, dZ):
-    """Tangent of X_l for the pre-norm tangent ``dZ = alpha A_l X_{l-1} E``."""
-    return layernorm_jvp(c["Y"], c["sig"], dZ) if model.layernorm else dZ
+    """Tangent of X_l for the pre-norm tangent ``dZ`` (``alpha A_l X_{l-1} E``
+    at the layer of the weight): LayerNorm and the block's output factor."""
+    dZ = layernorm_jvp(c["Y"], c["sig"], dZ) if model.layernorm else dZ
+    return dZ if c["out"] == 1 else c["out"] * dZ
 
 
 def jvp(model: AttentionModel, draws: Draws, l: int, E, *, cache=None):
@@ -149,6 +151,7 @@ def vjp_all(model: AttentionModel, draws: Draws, G, *, cache=None):
     g = G
     for m in range(L, 0, -1):
         c = cache[m]
+        g = g if c["out"] == 1 else c["out"] * g
         if model.layernorm:
             g = layernorm_vjp(c["Y"], c["sig"], g)
         gatt = c["alpha"] * g if model.skip is not None and c["alpha"] != 1 else g
@@ -261,7 +264,7 @@ def _hutchinson(model, draws, probes, rng, chunk):
     return v.mean(axis=0), v.std(axis=0, ddof=1) / math.sqrt(probes)
 
 
-def grad_norms_sq(model: AttentionModel, *, batch=1, rng=None, backend="numpy", dtype="float64",
+def grad_norms_sq(model: AttentionModel, *, batch=1, rng=None, backend="numpy", dtype=None,
                   method="auto", probes=64, draws=None, return_se=False, chunk=None):
     """``||dX_L/dW_l||_F^2`` for l = 1..L, shape (batch, L), as numpy.
 

@@ -30,6 +30,9 @@ __all__ = ["Scale", "AttentionModel", "PRESETS", "preset", "ATTENTIONS", "SKIPS"
 
 ATTENTIONS = ("markov", "identity", "key-query")
 SKIPS = (None, "standard", "upscaled")
+#: "stated": the model as the paper states it; "paper-code": as the authors'
+#: code runs it (see :class:`AttentionModel`, ``block``)
+BLOCKS = ("stated", "paper-code")
 #: epsilon of the LayerNorm (PyTorch's default, as in the authors' code)
 LAYERNORM_EPS = 1e-5
 
@@ -136,11 +139,16 @@ class AttentionModel:
       ``sqrt(var + eps)`` (biased variance, ``eps =`` :data:`LAYERNORM_EPS`,
       no affine parameters: weight 1, bias 0 at initialisation).
       ``X_l = LN(Z_l)``, else ``X_l = Z_l``.
-      (The authors' block, run with ``mlp=False``, passes the output through a
-      second residual with an identity MLP, which doubles it, ``2 LN(Z_l)``
-      or ``2 Z_l`` with a standard skip; that overall factor 2 per layer does
-      not change any scale-invariant measure of Random Markov models and is
-      not reproduced here.)
+    * **Block** (``block``): ``"stated"`` (default) is the model above.
+      ``"paper-code"`` is the block of the authors' code, which made the
+      paper's figures: run with ``mlp=False`` and the standard skip, it
+      passes the output through a second residual with an identity MLP, so
+      ``X_l = 2 LN(Z_l)`` (``2 Z_l`` without LayerNorm; no factor with the
+      upscaled skip or no skip, :attr:`output_scale`); it samples in float32
+      (:attr:`default_dtype`) and truncates the width, ``d = int(n / gamma)``.
+      For Random Markov attention the factor 2 cancels in every
+      scale-invariant measure; for key-query attention it scales the next
+      layer's logits by 4.
     * **Attention** ``A_l`` (fresh and independent at every layer):
 
       - ``"markov"``: Random Markov matrix ``D^{-1} M`` (Definition 1.1),
@@ -183,6 +191,7 @@ class AttentionModel:
     sigma_v2: Union[Number, Scale] = 1
     layernorm: bool = False
     skip: Union[None, str, float] = None
+    block: str = "stated"
 
     def __post_init__(self):
         _validate.integer("n", self.n, minimum=2)
@@ -203,6 +212,7 @@ class AttentionModel:
             _validate.integer("remove_gap", self.remove_gap, minimum=0)
         else:
             _validate.integer("remove_gap", self.remove_gap, minimum=0, maximum=int(self.n) - 1)
+        _validate.one_of("block", self.block, BLOCKS)
         if not isinstance(self.layernorm, bool):
             raise ValueError(f"layernorm must be True or False (got {self.layernorm!r})")
         if isinstance(self.skip, str) or self.skip is None:
@@ -216,8 +226,39 @@ class AttentionModel:
     # ----- derived quantities -------------------------------------------------
     @property
     def d(self):
-        """Width :func:`width` ``(n, gamma)`` (exact ``n / gamma`` when symbolic)."""
+        """Width :func:`width` ``(n, gamma)`` (exact ``n / gamma`` when symbolic);
+        under ``block="paper-code"`` the authors' ``int(n / gamma)``, the floor
+        of the exact ratio.
+
+        >>> AttentionModel(n=5, gamma=0.4).d, AttentionModel(n=5, gamma=0.4, block="paper-code").d
+        (13, 12)
+        """
+        if self.block == "paper-code":
+            ratio = _exact("n", self.n) / _exact("gamma", self.gamma)
+            return ratio if ratio.free_symbols else int(sympy.floor(ratio))
         return width(self.n, self.gamma)
+
+    @property
+    def output_scale(self):
+        """The factor every layer's output is multiplied by: 2 under
+        ``block="paper-code"`` with the standard skip (the authors' block
+        with ``mlp=False`` adds its identity "MLP" output to its input through
+        the second residual, ``y + 1 * y``), else 1.  With the upscaled skip
+        or no skip their second residual is not taken, so the factor is 1.
+
+        >>> AttentionModel(n=4, skip="standard", block="paper-code").output_scale
+        2
+        >>> AttentionModel(n=4, skip="upscaled", block="paper-code").output_scale
+        1
+        """
+        return 2 if self.block == "paper-code" and self.skip == "standard" else 1
+
+    @property
+    def default_dtype(self) -> str:
+        """The floating-point type the model is sampled in when none is given:
+        ``"float32"`` (PyTorch's default) under ``block="paper-code"``, else
+        ``"float64"``."""
+        return "float32" if self.block == "paper-code" else "float64"
 
     @classmethod
     def symbolic(cls, **fields) -> "AttentionModel":
@@ -250,7 +291,7 @@ class AttentionModel:
         >>> AttentionModel(n=8, gamma=0.5, remove_gap=1).symbolic_like().remove_gap
         1
         """
-        arch = {k: getattr(self, k) for k in ("attention", "remove_gap", "layernorm", "skip")}
+        arch = {k: getattr(self, k) for k in ("attention", "remove_gap", "layernorm", "skip", "block")}
         if self.attention == "markov" and callable(self.ensemble):
             arch["ensemble"] = self.ensemble
         return AttentionModel.symbolic(**arch)

@@ -49,6 +49,8 @@ def forward_one(model, draws, b, *, layer=None, W_override=None):
         if model.layernorm:
             Zc = Z - Z.mean(axis=1, keepdims=True)
             Z = Zc / np.sqrt((Zc * Zc).mean(axis=1, keepdims=True) + LAYERNORM_EPS)
+        if model.block == "paper-code" and model.skip == "standard":
+            Z = Z + Z  # the authors' second residual around an identity MLP
         X = Z
     return X
 

@@ -136,6 +136,36 @@ def test_same_seed_same_result_and_shared_draws():
     assert np.array_equal(t1.W[2], t2.W[2]) and np.array_equal(t1.A[1], t2.A[1])
 
 
+@pytest.mark.parametrize("name", ["A + skip + LN", "A(X) + skip", "A(X) + upscaled skip + LN",
+                                  "A(X)"])
+def test_paper_code_block_matches_a_plain_reference(name):
+    """block="paper-code" (the authors' mlp=False block) against the plain reference,
+    which codes the doubling on its own; the standard skip doubles layer 1's output
+    exactly, and key-query attention then sees 4x the logits, so later layers are
+    not a multiple of the stated model's."""
+    m = preset(name, n=5, depth=3, gamma=Fraction(1, 2)).replace(sigma_qk2=0.7, block="paper-code")
+    dr = draw(m, batch=2, rng=9, dtype="float64")
+    tr, stated = propagate(m, dr), propagate(m.replace(block="stated"), dr)
+    for b in range(2):
+        np.testing.assert_allclose(tr.X[-1][b], forward_one(m, dr, b), rtol=1e-11, atol=1e-300)
+    if m.skip == "standard":
+        np.testing.assert_allclose(tr.X[1], 2 * stated.X[1], rtol=1e-14)
+        if m.attention == "key-query":
+            ratio = tr.X[2] / stated.X[2]
+            assert np.ptp(ratio) > 1e-3  # not a constant factor: the logits changed
+    else:
+        np.testing.assert_array_equal(tr.X[-1], stated.X[-1])
+
+
+def test_paper_code_block_samples_float32_and_truncates_the_width():
+    m = preset("A + skip", n=5, depth=1, gamma=Fraction(2, 5), block="paper-code")
+    assert (m.d, m.replace(block="stated").d) == (12, 13)  # int(12.5) vs 12.5 rounded up
+    assert sample(m, rng=0).X[1].dtype == np.float32
+    assert sample(m, rng=0, dtype="float64").X[1].dtype == np.float64
+    with pytest.raises(ValueError, match="block must be one of"):
+        m.replace(block="authors")
+
+
 def test_float32_on_request():
     tr = sample(preset("A", n=6, depth=2), batch=2, rng=0, dtype="float32")
     assert tr.X[2].dtype == np.float32
