@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..theory import __version__, _validate
-from ..theory.model import PRESETS, AttentionModel, preset as _preset
+from ..theory.model import BLOCKS, PRESETS, AttentionModel, preset as _preset
 
 from .backend import namespace, to_numpy
 from .blas import blas_limit
@@ -199,12 +199,16 @@ class SweepSpec:
     grad_method: str = "auto"
     probes: int = 32
     chunk_samples: int | None = None
+    block: str = "stated"
 
     @classmethod
     def make(cls, presets="all", ns=(20, 40, 60, 80, 100, 150), *, depth=10, samples=5, gamma=1,
-             measures=("stable-rank",), seed=0, backend="numpy", dtype="float64", method="auto",
-             grad_method="auto", probes=32, chunk_samples=None) -> "SweepSpec":
+             measures=("stable-rank",), seed=0, backend="numpy", dtype=None, method="auto",
+             grad_method="auto", probes=32, chunk_samples=None, block="stated") -> "SweepSpec":
         models = _parse_presets(presets)
+        _validate.one_of("block", block, BLOCKS)
+        if dtype is None:  # the convention's own: float32 for the authors' code
+            dtype = AttentionModel(n=2, block=block).default_dtype
         ns = tuple(_validate.integer("n", n, minimum=2) for n in _as_list("ns", ns))
         gammas = tuple(float(_validate.in_interval("gamma", g, 0, 1)) for g in _as_list("gamma", gamma))
         depth = _validate.integer("depth", depth, minimum=1)
@@ -222,7 +226,7 @@ class SweepSpec:
             chunk_samples = _validate.integer("chunk_samples", chunk_samples, minimum=1)
         namespace(backend)  # unknown backend / missing CuPy fail before any work
         return cls(tuple(models), tuple(models.values()), ns, gammas, depth, samples, measures,
-                   seed, backend, dtype, method, grad_method, probes, chunk_samples)
+                   seed, backend, dtype, method, grad_method, probes, chunk_samples, block)
 
     def model(self, i: int, n: int, gamma: float) -> AttentionModel:
         return _models(self, n, gamma)[i]
@@ -268,13 +272,15 @@ class SweepSpec:
             "grad_method": self.grad_method, "probes": self.probes,
             "chunk_samples": self.chunk_samples,
             "blocks": {f"{g!r}/{n}": self.block_size(n, g) for g in self.gammas for n in self.ns},
+            # recorded only when not the default, so stores written before --block still resume
+            **({"block": self.block} if self.block != "stated" else {}),
         }
 
 
 @functools.lru_cache(maxsize=256)
 def _models(spec: SweepSpec, n: int, gamma: float) -> tuple:
     """The models of ``spec`` at (n, gamma) (built once: a model validates its fields)."""
-    return tuple(_preset(lab, n=n, depth=spec.depth, gamma=gamma) if t is None
+    return tuple(_preset(lab, n=n, depth=spec.depth, gamma=gamma, block=spec.block) if t is None
                  else t.replace(n=n, depth=spec.depth, gamma=gamma)
                  for lab, t in zip(spec.labels, spec.templates))
 
@@ -742,9 +748,10 @@ def _precision_warnings(spec: SweepSpec, notes) -> None:
 
 
 def sweep(presets="all", ns=(20, 40, 60, 80, 100, 150), *, depth=10, samples=5, gamma=1,
-          measures=("stable-rank",), seed=0, backend="numpy", dtype="float64",
+          measures=("stable-rank",), seed=0, backend="numpy", dtype=None,
           method="auto", grad_method="auto", probes=32, progress=False, store=None,
-          scheduler=None, workers=None, chunk_samples=None, max_memory=None) -> SweepTable:
+          scheduler=None, workers=None, chunk_samples=None, max_memory=None,
+          block="stated") -> SweepTable:
     """Sample every preset at every (n, gamma) and tabulate the measures.
 
     ``presets``: "all", a preset name, a list of names, or a dict
@@ -756,11 +763,15 @@ def sweep(presets="all", ns=(20, 40, 60, 80, 100, 150), *, depth=10, samples=5, 
     ``dask.distributed`` cluster (see :func:`run_sweep`).  ``chunk_samples``:
     samples per chunk (default: as many as fit :data:`CHUNK_BUDGET`, at most
     :data:`CHUNK_CAP`).  ``max_memory``: bytes (default: the machine's memory).
+    ``block``: the convention of the named presets, ``"stated"`` or
+    ``"paper-code"`` (the authors' code, :class:`~theory.model.AttentionModel`;
+    a template model keeps its own); ``dtype=None`` is the convention's own
+    (float64 stated, float32 for the authors' code).
     """
     spec = SweepSpec.make(presets, ns, depth=depth, samples=samples, gamma=gamma,
                           measures=measures, seed=seed, backend=backend, dtype=dtype,
                           method=method, grad_method=grad_method, probes=probes,
-                          chunk_samples=chunk_samples)
+                          chunk_samples=chunk_samples, block=block)
     st = MemoryStore() if store is None else (store if hasattr(store, "write") else ParquetStore(store))
     run_sweep(spec, st, scheduler=scheduler, workers=workers, progress=progress,
               max_memory=max_memory)

@@ -53,8 +53,12 @@ def add_parser(sub):
                    help=f"measure(s), comma-separated: {', '.join(MEASURES)}")
     s.add_argument("--seed", type=int, default=0, help="root seed")
     s.add_argument("--backend", default="numpy", choices=("numpy", "cupy", "array-api-strict"))
-    s.add_argument("--dtype", default="float64", choices=("float64", "float32"),
-                   help="float32 is faster; the signal underflows at a smaller depth (warned)")
+    s.add_argument("--dtype", default=None, choices=("float64", "float32"),
+                   help="float32 is faster; the signal underflows at a smaller depth (warned). "
+                        "Default: the block's own (float64 stated, float32 paper-code)")
+    s.add_argument("--block", default="stated", choices=("stated", "paper-code"),
+                   help="the block as the paper states it, or as the authors' code runs it "
+                        "(output doubled under the standard skip, float32, d = int(n/gamma))")
     s.add_argument("--probes", type=int, default=32,
                    help="Hutchinson probes for gradient norms where they are not exact")
     s.add_argument("--out", default=None, metavar="DIR",
@@ -102,7 +106,7 @@ def run(args) -> int:
         samples=args.samples, gamma=_csv_list(float, "--gamma")(args.gamma),
         measures=_csv_list(str, "--measure")(args.measure), seed=args.seed,
         backend=args.backend, dtype=args.dtype, probes=args.probes,
-        chunk_samples=args.chunk_samples)
+        chunk_samples=args.chunk_samples, block=args.block)
     out = check_out_dir(args.out) if args.out else None
     csv_path = check_out_file(args.csv) if args.csv else None
     max_memory = parse_size(args.max_memory) if args.max_memory is not None else None
