@@ -42,7 +42,8 @@ from .backend import get_namespace
 
 __all__ = ["softmax", "softmax_jvp", "layernorm", "layernorm_jvp", "layernorm_vjp",
            "remove_gap", "attention_logits", "softmax_attention", "key_query_attention",
-           "skip", "transpose", "LAYERNORM_EPS"]
+           "skip", "transpose", "split_heads", "merge_heads", "causal_mask", "mask_markov",
+           "activation", "activation_derivative", "LAYERNORM_EPS"]
 
 
 def transpose(M):
@@ -181,20 +182,116 @@ def attention_logits(X, W_Q, W_K, *, tau=None):
     return (X @ W_Q) @ transpose(X @ W_K) / tau
 
 
-def softmax_attention(S, remove_gap=0):
+def softmax_attention(S, remove_gap=0, *, causal=False):
     """The attention ``softmax(S)`` row-wise, with gap removal ``remove_gap``
-    (``k = 1`` by the cancellation-free centred softmax).
+    (``k = 1`` by the cancellation-free centred softmax).  ``causal=True``
+    masks the logits above the diagonal (``S_ij = -inf`` for ``j > i``) first;
+    gap removal then subtracts ``(1/n) 1 1^T`` from the masked softmax.
 
     >>> import numpy as np
     >>> softmax_attention(np.zeros((1, 2, 2)), 1)
     array([[[0., 0.],
             [0., 0.]]])
+    >>> softmax_attention(np.zeros((1, 2, 2)), causal=True)
+    array([[[1. , 0. ],
+            [0.5, 0.5]]])
     """
     k = _validate.integer("remove_gap", remove_gap, minimum=0, maximum=S.shape[-1] - 1)
+    if causal:
+        xp = get_namespace(S)
+        S = xp.where(causal_mask(S.shape[-1], xp), S, -xp.inf)
+        A = softmax(S)
+        return A - 1.0 / S.shape[-1] if k == 1 else (_remove_gap(A, k) if k else A)
     if k == 1:
         return softmax(S, centered=True)
     A = softmax(S)
     return _remove_gap(A, k) if k else A
+
+
+def causal_mask(n, xp):
+    """The boolean ``n x n`` lower-triangular mask ``j <= i`` (namespace ``xp``)."""
+    i = xp.arange(n)
+    return i[:, None] >= i[None, :]
+
+
+def mask_markov(M):
+    """Random Markov attention under a causal mask: ``M_ij = 0`` for ``j > i``,
+    then each row normalised (the diagonal keeps every row positive).
+
+    >>> import numpy as np
+    >>> mask_markov(np.ones((1, 2, 2)))
+    array([[[1. , 0. ],
+            [0.5, 0.5]]])
+    """
+    xp = get_namespace(M)
+    M = xp.where(causal_mask(M.shape[-1], xp), M, xp.zeros_like(M))
+    return M / xp.sum(M, axis=-1, keepdims=True)
+
+
+def split_heads(V, heads):
+    """``(..., n, H w)`` -> ``(..., H, n, w)``: the column blocks of each head.
+
+    >>> import numpy as np
+    >>> split_heads(np.arange(4.0).reshape(1, 1, 4), 2)[0, :, 0]
+    array([[0., 1.],
+           [2., 3.]])
+    """
+    xp = get_namespace(V)
+    *lead, n, dw = V.shape
+    V = xp.reshape(V, (*lead, n, heads, dw // heads))
+    k = len(lead)
+    return xp.permute_dims(V, (*range(k), k + 1, k, k + 2))
+
+
+def merge_heads(Y):
+    """``(..., H, n, w)`` -> ``(..., n, H w)``, the inverse of :func:`split_heads`.
+
+    >>> import numpy as np
+    >>> V = np.arange(12.0).reshape(1, 2, 6)
+    >>> bool((merge_heads(split_heads(V, 3)) == V).all())
+    True
+    """
+    xp = get_namespace(Y)
+    *lead, H, n, w = Y.shape
+    k = len(lead)
+    return xp.reshape(xp.permute_dims(Y, (*range(k), k + 1, k, k + 2)), (*lead, n, H * w))
+
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+def activation(name, H):
+    """The MLP activation ``name`` (``"relu"``, or ``"gelu"`` in the tanh form of
+    the GPT-2 and BERT code, ``x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``).
+
+    >>> import numpy as np
+    >>> activation("relu", np.array([-1.0, 2.0])), np.round(activation("gelu", np.array([1.0])), 6)
+    (array([0., 2.]), array([0.841192]))
+    """
+    xp = get_namespace(H)
+    if name == "relu":
+        return xp.where(H > 0, H, xp.zeros_like(H))
+    if name == "gelu":
+        return 0.5 * H * (1.0 + xp.tanh(_GELU_C * (H + 0.044715 * H * H * H)))
+    raise ValueError(f"activation must be one of 'relu', 'gelu' (got {name!r})")
+
+
+def activation_derivative(name, H):
+    """The derivative of :func:`activation` ``name`` at ``H`` (ReLU: 0 at 0).
+
+    >>> import numpy as np
+    >>> x, h = np.array([0.3, -1.2]), 1e-6
+    >>> fd = (activation("gelu", x + h) - activation("gelu", x - h)) / (2 * h)
+    >>> bool(np.allclose(activation_derivative("gelu", x), fd))
+    True
+    """
+    xp = get_namespace(H)
+    if name == "relu":
+        return xp.where(H > 0, xp.ones_like(H), xp.zeros_like(H))
+    if name == "gelu":
+        t = xp.tanh(_GELU_C * (H + 0.044715 * H * H * H))
+        return 0.5 * (1.0 + t) + 0.5 * H * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * H * H)
+    raise ValueError(f"activation must be one of 'relu', 'gelu' (got {name!r})")
 
 
 _remove_gap = remove_gap

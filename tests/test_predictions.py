@@ -19,7 +19,7 @@ import dataclasses
 import pytest
 import sympy
 
-from gapcheck.theory.model import SYMBOLS, AttentionModel
+from gapcheck.theory.model import BEYOND_PAPER, MLP, SYMBOLS, AttentionModel
 from gapcheck.theory.prediction import Prediction, equal
 from gapcheck.theory.registry import all_results
 
@@ -109,3 +109,45 @@ def test_equal_tells_a_wrong_field():
     assert not equal(p, p.replace(exponent=p.exponent + sympy.Rational(1, 4)))
     with pytest.raises(ValueError, match="no field"):
         p.replace(nonsense=1)
+
+
+def _beyond(m, name):
+    """``m`` with the field ``name`` of BEYOND_PAPER set beyond the paper's model
+    (None where the field does not exist for m's architecture or block)."""
+    kq = m.attention == "key-query"
+    code = m.block == "paper-code"
+    change = {
+        "heads": (not code) and dict(heads=min(k for k in range(2, m.d + 1) if m.d % k == 0)),
+        "d_k": kq and dict(d_k=m.d + 1),
+        "out_proj": (not code) and dict(out_proj=sympy.Rational(1, 3)),
+        "causal": dict(causal=True),
+        "ln_position": (not code) and dict(layernorm=True, ln_position="pre"),
+        "mlp": (not code) and dict(mlp=MLP()),
+        "skip": dict(skip="1/sqrt(L)"),
+        "temperature": kq and dict(temperature="linear"),
+        "isometry": dict(gamma=2, isometry="columns"),
+    }[name]
+    return m.replace(**change) if change else None
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_applies_refuses_every_field_beyond_the_paper(rid):
+    """Each field beyond the paper's model (issue 14), set on the result's example,
+    is refused with the reason naming it unless the result declares it holds there."""
+    result = next(r for r in PREDICTING if r.id == rid)
+    example = result.example()
+    if not isinstance(example, AttentionModel):
+        return  # a result about another network's description: the fields do not exist there
+    declared = set(result.holds_beyond)
+    tried = 0
+    for name in BEYOND_PAPER:
+        m = _beyond(example, name)
+        if m is None or "*" in declared or name in declared:
+            continue
+        tried += 1
+        assert m.beyond_fields() == (name,), (name, m.beyond_fields())
+        reason = result.applies(m)
+        assert reason == m.beyond_paper(allowed=tuple(declared)) and reason, (rid, name, reason)
+        with pytest.raises(ValueError, match=f"{rid} does not apply"):
+            result.prediction(m)
+    assert tried >= 4 or "*" in declared or declared, (rid, tried)

@@ -15,6 +15,7 @@ after its figure legends.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -25,11 +26,26 @@ import sympy
 from . import _validate
 from .ensembles import ENSEMBLES, Ensemble
 
-__all__ = ["Scale", "AttentionModel", "PRESETS", "preset", "ATTENTIONS", "SKIPS",
-           "LAYERNORM_EPS", "SYMBOLS", "width"]
+__all__ = ["Scale", "MLP", "AttentionModel", "PRESETS", "preset", "ATTENTIONS", "SKIPS",
+           "SKIP_RULES", "LN_POSITIONS", "TEMPERATURES", "ISOMETRIES", "ACTIVATIONS",
+           "BEYOND_PAPER", "LAYERNORM_EPS", "SYMBOLS", "width"]
 
 ATTENTIONS = ("markov", "identity", "key-query")
 SKIPS = (None, "standard", "upscaled")
+#: residual branch factors that are rules in the depth L (Noci et al. 2022; GPT-2's
+#: 1/sqrt(2L) is on the weights, see :mod:`theory.presets`)
+SKIP_RULES = ("1/sqrt(L)", "1/sqrt(2L)")
+#: where the LayerNorm sits: after the residual sum (the paper's) or on the branch input
+LN_POSITIONS = ("post", "pre")
+#: logit scale of key-query attention: 1/sqrt(d_k) (the paper's), 1/d_k (muP), 1 (T5)
+TEMPERATURES = ("sqrt", "linear", "none")
+#: the isometric input: orthonormal rows (gamma <= 1, the paper's) or columns (gamma >= 1)
+ISOMETRIES = ("rows", "columns")
+#: MLP activations ("gelu": the tanh form of GPT-2's and BERT's released code)
+ACTIVATIONS = ("relu", "gelu")
+#: the fields beyond the paper's model, in the order :meth:`AttentionModel.beyond_paper` names them
+BEYOND_PAPER = ("heads", "d_k", "out_proj", "causal", "ln_position", "mlp", "skip",
+                "temperature", "isometry")
 #: "stated": the model as the paper states it; "paper-code": as the authors'
 #: code runs it (see :class:`AttentionModel`, ``block``)
 BLOCKS = ("stated", "paper-code")
@@ -46,6 +62,9 @@ SYMBOLS = MappingProxyType({
     "sigma_A2": sympy.Symbol("sigma_A2", positive=True),
     "sigma_V2": sympy.Symbol("sigma_V2", positive=True),
     "sigma_QK2": sympy.Symbol("sigma_QK2", positive=True),
+    # beyond the paper (issue 14): the number of heads and the output projection's variance
+    "H": sympy.Symbol("H", positive=True, integer=True),
+    "sigma_O2": sympy.Symbol("sigma_O2", positive=True),
 })
 
 
@@ -112,6 +131,73 @@ class Scale:
 Number = Union[int, float, sympy.Basic]
 
 
+def _resolve(value, d):
+    """A variance given as a number or a :class:`Scale` rule, at width d."""
+    return value(d) if isinstance(value, Scale) else value
+
+
+@dataclass(frozen=True)
+class MLP:
+    """The MLP sub-block of a transformer block (beyond the paper's
+    attention-only stack): ``act(Y W_1) W_2`` with ``W_1`` d x (width d) of
+    i.i.d. ``N(0, sigma_in2)`` and ``W_2`` (width d) x d of i.i.d.
+    ``N(0, sigma_out2)`` entries, no biases (zero at initialisation).
+
+    ``sigma_in2`` / ``sigma_out2`` are numbers or :class:`Scale` rules in d;
+    ``None`` is the fan-in rule, ``1/d`` and ``1/(width d)``.  ``activation``
+    is ``"relu"`` or ``"gelu"``, the tanh form
+    ``x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`` used by the released
+    GPT-2 and BERT code.
+
+    >>> MLP().variances(64)
+    (1/64, 1/256)
+    >>> MLP(width=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: mlp width must be an integer >= 1 (got 0)
+    """
+
+    width: int = 4
+    activation: str = "relu"
+    sigma_in2: Union[Number, Scale, None] = None
+    sigma_out2: Union[Number, Scale, None] = None
+
+    def __post_init__(self):
+        _validate.integer("mlp width", self.width, minimum=1)
+        _validate.one_of("mlp activation", self.activation, ACTIVATIONS)
+        for name in ("sigma_in2", "sigma_out2"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Scale):
+                _validate.positive(f"mlp {name}", value)
+
+    def variances(self, d):
+        """``(sigma_in^2, sigma_out^2)`` resolved at width d."""
+        d_ = _validate.to_sympy(d)
+        s_in = 1 / d_ if self.sigma_in2 is None else _resolve(self.sigma_in2, d)
+        s_out = 1 / (self.width * d_) if self.sigma_out2 is None else _resolve(self.sigma_out2, d)
+        return s_in, s_out
+
+
+def _beyond_reason(fields, m) -> str | None:
+    """The reason naming ``fields`` of model ``m`` that are beyond the paper's model."""
+    if not fields:
+        return None
+    words = {
+        "heads": lambda: f"heads = {m.heads} (the paper's layers have one head)",
+        "d_k": lambda: f"d_k = {m.d_k} (the paper's d_k = d)",
+        "out_proj": lambda: "an output projection W_O (the paper's W_O = I)",
+        "causal": lambda: "a causal mask (the paper's attention is unmasked)",
+        "ln_position": lambda: "pre-LN (the paper's LayerNorm follows the residual sum)",
+        "mlp": lambda: "an MLP block (the paper's stack is attention-only)",
+        "skip": lambda: f"the depth-scaled residual {m.skip} (the paper's skips: standard, upscaled)",
+        "temperature": lambda: (f"the logit scale {'1/d_k' if m.temperature == 'linear' else '1'} "
+                                f"(the paper's 1/sqrt(d_k))"),
+        "isometry": lambda: "more tokens than features, X_0 with orthonormal columns "
+                            "(the paper's gamma <= 1, orthonormal rows)",
+    }
+    return "beyond the paper's model: " + "; ".join(words[k]() for k in fields)
+
+
 @dataclass(frozen=True)
 class AttentionModel:
     """An attention-only stack of ``depth`` single-head layers at initialisation.
@@ -170,6 +256,36 @@ class AttentionModel:
       key-query attention develops with depth).
     * ``sigma_v2`` and ``sigma_qk2`` are numbers or :class:`Scale` rules in d;
       the resolved values are :attr:`sigma_V2` and :attr:`sigma_QK2`.
+    * **Beyond the paper** (every field optional; the defaults are the model
+      above, and :meth:`beyond_paper` names the fields that leave it):
+
+      - ``heads = H`` (H divides d): each layer has H independent attentions
+        ``A_h`` (fresh draws, or key-query heads with their own ``d x d_k``
+        blocks of ``W_Q, W_K``) and the branch is
+        ``[A_1 X W_V^1, ..., A_H X W_V^H] W_O``, ``W_V^h`` the h-th block of
+        ``d / H`` columns of the d x d value matrix ``W_V``; ``d_k`` is the
+        key/query width per head (default ``d / H``; the values keep
+        ``d / H``).
+      - ``out_proj``: ``None`` (``W_O = I``, the paper's) or the variance
+        (number or :class:`Scale`) of a d x d ``W_O`` with i.i.d. Gaussian
+        entries, :attr:`sigma_O2`.
+      - ``causal``: the mask ``j > i`` (key-query: logits ``-inf``; Markov:
+        ``M_ij = 0``, then rows normalised).  Gap removal stays
+        ``A - (1/n) 1 1^T`` (``remove_gap = 1``).
+      - ``ln_position``: ``"post"`` (the paper's, ``X' = LN(X + a B(X))``)
+        or ``"pre"`` (``X' = X + a B(LN(X))``; needs ``layernorm=True``).
+      - ``mlp``: an :class:`MLP`, the block's second sub-block with its own
+        residual (same factor a) and its own LayerNorm (same position).
+      - ``skip``: also the depth rules :data:`SKIP_RULES`, ``a = 1/sqrt(L)``
+        or ``1/sqrt(2L)`` with ``L = depth``.
+      - ``temperature`` (key-query): the logits' factor ``1/sqrt(d_k)``
+        (``"sqrt"``), ``1/d_k`` (``"linear"``, muP) or 1 (``"none"``, T5).
+      - ``isometry = "columns"``: more tokens than features (``gamma >= 1``),
+        ``X_0`` with orthonormal columns (``X_0^T X_0 = I_d``), Haar
+        distributed; the default ``"rows"`` needs ``gamma <= 1``.
+
+      Trajectory ``X_l`` is the residual stream after block l (no final
+      LayerNorm).
 
     >>> m = AttentionModel(n=8, depth=2, gamma=0.5)
     >>> m.d, m.sigma_V2, m.sigma_A2
@@ -192,11 +308,26 @@ class AttentionModel:
     layernorm: bool = False
     skip: Union[None, str, float] = None
     block: str = "stated"
+    heads: int = 1
+    d_k: int | None = None
+    out_proj: Union[None, Number, Scale] = None
+    causal: bool = False
+    ln_position: str = "post"
+    mlp: MLP | None = None
+    temperature: str = "sqrt"
+    isometry: str = "rows"
 
     def __post_init__(self):
         _validate.integer("n", self.n, minimum=2)
         _validate.integer("depth", self.depth, minimum=1)
-        _validate.in_interval("gamma", self.gamma, 0, 1)
+        _validate.one_of("isometry", self.isometry, ISOMETRIES)
+        if self.isometry == "rows":
+            if _validate._as_real("gamma", self.gamma) is not None and float(self.gamma) > 1:
+                raise ValueError(f"gamma must be in (0, 1] (got {self.gamma!r}); more tokens than "
+                                 f"features (gamma > 1) needs isometry='columns'")
+            _validate.in_interval("gamma", self.gamma, 0, 1)
+        else:
+            _validate.in_interval("gamma", self.gamma, 1, math.inf, lo_open=False, hi_open=True)
         _validate.one_of("attention", self.attention, ATTENTIONS)
         if not callable(self.ensemble):
             _validate.one_of("ensemble", self.ensemble, tuple(ENSEMBLES))
@@ -216,12 +347,93 @@ class AttentionModel:
         if not isinstance(self.layernorm, bool):
             raise ValueError(f"layernorm must be True or False (got {self.layernorm!r})")
         if isinstance(self.skip, str) or self.skip is None:
-            _validate.one_of("skip", self.skip, SKIPS)
+            _validate.one_of("skip", self.skip, SKIPS + SKIP_RULES)
         elif isinstance(self.skip, bool) or not isinstance(self.skip, (numbers.Real, sympy.Basic)):
             raise ValueError(f"skip must be None, 'standard', 'upscaled' or a residual "
                              f"strength alpha > 0 (got {self.skip!r})")
         else:
             _validate.positive("skip", self.skip)
+        self._validate_beyond()
+
+    def _validate_beyond(self):
+        """The fields beyond the paper (issue 14)."""
+        heads = _validate.integer("heads", self.heads, minimum=1)
+        d = self.d
+        if isinstance(d, int):
+            if d < 1:
+                raise ValueError(f"gamma must leave a width d = n/gamma >= 1 (got gamma={self.gamma!r})")
+            if isinstance(heads, int) and d % heads:
+                raise ValueError(f"heads must divide the width d = {d} (got heads={heads})")
+        if self.d_k is not None:
+            _validate.integer("d_k", self.d_k, minimum=1)
+            if self.attention != "key-query":
+                raise ValueError(f"d_k applies to key-query attention only (got d_k={self.d_k!r} "
+                                 f"with attention={self.attention!r})")
+        if self.out_proj is not None and not isinstance(self.out_proj, Scale):
+            if isinstance(self.out_proj, bool):
+                raise ValueError(f"out_proj must be None, a variance > 0 or a Scale "
+                                 f"(got {self.out_proj!r})")
+            _validate.positive("out_proj", self.out_proj)
+        if not isinstance(self.causal, bool):
+            raise ValueError(f"causal must be True or False (got {self.causal!r})")
+        _validate.one_of("ln_position", self.ln_position, LN_POSITIONS)
+        if self.ln_position == "pre" and not self.layernorm:
+            raise ValueError("ln_position='pre' needs layernorm=True (without LayerNorm there is "
+                             "no position)")
+        if self.mlp is not None and not isinstance(self.mlp, MLP):
+            raise ValueError(f"mlp must be None or a theory.model.MLP (got {self.mlp!r})")
+        _validate.one_of("temperature", self.temperature, TEMPERATURES)
+        if self.temperature != "sqrt" and self.attention != "key-query":
+            raise ValueError(f"temperature applies to key-query attention only (got "
+                             f"temperature={self.temperature!r} with attention={self.attention!r})")
+        if self.block == "paper-code" and (self.heads != 1 or self.mlp is not None
+                                           or self.out_proj is not None or self.ln_position != "post"):
+            raise ValueError("block='paper-code' is the authors' single-head attention-only "
+                             "post-LN block: heads, out_proj, mlp and ln_position keep their defaults")
+
+    def beyond_paper(self, allowed=()) -> str | None:
+        """``None`` for the paper's model, else a reason naming every field
+        (of :data:`BEYOND_PAPER`, less those in ``allowed``) that leaves it:
+        what a result's ``applies`` returns for a model its statement does
+        not cover (see :class:`~theory.registry.Result`, ``holds_beyond``).
+
+        >>> AttentionModel(n=8, gamma=0.5).beyond_paper() is None
+        True
+        >>> AttentionModel(n=8, gamma=0.5, heads=2, causal=True).beyond_paper()
+        "beyond the paper's model: heads = 2 (the paper's layers have one head); a causal mask (the paper's attention is unmasked)"
+        >>> AttentionModel(n=8, gamma=0.5, heads=2).beyond_paper(allowed=("heads",)) is None
+        True
+        """
+        for name in allowed:
+            _validate.one_of("allowed", name, BEYOND_PAPER)
+        return _beyond_reason([k for k in self.beyond_fields() if k not in allowed], self)
+
+    def beyond_fields(self) -> tuple[str, ...]:
+        """The names (of :data:`BEYOND_PAPER`) of the fields set beyond the paper's model.
+
+        >>> AttentionModel(n=8, attention="key-query", temperature="linear", skip="1/sqrt(L)").beyond_fields()
+        ('skip', 'temperature')
+        """
+        out = []
+        if self.heads != 1:
+            out.append("heads")
+        if self.d_k is not None and self.d_k != self.d_head:
+            out.append("d_k")
+        if self.out_proj is not None:
+            out.append("out_proj")
+        if self.causal:
+            out.append("causal")
+        if self.ln_position != "post":
+            out.append("ln_position")
+        if self.mlp is not None:
+            out.append("mlp")
+        if self.skip in SKIP_RULES:
+            out.append("skip")
+        if self.temperature != "sqrt":
+            out.append("temperature")
+        if self.isometry != "rows":
+            out.append("isometry")
+        return tuple(out)
 
     # ----- derived quantities -------------------------------------------------
     @property
@@ -285,15 +497,21 @@ class AttentionModel:
 
     def symbolic_like(self) -> "AttentionModel":
         """The symbolic model (:meth:`symbolic`) with this model's architecture
-        (attention, gap removal, LayerNorm, skip; a custom ensemble kept):
+        (attention, gap removal, LayerNorm, skip, and the fields beyond the paper:
+        heads, d_k, mask, LN position, MLP, temperature, isometry; an output
+        projection's variance becomes the symbol ``sigma_O2``; a custom ensemble kept):
         what a numeric model's prediction is the specialisation of.
 
         >>> AttentionModel(n=8, gamma=0.5, remove_gap=1).symbolic_like().remove_gap
         1
         """
-        arch = {k: getattr(self, k) for k in ("attention", "remove_gap", "layernorm", "skip", "block")}
+        arch = {k: getattr(self, k) for k in ("attention", "remove_gap", "layernorm", "skip", "block",
+                                              "heads", "d_k", "causal", "ln_position", "mlp",
+                                              "temperature", "isometry")}
         if self.attention == "markov" and callable(self.ensemble):
             arch["ensemble"] = self.ensemble
+        if self.out_proj is not None:
+            arch["out_proj"] = self.out_proj if isinstance(self.out_proj, Scale) else SYMBOLS["sigma_O2"]
         return AttentionModel.symbolic(**arch)
 
     def bindings(self) -> dict:
@@ -312,6 +530,9 @@ class AttentionModel:
                S["sigma_QK2"]: _exact("sigma_qk2", self.sigma_QK2)}
         if self.attention != "key-query" and self.sigma_A2 is not None:
             out[S["sigma_A2"]] = _exact("sigma_a2", self.sigma_A2)
+        out[S["H"]] = _validate.to_sympy(self.heads)
+        if self.out_proj is not None:
+            out[S["sigma_O2"]] = _exact("out_proj", self.sigma_O2)
         return out
 
     def value(self, name: str):
@@ -380,7 +601,38 @@ class AttentionModel:
             return 1
         if self.skip == "upscaled":
             return 1 / sympy.sqrt(_validate.to_sympy(self.d))
+        if self.skip in SKIP_RULES:
+            L = _validate.to_sympy(self.depth)
+            return 1 / sympy.sqrt(L if self.skip == "1/sqrt(L)" else 2 * L)
         return self.skip
+
+    @property
+    def d_head(self):
+        """The value width per head, ``d / heads``."""
+        d = self.d
+        return d // self.heads if isinstance(d, int) and isinstance(self.heads, int) \
+            else _validate.to_sympy(d) / _validate.to_sympy(self.heads)
+
+    @property
+    def key_width(self):
+        """The key/query width per head d_k: ``d_k`` if given, else ``d / heads``."""
+        return self.d_head if self.d_k is None else self.d_k
+
+    @property
+    def logit_scale(self):
+        """The factor of the key-query logits: ``1/sqrt(d_k)`` (``temperature="sqrt"``),
+        ``1/d_k`` (``"linear"``) or 1 (``"none"``), exact.
+
+        >>> AttentionModel(n=8, gamma=0.5, attention="key-query", heads=4, temperature="linear").logit_scale
+        1/4
+        """
+        dk = _validate.to_sympy(self.key_width)
+        return {"sqrt": 1 / sympy.sqrt(dk), "linear": 1 / dk, "none": sympy.Integer(1)}[self.temperature]
+
+    @property
+    def sigma_O2(self):
+        """Variance of the output projection's entries at width d (``None``: W_O = I)."""
+        return None if self.out_proj is None else _resolve(self.out_proj, self.d)
 
     @property
     def depends_on_input(self) -> bool:
@@ -391,7 +643,7 @@ class AttentionModel:
     def is_linear(self) -> bool:
         """Whether X_L is linear in X_0 and in each W_l (no LayerNorm, attention
         independent of X)."""
-        return not self.layernorm and not self.depends_on_input
+        return not self.layernorm and not self.depends_on_input and self.mlp is None
 
     def replace(self, **changes) -> "AttentionModel":
         """A copy with some fields changed (validated again)."""

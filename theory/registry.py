@@ -138,6 +138,14 @@ class Result:
         ``example() -> model``: a numeric model inside the statement at which
         the scales and ratios differ from 1 and from each other (where the
         statement allows): the point the registry test specialises at.
+    holds_beyond:
+        The fields beyond the paper's model (names of
+        :data:`theory.model.BEYOND_PAPER`, or ``"*"`` for all) at which the
+        statement is shown to hold.  ``applies`` refuses an
+        :class:`~theory.model.AttentionModel` that sets any other such field,
+        with the reason from :meth:`~theory.model.AttentionModel.beyond_paper`,
+        before the result's own conditions are asked (the wrapper is added
+        here, so no result has to remember it).
     """
 
     id: str
@@ -154,6 +162,19 @@ class Result:
     predict: Callable[[Any], Any] | None = None
     applies: Callable[[Any], str | None] | None = None
     example: Callable[[], Any] | None = None
+    holds_beyond: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        from .model import BEYOND_PAPER
+        holds = tuple(self.holds_beyond)
+        for name in holds:
+            if name != "*" and name not in BEYOND_PAPER:
+                raise ValueError(f"holds_beyond must name fields of {', '.join(BEYOND_PAPER)} "
+                                 f"or '*' (got {name!r})")
+        object.__setattr__(self, "holds_beyond", holds)
+        if self.applies is not None:
+            own = getattr(self.applies, "own_conditions", self.applies)
+            object.__setattr__(self, "applies", _refusing_beyond(own, holds))
 
     def prediction(self, model):
         """``predict(model)`` after ``applies(model)``: a ``ValueError`` with the
@@ -185,6 +206,22 @@ class Result:
         for name, expr in self.formulas(**params).items():
             lines.append(f"{name} = {symbols_latex(expr)}")
         return "\n".join(lines)
+
+
+def _refusing_beyond(own: Callable[[Any], str | None], holds: tuple[str, ...]):
+    """``applies`` that first refuses a model beyond the paper's (other than in
+    the fields ``holds``), then asks the result's ``own`` conditions."""
+    def applies(model):
+        from .model import AttentionModel
+        if isinstance(model, AttentionModel) and "*" not in holds:
+            reason = model.beyond_paper(allowed=holds)
+            if reason is not None:
+                return reason
+        return own(model)
+    applies.own_conditions = own
+    applies.__doc__ = own.__doc__
+    applies.__name__ = getattr(own, "__name__", "applies")
+    return applies
 
 
 _REGISTRY: dict[str, Result] = {}

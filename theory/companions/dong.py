@@ -411,6 +411,7 @@ RESULTS["dong.residual-norms"] = register(Result(
     symbolic_checks=_c1_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_residual_norms",
     predict=predict_residual_norms, applies=every_model, example=key_query_example,
+    holds_beyond=("*",),  # norm inequalities for every n x d matrix: every model's hidden states
     findings=("The factor usually stated is 2; |I - J|_1 = 2(1 - 1/n) is sharp (attained by e_1 in "
               "|.|_1 and by I_n in |.|_inf); random matrices reach ~1.3-1.4.",),
 ))
