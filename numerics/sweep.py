@@ -451,17 +451,7 @@ def _draw_block(spec: SweepSpec, chunk: Chunk, model: AttentionModel, gamma: flo
     parts = [draw(model, batch=1, backend=spec.backend, dtype=spec.dtype,
                   rng=np.random.default_rng(sample_seed(spec.seed, chunk.group, chunk.n, gamma, s)))
              for s in range(chunk.start, chunk.stop)]
-    if len(parts) == 1:
-        return parts[0]
-    xp = namespace(spec.backend)
-
-    def cat(arrs):
-        return None if arrs[0] is None else xp.concat(arrs, axis=0)
-
-    L = len(parts[0].W) - 1
-    out = Draws(cat([p.X0 for p in parts]),
-                *[[None] + [cat([p_.__dict__[k][l] for p_ in parts]) for l in range(1, L + 1)]
-                  for k in ("W", "A", "WQ", "WK")])
+    out = Draws.concat(parts, namespace(spec.backend))
     parts.clear()
     return out
 
