@@ -37,8 +37,7 @@ OUTSIDE = AttentionModel(n=16, depth=2, gamma=sympy.Rational(1, 2), attention="i
 LEGACY = {
     "gg.rem-mapping", "gg.freezing", "gg.participation", "gg.output-moments", "gg.entropy",
     "gg.block-map-postln", "gg.block-maps", "gg.depth-collapse", "gg.trainability",
-    "gg.qk-gradients", "bn.soft-rank", "bn.sqrt-d", "bn.lyapunov", "bn.orthogonality-gap",
-    "bn.fc-vs-lyapunov", "audit.ln-rank", "audit.skip-no-exact-collapse", "audit.attention-rank",
+    "gg.qk-gradients", "audit.ln-rank", "audit.skip-no-exact-collapse", "audit.attention-rank",
     "audit.head-recovery", "audit.pgop-overhead",
 }
 
@@ -84,9 +83,10 @@ def test_example_is_not_degenerate(rid):
 
 
 #: results whose statement covers every model (dong.residual-norms: norm inequalities for
-#: every n x d matrix, so every model's hidden states): applies never refuses, and
+#: every n x d matrix, so every model's hidden states; bn.soft-rank: an inequality for every
+#: PSD matrix, so every model's Gram matrices): applies never refuses, and
 #: the prediction for OUTSIDE is asserted instead of a reason
-COVERS_EVERY_MODEL = {"dong.residual-norms"}
+COVERS_EVERY_MODEL = {"dong.residual-norms", "bn.soft-rank"}
 
 
 @pytest.mark.parametrize("rid", IDS)

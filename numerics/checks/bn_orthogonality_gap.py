@@ -1,90 +1,94 @@
-"""Empirical check of ``bn.orthogonality-gap``: the BN chain
-``H <- BN(W H)/sqrt(d)`` (``n = 4``) from a Gaussian start.
+"""Empirical check of ``bn.orthogonality-gap`` (E4), on the toolkit: the BN
+chain ``H <- BN(W H)/sqrt(d)`` on the example's ``n = 4`` samples from a
+Gaussian start, against :class:`theory.companions.bn.OrthogonalityGap`.
 
-Per chain, ``d V^2`` is averaged over the stationary steps (after 25 steps;
-the response ``n/(n+2) = 2/3`` forgets the start like ``(2/3)^l``); chains are
-independent, so the SE comes from the spread across chains. Checks:
+One case per width d (the model at that d) and one ``grid`` case reading
+their (cached) chains. Per chain, ``d V^2`` is averaged over the stationary
+steps (after ``BURN`` = 25 steps: the response ``n/(n+2) = 2/3`` forgets the
+start like ``(2/3)^l``); chains are independent, so the SE comes from their
+spread. Outcomes:
 
-* ``d E V^2`` against the derived floor ``(n-1)(n+2)^2/(4n(n+1))`` at every
-  ``d``, within 4 SE plus a finite-``d`` bias budget ``2 floor/d`` (the
-  correction is ``O(1/d)``; its measured coefficient is ~1.1);
-* the exponent of ``E V`` in ``d`` (log-log fit, bootstrap CI): the
-  predicted law's exponent within 0.1;
-* the 2021 bound ``E V(H_{l+1}) <= 2(1 - 2 alpha/3)^l + 3n/(alpha sqrt d)``
-  with ``alpha`` the smallest singular value met along the chains.
+* per d, ``d E V^2`` against ``d floor``: policy t band plus a finite-d
+  budget ``BIAS / d`` times the measured value (the correction is O(1/d);
+  its measured coefficient is ~1.1, ``BIAS`` = 2);
+* per d, the mean ``V(H_{t+1})`` over chains divided by the 2021 ``bound`` at
+  step t, with ``alpha`` the smallest singular value met along that d's
+  chains: at most 1 at every step;
+* ``grid``: the log-log exponent of ``E V`` in d (99% bootstrap CI) contains
+  ``exponent`` within the slope budget ``SLOPE_BUDGET`` (the O(1/d)
+  correction of the floor tilts the fit).
 
-``predict(n, d) -> float``: the predicted stationary ``E V^2``.
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['d=16', 'd=64', 'd=256', 'grid']
 """
 from __future__ import annotations
 
 import numpy as np
 import sympy
 
+from . import toolkit as T
 from ..companions.products import orthogonality_chain
 from ..stats import loglog_fit, mean_se
-from ...theory.companions.bn import orthogonality_bound, orthogonality_floor
-from ...theory.registry import CheckOutcome
+from ...theory.companions.bn import ALPHA, STEP
+from ...theory.registry import get
 
-__all__ = ["run", "NEGATIVE_CONTROLS"]
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "BURN", "BIAS", "SLOPE_BUDGET"]
 
-N = 4
+#: steps before the chain is read as stationary
 BURN = 25
-_sym = sympy.symbols("n d alpha l", positive=True)
-_bound = sympy.lambdify(_sym, orthogonality_bound(*_sym), "numpy")
+#: finite-d budget of the floor, relative, times 1/d
+BIAS = 2.0
+#: slope budget of the exponent fit
+SLOPE_BUDGET = 0.1
 
 
-def _predict(n, d):
-    return float(orthogonality_floor(n, d))
+class OrthogonalityGapCheck(T.Check):
+    result_id = "bn.orthogonality-gap"
+
+    def _widths(self, config):
+        ex = get(self.result_id).example().replace(depth=config.pick(45, 50, 100))
+        chains = config.pick(80, 120, 400)
+        ds = config.pick((16, 64, 256), (16, 64, 256, 1024), (16, 64, 256, 1024, 4096))
+        return [T.Case(ex.replace(d=d), (d,), chains, f"d={d}") for d in ds]
+
+    def cases(self, config):
+        widths = self._widths(config)
+        return widths + [T.Case(widths[0].model, tuple(c.model.d for c in widths), widths[0].batch, "grid")]
+
+    def measure(self, config, case):
+        if case.label == "grid":
+            return [self.measured(config, c) for c in self._widths(config)]
+        m = case.model
+        return orthogonality_chain(m.samples, m.d, m.depth, batch=case.batch, return_alpha=True,
+                                   rng=T.generator(config, self.result_id, case.label), backend=config.backend)
+
+    def compare(self, config, case, measured, pred):
+        par = {"case": case.label, "n": case.model.samples, "steps": case.model.depth, "chains": case.batch}
+        if case.label == "grid":
+            groups = [V[BURN:].mean(axis=0) for V, _ in measured]
+            fit = loglog_fit(case.ns, groups, rng=T.seed(config, self.result_id, "bootstrap"), n_boot=500)
+            return [T.rate("exponent of E V in d", par, fit, predicted=float(pred.exponent), judges=("exponent",),
+                           below=SLOPE_BUDGET, above=SLOPE_BUDGET)]
+        V, alpha = measured
+        d = case.model.d
+        m, se = mean_se((V[BURN:] ** 2).mean(axis=0) * d)
+        budget = BIAS * float(m) / d
+        bound = sympy.lambdify((ALPHA, STEP), pred.bound, "numpy")(alpha, np.arange(V.shape[0] - 1))
+        worst = float(np.max(V[1:].mean(axis=1) / bound))
+        return [T.band("stationary d E V^2 vs d floor", par, measured=m, predicted=float(pred.floor) * d, se=se,
+                       df=case.batch - 1, below=budget, above=budget, judges=("floor",)),
+                T.bound("max_t E V(H_{t+1}) / bound(alpha, t)", {**par, "alpha": alpha}, measured=worst, limit=1.0,
+                        judges=("bound",), detail="alpha: the smallest singular value met along the chains")]
 
 
-NEGATIVE_CONTROLS = {
-    "floor x 1.25": lambda n, d: 1.25 * _predict(n, d),
-    "floor x 0.8": lambda n, d: 0.8 * _predict(n, d),
-    "1/sqrt(d) -> d^-0.75 (V)": lambda n, d: _predict(n, 1) / d**1.5,
-    "response 2/3 -> 1/2 (n/(n+2) -> n/(2n))": lambda n, d: float(
-        ((n - 1) / (n * d)) / (1 - 0.25)),
-}
-
-
-def run(config, predict=None):
-    predict = predict or _predict
-    rng = np.random.default_rng([config.seed, 104])
-    ds = config.pick((16, 64, 256), (16, 64, 256, 1024), (16, 64, 256, 1024, 4096))
-    steps = config.pick(45, 50, 100)
-    chains = config.pick(80, 120, 400)
-    out = []
-    v_groups, v2d = [], []
-    alpha = np.inf
-    for d in ds:
-        V = orthogonality_chain(N, d, steps, batch=chains, rng=rng, return_alpha=True)
-        V, a = V
-        alpha = min(alpha, float(a))
-        per_chain = (V[BURN:] ** 2).mean(axis=0) * d
-        m, se = mean_se(per_chain)
-        pred = predict(N, d) * d
-        budget = 2 * _predict(N, d) * d / d
-        out.append(CheckOutcome("stationary d E V^2 vs the derived floor",
-                                {"n": N, "d": d, "steps": steps, "chains": chains},
-                                measured=float(m), predicted=pred,
-                                passed=abs(m - pred) <= 4 * se + budget,
-                                tolerance=f"4 SE (SE {se:.3g}) + O(1/d) budget {budget:.3g}"))
-        v_groups.append(V[BURN:].mean(axis=0))
-        v2d.append((d, V))
-    fit = loglog_fit(ds, v_groups, rng=rng, n_boot=500)
-    law = np.sqrt([predict(N, d) for d in ds])
-    pred_slope = float(np.polyfit(np.log(ds), np.log(law), 1)[0])
-    tol = max(0.1, fit.ci_high - fit.slope, fit.slope - fit.ci_low)
-    out.append(CheckOutcome("exponent of E V in d", {"n": N, "d": list(ds)},
-                            measured=fit.slope, predicted=pred_slope,
-                            passed=abs(fit.slope - pred_slope) <= tol,
-                            tolerance=f"0.1 or the 99% bootstrap CI ({fit.ci_low:.3f}, {fit.ci_high:.3f})"))
-    worst = -np.inf
-    for d, V in v2d:
-        ls = np.arange(1, V.shape[0])
-        bound = _bound(N, d, alpha, ls - 1)
-        worst = max(worst, float(np.max(V[1:].mean(axis=1) / bound)))
-    out.append(CheckOutcome("E V(H_l) below the 2021 bound (alpha measured)",
-                            {"n": N, "d": list(ds), "alpha": alpha},
-                            measured=worst, predicted="<= 1 (ratio to the bound)",
-                            passed=worst <= 1.0, tolerance="inequality on the mean over chains"))
-    return out
+CHECK = OrthogonalityGapCheck()
+CHECK.controls = (
+    T.scale("floor", 1.25),
+    T.scale("floor", 0.8),
+    T.shift("exponent", -0.25, name="1/sqrt(d) -> d^-0.75 (V)"),
+    T.remodel("n/(n+2) and (1-1/n) at n + 1 samples", ("floor",), lambda m: {"samples": m.samples + 1}),
+    T.scale("bound", 0.02, name="bound x 0.02 (a bound the chain exceeds)"),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

@@ -98,10 +98,10 @@ def random_psd(dim, *, batch=1, rng=None, tail=3.0, backend="numpy"):
     return (Q * lam[:, None, :]) @ np.swapaxes(Q, -1, -2)
 
 
-def lyapunov_qr(d, steps, *, batch=1, rng=None, gamma=None, backend="numpy"):
+def lyapunov_qr(d, steps, *, batch=1, rng=None, gamma=None, variance=None, backend="numpy"):
     """Finite-time Lyapunov exponents of ``W_steps ... W_1`` by QR iteration.
 
-    ``gamma=None``: ``W`` has iid ``N(0, 1/d)`` entries; otherwise
+    ``gamma=None``: ``W`` has iid ``N(0, variance)`` entries (default ``1/d``); otherwise
     ``W = I + gamma G`` with ``G`` iid ``N(0, 1)`` (the batch-norm chain's
     linear part). Returns ``(batch, d)``: ``(1/steps) sum_l log|R_l[k, k]|``,
     where ``W_l Q_{l-1} = Q_l R_l``; for Gaussian ``W`` the summands are
@@ -117,6 +117,7 @@ def lyapunov_qr(d, steps, *, batch=1, rng=None, gamma=None, backend="numpy"):
     integer("batch", batch, minimum=1)
     if gamma is not None:
         positive("gamma", gamma)
+    std = np.sqrt(1 / d if variance is None else float(positive("variance", variance)))
     require_backend(backend, ("numpy",), "companions.products.lyapunov_qr", _NUMPY_ONLY)
     g = as_generator(rng)
     Q = np.broadcast_to(np.eye(d), (batch, d, d)).copy()
@@ -124,7 +125,7 @@ def lyapunov_qr(d, steps, *, batch=1, rng=None, gamma=None, backend="numpy"):
     eye = np.eye(d)
     for _ in range(steps):
         G = g.standard_normal((batch, d, d))
-        W = G / np.sqrt(d) if gamma is None else eye + gamma * G
+        W = G * std if gamma is None else eye + gamma * G
         Q, R = np.linalg.qr(W @ Q)
         acc += np.log(np.abs(np.diagonal(R, axis1=-2, axis2=-1)))
     return acc / steps
@@ -231,19 +232,22 @@ def orthogonality_chain(n, d, steps, *, batch=1, rng=None, H0=None, return_alpha
     return (out, float(alpha)) if return_alpha else out
 
 
-def _ginibre_factors(name, d, depth, batch, rng, backend):
-    """The ``depth`` factors ``W_1, W_2, ...`` (iid ``N(0, 1/d)``, shape
-    ``(batch, d, d)``), drawn lazily in that order, after validating the input."""
+def _ginibre_factors(name, d, depth, batch, rng, backend, variance=None):
+    """The ``depth`` factors ``W_1, W_2, ...`` (iid ``N(0, variance)``, default
+    ``1/d``, shape ``(batch, d, d)``), drawn lazily in that order, after
+    validating the input."""
     integer("d", d, minimum=1)
     integer("depth", depth, minimum=1)
     integer("batch", batch, minimum=1)
+    std = np.sqrt(1 / d if variance is None else float(positive("variance", variance)))
     require_backend(backend, ("numpy",), f"companions.products.{name}", _NUMPY_ONLY)
     g = as_generator(rng)
-    return (g.standard_normal((batch, d, d)) / np.sqrt(d) for _ in range(depth))
+    return (g.standard_normal((batch, d, d)) * std for _ in range(depth))
 
 
-def product_top_sv2(d, depth, *, batch=1, rng=None, backend="numpy"):
-    """``log sigma_1^2`` of ``W_depth ... W_1``, ``W`` iid ``N(0, 1/d)``, shape
+def product_top_sv2(d, depth, *, batch=1, rng=None, variance=None, backend="numpy"):
+    """``log sigma_1^2`` of ``W_depth ... W_1``, ``W`` iid ``N(0, variance)``
+    (default ``1/d``), shape
     ``(batch,)``. The product is renormalised after every factor (its
     log-scale is carried separately), so large depths neither overflow nor
     underflow; the top eigenvalue of the renormalised ``P^T P`` is exact
@@ -254,7 +258,7 @@ def product_top_sv2(d, depth, *, batch=1, rng=None, backend="numpy"):
     >>> bool(np.all(np.abs(np.exp(x) - 4) < 1.5))
     True
     """
-    factors = _ginibre_factors("product_top_sv2", d, depth, batch, rng, backend)
+    factors = _ginibre_factors("product_top_sv2", d, depth, batch, rng, backend, variance)
     P = np.broadcast_to(np.eye(d), (batch, d, d)).copy()
     logscale = np.zeros(batch)
     for W in factors:
@@ -266,8 +270,8 @@ def product_top_sv2(d, depth, *, batch=1, rng=None, backend="numpy"):
     return logscale + np.log(top)
 
 
-def product_top_sv2_lanczos(d, depth, *, batch=1, rng=None, steps=40, backend="numpy"):
-    """``sigma_1^2`` of ``W_depth ... W_1`` (``W`` iid ``N(0, 1/d)``) without
+def product_top_sv2_lanczos(d, depth, *, batch=1, rng=None, steps=40, variance=None, backend="numpy"):
+    """``sigma_1^2`` of ``W_depth ... W_1`` (``W`` iid ``N(0, variance)``, default ``1/d``) without
     forming the product: the batched Lanczos iteration of
     :func:`numerics.measures.top_eigenvalues_operator` on ``P^T P``, each
     matrix-vector product costing ``2 depth d^2`` (instead of the ``depth d^3``
@@ -283,7 +287,7 @@ def product_top_sv2_lanczos(d, depth, *, batch=1, rng=None, steps=40, backend="n
     True
     """
     integer("steps", steps, minimum=2)
-    Ws = list(_ginibre_factors("product_top_sv2_lanczos", d, depth, batch, rng, backend))
+    Ws = list(_ginibre_factors("product_top_sv2_lanczos", d, depth, batch, rng, backend, variance))
 
     Wts = [np.swapaxes(W, -1, -2) for W in Ws]
 

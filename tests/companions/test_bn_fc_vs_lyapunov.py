@@ -1,6 +1,7 @@
 """bn.fc-vs-lyapunov (E5): Fuss-Catalan edge at fixed L, Lyapunov growth at fixed d."""
 import numpy as np
 import pytest
+import sympy
 from hypothesis import given, strategies as st
 from scipy.special import digamma
 
@@ -17,7 +18,16 @@ def test_registered_as_companion_with_grade():
 
 class TestContract(ResultContract):
     result_id = "bn.fc-vs-lyapunov"
-    controls_level = "quick"
+
+
+def test_prediction_edge_is_the_fuss_catalan_edge_of_the_chains_scale():
+    r = get("bn.fc-vs-lyapunov")
+    L = sympy.Symbol("l", positive=True, integer=True)
+    for depth, edge in ((1, 4), (2, sympy.Rational(27, 4)), (3, sympy.Rational(256, 27))):
+        assert r.prediction(bn.GaussianChain(d=9, depth=depth)).edge == edge          # variance 1/d: c = 1
+        assert r.prediction(bn.GaussianChain(d=9, depth=depth, sigma_v2=sympy.Rational(1, 3))).edge == 3**depth * edge
+    assert bn.fuss_catalan_edge(L, 2).subs(L, 2) == 2**2 * sympy.Rational(27, 4)
+    assert sympy.simplify(r.prediction(bn.GaussianChain(d=3, depth=10)).log_mean - bn.log_top_sv2_mean(3, 10)) == 0
 
 
 @given(d=st.integers(3, 40), L=st.integers(1, 4), seed=st.integers(0, 2**32 - 1))

@@ -17,7 +17,14 @@ def test_registered_as_companion_with_grades():
 
 class TestContract(ResultContract):
     result_id = "bn.orthogonality-gap"
-    controls_level = "quick"
+
+
+def test_prediction_at_the_chains_n_and_d():
+    r = get("bn.orthogonality-gap")
+    p = r.prediction(bn.GaussianChain(d=64, depth=5, samples=4, batchnorm=True))
+    assert p.floor == sympy.Rational(27, 20) / 64 and p.exponent == -sympy.Rational(1, 2)
+    assert p.bound.subs({bn.ALPHA: 1, bn.STEP: 0}) == 2 + sympy.Rational(3 * 4, 8)
+    assert "samples" in r.applies(bn.GaussianChain(d=64, batchnorm=True))
 
 
 def test_floor_formula():

@@ -22,8 +22,14 @@ def test_registered_as_companion_with_grade():
 
 class TestContract(ResultContract):
     result_id = "bn.soft-rank"
-    controls_level = "quick"
     n_symbolic = 5
+
+
+def test_prediction_is_the_factor_in_tau_for_every_model():
+    r = get("bn.soft-rank")
+    p = r.prediction(r.example())
+    assert p.factor == (1 - bn.TAU) ** 2 and p.sharpness == 1
+    assert r.applies(get("prop3").example()) is None          # any model's Gram matrices are PSD
 
 
 def test_sharpness_limit_is_one_and_a_larger_constant_fails_on_the_family():

@@ -1,6 +1,7 @@
 """bn.sqrt-d (Daneshmand et al. E2): the batch-normalised chain keeps r(H H^T) = Theta(sqrt d)."""
 import numpy as np
 import pytest
+import sympy
 from hypothesis import given, strategies as st
 
 from gapcheck.numerics.checks import VerifyConfig, bn_sqrt_d as check
@@ -12,7 +13,9 @@ from tests.contract import ResultContract, assert_all_pass
 def test_registered_as_companion_with_grade():
     r = get("bn.sqrt-d")
     assert r.kind == "companion" and "grade C" in r.source
-    assert str(r.formulas(d=16)["growth"]) == "4"
+    p = r.prediction(r.example().replace(d=16))
+    assert (p.growth, p.exponent, p.collapsed) == (4, sympy.Rational(1, 2), 1)
+    assert "small step" in r.applies(r.example().replace(sigma_v2=sympy.Rational(1, 4)))
 
 
 @given(d=st.integers(2, 12), seed=st.integers(0, 2**32 - 1))
@@ -39,7 +42,6 @@ def test_bad_input():
 
 class TestContract(ResultContract):
     result_id = "bn.sqrt-d"
-    controls_level = "quick"
     symbolic = False
 
 
