@@ -1,5 +1,10 @@
 """``gapcheck figures [--out DIR] [--only NAME...]``: write every registered
-figure (the paper's, then the companions') as PNG and PDF."""
+figure (the paper's, then the companions') as PNG and PDF.
+
+``gapcheck figures --paper``: every figure of the paper about initialisation,
+named by the paper's number (``fig1.png`` ...), each with its caption
+(``fig1.md``) and the index ``CAPTIONS.md``
+(:mod:`numerics.figures.paper_figures`)."""
 from __future__ import annotations
 
 import sys
@@ -16,6 +21,10 @@ def add_parser(sub):
                    help="output folder (default: ./figures)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures")
     p.add_argument("--list", action="store_true", help="list the figure names and exit")
+    p.add_argument("--paper", action="store_true",
+                   help="the paper's figures about initialisation, by the paper's number "
+                        "(fig1 ...), measured, predicted and under both conventions, with "
+                        "captions (figN.md, CAPTIONS.md); --only takes fig1, fig2, ...")
     lvl = p.add_mutually_exclusive_group()
     lvl.add_argument("--quick", dest="level", action="store_const", const="quick",
                      help="small n and few samples (seconds)")
@@ -56,6 +65,19 @@ def select(names=None) -> dict:
     return {n: figs[n] for n in names}
 
 
+def _check_writable(out_dir) -> Path:
+    """``out_dir``, created; an ``OSError`` naming it when it cannot be written."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".gapcheck-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise OSError(f"cannot write figures to {out}: {exc.strerror or exc}") from None
+    return out
+
+
 def write_figures(out_dir, config: VerifyConfig, names=None, log=None) -> list[Path]:
     """Run the selected figure functions into ``out_dir``; the files written."""
     figs = select(names)
@@ -65,14 +87,7 @@ def write_figures(out_dir, config: VerifyConfig, names=None, log=None) -> list[P
         raise ImportError("gapcheck figures needs matplotlib: pip install 'gapcheck[plots]'") \
             from None
     matplotlib.use("Agg")
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".gapcheck-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise OSError(f"cannot write figures to {out}: {exc.strerror or exc}") from None
+    out = _check_writable(out_dir)
     written = []
     for name, fn in figs.items():
         t0 = time.perf_counter()
@@ -83,7 +98,32 @@ def write_figures(out_dir, config: VerifyConfig, names=None, log=None) -> list[P
     return written
 
 
+def _run_paper(args) -> int:
+    from ..figures.paper_figures import NOT_REGENERATED, PAPER_FIGURES, write_paper_figures
+
+    if args.list:
+        for key, f in PAPER_FIGURES.items():
+            print(f"{key:6s} Figure {f.number}: {f.title}")
+        for key, why in NOT_REGENERATED.items():
+            print(f"{key:6s} not regenerated: {why}")
+        return 0
+    if args.only:
+        unknown = [k for k in args.only if k not in PAPER_FIGURES]
+        if unknown:
+            raise ValueError(f"unknown paper figure {unknown[0]!r}; known: "
+                             f"{', '.join(PAPER_FIGURES)}")
+    _check_writable(args.out)
+    config = VerifyConfig(level=args.level, seed=args.seed, backend=args.backend)
+    files = write_paper_figures(args.out, config, args.only,
+                                log=lambda line: print(line, file=sys.stderr))
+    print(f"wrote {len(files)} files to {args.out} (captions: "
+          f"{Path(args.out) / 'CAPTIONS.md'})", file=sys.stderr)
+    return 0
+
+
 def run(args) -> int:
+    if args.paper:
+        return _run_paper(args)
     if args.list:
         for name, fn in select().items():
             doc = (fn.__doc__ or "").strip().splitlines()
