@@ -204,7 +204,7 @@ def logits(model: AttentionModel, draws: Draws, l: int, U, rec=None):
     Qs = layers.split_heads(U @ draws.WQ[l], H) * float(model.logit_scale)
     K = layers.split_heads(U @ draws.WK[l], H)
     if rec is not None:
-        rec.update(Qs=Qs, K=K)
+        rec.update(Qs=Qs, K=K, WQ=draws.WQ[l], WK=draws.WK[l])
     return Qs @ layers.transpose(K)
 
 
@@ -230,23 +230,26 @@ def attention_at(model: AttentionModel, draws: Draws, l: int, X, *, applied=True
     return layers.softmax_attention(S, k, causal=model.causal)
 
 
-def mix(A, V, heads: int):
+def mix(A, V, heads: int, per_head: bool | None = None):
     """The attention applied to the values: ``A V`` (one attention) or
-    ``[A_1 V^1, ..., A_H V^H]`` (``A`` of shape (batch, H, n, n), ``V^h`` the
-    h-th block of columns); ``A = None`` is the identity."""
+    ``[A_1 V^1, ..., A_H V^H]`` (``A`` of shape (..., batch, H, n, n), ``V^h``
+    the h-th block of columns); ``A = None`` is the identity.  ``per_head``
+    says which (default: whether ``A`` has 4 axes)."""
     if A is None:
         return V
-    if not _multi(A):
+    if not (_multi(A) if per_head is None else per_head):
         return A @ V
     return layers.merge_heads(A @ layers.split_heads(V, heads))
 
 
-def block(model: AttentionModel, draws: Draws, l: int, X, rec=None):
+def block(model: AttentionModel, draws: Draws, l: int, X, rec=None, *, for_derivatives=False):
     """Block l of ``model`` on its input X: the attention sub-block
     ``X + a [A_h U W_V^h]_h W_O`` with ``U = LN(X)`` under pre-LN (LayerNorm of
     the sum under post-LN), then the MLP sub-block likewise, then the block's
     output factor.  ``rec`` (a dict) receives every intermediate the
-    derivatives need (:mod:`numerics.gradients`)."""
+    derivatives need (:mod:`numerics.gradients`, which passes
+    ``for_derivatives=True``: one attention is applied as ``(A U) W`` and
+    ``A U`` recorded, else as ``A (U W)``; equal up to rounding)."""
     alpha = model.skip_alpha
     a = None if alpha is None else float(alpha)
     pre = model.layernorm and model.ln_position == "pre"
@@ -257,7 +260,12 @@ def block(model: AttentionModel, draws: Draws, l: int, X, rec=None):
             rec["ln1"] = (U, sig)
     A = attention_at(model, draws, l, U, rec=rec)
     V = U @ draws.W[l]
-    AV = mix(A, V, int(model.heads))
+    if for_derivatives and not _multi(A):
+        # the derivatives' order, (A U) W: A U is what they multiply a direction E by
+        rec["AX"] = U if A is None else A @ U
+        AV = rec["AX"] @ draws.W[l]
+    else:
+        AV = mix(A, V, int(model.heads))
     B = AV if draws.WO is None else AV @ draws.WO[l]
     Z = B if a is None else layers.skip(X, B, a)
     if model.layernorm and not pre:

@@ -42,8 +42,9 @@ from ..theory import _validate
 from ..theory.model import AttentionModel
 
 from .backend import get_namespace, to_numpy
-from .layers import layernorm, layernorm_jvp, layernorm_vjp, softmax_jvp, transpose
-from .forward import Draws, attention_at, draw
+from .layers import (activation_derivative, layernorm_jvp, layernorm_vjp, merge_heads, softmax_jvp,
+                     split_heads, transpose)
+from .forward import Draws, _multi, attention_at, block, draw, mix
 from .rng import as_generator
 
 __all__ = ["grad_norms_sq", "forward_cache", "jvp", "vjp_all", "METHODS", "AUTO_EXACT_MAX_ND"]
@@ -54,37 +55,28 @@ AUTO_EXACT_MAX_ND = 256
 
 
 def forward_cache(model: AttentionModel, draws: Draws) -> list:
-    """Per layer m = 1..L (index 0 unused) the primal values the JVP needs:
-    input ``X``, applied attention ``A`` (``None`` = identity), softmax ``P``
-    and logit matrix ``Mqk`` (key-query), ``AX``, ``XW``, and the LayerNorm
-    output ``Y`` and scale ``sig``."""
+    """Per layer m = 1..L (index 0 unused) the primal values the derivatives
+    need, recorded by :func:`numerics.forward.block`: input ``X``, attention
+    input ``U`` (``LN(X)`` under pre-LN), applied attention ``A`` (``None`` =
+    identity; per head (batch, H, n, n)), softmax ``P`` and the logits'
+    factors (key-query), ``V = U W``, ``A U`` (one attention), the LayerNorm
+    outputs and scales, the MLP's pre-activation ``H1``, and the weights."""
     xp = get_namespace(draws.X0)
-    alpha = model.skip_alpha
-    alpha = 1.0 if alpha is None else float(alpha)
+    if model.attention == "key-query" and model.remove_gap >= 2:
+        raise ValueError("gradient norms with key-query attention support remove_gap "
+                         "0 or 1 (the JVP of a top-k SVD truncation is not implemented)")
     X = draws.X0
     cache = [None]
     for m in range(1, int(model.depth) + 1):
-        c = {"X": X, "W": draws.W[m], "alpha": alpha}
+        c = {}
+        Z = block(model, draws, m, X, rec=c, for_derivatives=True)
+        c["skip"] = c["a"] is not None
+        c["alpha"] = 1.0 if c["a"] is None else c["a"]
+        c["multi"] = _multi(c["A"])
         if model.attention == "key-query":
-            if model.remove_gap >= 2:
-                raise ValueError("gradient norms with key-query attention support remove_gap "
-                                 "0 or 1 (the JVP of a top-k SVD truncation is not implemented)")
-            c["Mqk"] = draws.qk_product(m, model.d)
-            c["XM"] = X @ c["Mqk"]
-            c["XMt"] = X @ transpose(c["Mqk"])
-            c["P"] = attention_at(model, draws, m, X, applied=False)
-            c["amax"] = xp.argmax(c["P"], axis=-1)[..., None]  # (batch, n, 1)
-        A = attention_at(model, draws, m, X)
-        c["A"] = A
-        c["AX"] = X if A is None else A @ X
-        c["XW"] = X @ draws.W[m]
-        Z = c["AX"] @ draws.W[m]
-        Z = X + alpha * Z if model.skip is not None else Z
-        if model.layernorm:
-            c["Y"], c["sig"] = layernorm(Z, return_scale=True)
-            Z = c["Y"]
-        c["out"] = float(model.output_scale)
-        Z = Z if c["out"] == 1 else c["out"] * Z
+            c["amax"] = xp.argmax(c["P"], axis=-1)[..., None]  # (batch, [H,] n, 1)
+            if not c["multi"]:
+                c["XMt"] = c["U"] @ transpose(c["Mqk"])
         cache.append(c)
         X = Z
     return cache
@@ -100,26 +92,64 @@ def _shift(xp, D, amax):
     return D - xp.take_along_axis(D, idx, axis=-1)
 
 
+def _ln_jvp(c, key, dZ):
+    return layernorm_jvp(*c[key], dZ) if key in c else dZ
+
+
+def _ln_vjp(c, key, g):
+    return layernorm_vjp(*c[key], g) if key in c else g
+
+
+def _after_mix(model, xp, c, dAV, dX=None, *, alpha_applied=False):
+    """Tangent of the block's output from the tangent ``dAV`` of the mixed
+    values ``[A_h U W_V^h]_h`` and the tangent ``dX`` of the block's input
+    (``None``: zero, the layer of the weight): W_O, the residual (its factor
+    already in ``dAV`` if ``alpha_applied``), LayerNorm, the MLP sub-block,
+    the block's output factor."""
+    dB = dAV if c["WO"] is None else dAV @ c["WO"]
+    if c["skip"]:
+        dB = dB if c["alpha"] == 1 or alpha_applied else c["alpha"] * dB
+        dZ = dB if dX is None else dX + dB
+    else:
+        dZ = dB
+    dZ = _ln_jvp(c, "post1", dZ)
+    if model.mlp is not None:
+        dU2 = _ln_jvp(c, "ln2", dZ)
+        dB2 = (activation_derivative(model.mlp.activation, c["H1"]) * (dU2 @ c["W1"])) @ c["W2"]
+        dB2 = dB2 if c["alpha"] == 1 else c["alpha"] * dB2
+        dZ = _ln_jvp(c, "post2", dZ + dB2 if c["skip"] else dB2)
+    return dZ if c["out"] == 1 else c["out"] * dZ
+
+
+def _start(model, xp, c, E):
+    """Tangent of X_l along the direction ``E`` of its value matrix W_l."""
+    if c["multi"]:
+        dAV = mix(c["A"], c["U"] @ E, int(model.heads), True)
+    else:
+        dAV = c["AX"] @ E
+        if c["skip"]:  # the paper's order: (alpha A X) E
+            return _after_mix(model, xp, c, c["alpha"] * dAV, alpha_applied=True)
+    return _after_mix(model, xp, c, dAV)
+
+
 def _layer_jvp(model, xp, c, dX):
     """Tangent of X_m given the tangent dX of its input X_{m-1}."""
-    A = c["A"]
-    dZ = (dX if A is None else A @ dX) @ c["W"]
+    A, H = c["A"], int(model.heads)
+    dU = _ln_jvp(c, "ln1", dX)
+    if c["multi"]:
+        dAV = mix(A, dU @ c["W"], H, True)
+    else:
+        dAV = (dU if A is None else A @ dU) @ c["W"]
     if model.attention == "key-query":
-        X, Mqk, P = c["X"], c["Mqk"], c["P"]
-        dS = (dX @ Mqk) @ transpose(X) + c["XM"] @ transpose(dX)
-        dS = _shift(xp, dS, c["amax"])
-        dA = softmax_jvp(P, dS)
-        dZ = dZ + dA @ c["XW"]
-    if model.skip is not None:
-        dZ = dX + c["alpha"] * dZ if c["alpha"] != 1 else dX + dZ
-    return _start(model, xp, c, dZ)
-
-
-def _start(model, xp, c, dZ):
-    """Tangent of X_l for the pre-norm tangent ``dZ`` (``alpha A_l X_{l-1} E``
-    at the layer of the weight): LayerNorm and the block's output factor."""
-    dZ = layernorm_jvp(c["Y"], c["sig"], dZ) if model.layernorm else dZ
-    return dZ if c["out"] == 1 else c["out"] * dZ
+        U, P = c["U"], c["P"]
+        if c["multi"]:
+            dS = (split_heads(dU @ c["WQ"], H) * float(model.logit_scale)) @ transpose(c["K"]) \
+                + c["Qs"] @ transpose(split_heads(dU @ c["WK"], H))
+        else:
+            dS = (dU @ c["Mqk"]) @ transpose(U) + c["XM"] @ transpose(dU)
+        dA = softmax_jvp(P, _shift(xp, dS, c["amax"]))
+        dAV = dAV + mix(dA, c["V"], H, c["multi"])
+    return _after_mix(model, xp, c, dAV, dX)
 
 
 def jvp(model: AttentionModel, draws: Draws, l: int, E, *, cache=None):
@@ -132,11 +162,19 @@ def jvp(model: AttentionModel, draws: Draws, l: int, E, *, cache=None):
     l = _validate.integer("l", l, minimum=1, maximum=L)
     cache = forward_cache(model, draws) if cache is None else cache
     xp = get_namespace(draws.X0)
-    c = cache[l]
-    dX = _start(model, xp, c, c["alpha"] * (c["AX"] @ E) if model.skip is not None else c["AX"] @ E)
+    dX = _start(model, xp, cache[l], E)
     for m in range(l + 1, L + 1):
         dX = _layer_jvp(model, xp, cache[m], dX)
     return dX
+
+
+def _mlp_vjp(model, c, g):
+    """Cotangent of the MLP sub-block's input Z1 from the cotangent g of its output."""
+    g = _ln_vjp(c, "post2", g)
+    gB2 = g if c["alpha"] == 1 else c["alpha"] * g
+    gH1 = (gB2 @ transpose(c["W2"])) * activation_derivative(model.mlp.activation, c["H1"])
+    gZ1 = _ln_vjp(c, "ln2", gH1 @ transpose(c["W1"]))
+    return gZ1 + g if c["skip"] else gZ1
 
 
 def vjp_all(model: AttentionModel, draws: Draws, G, *, cache=None):
@@ -146,27 +184,45 @@ def vjp_all(model: AttentionModel, draws: Draws, G, *, cache=None):
     ``||J_l^T G||^2`` averaged over Gaussian ``G`` is ``||dX_L/dW_l||_F^2``."""
     cache = forward_cache(model, draws) if cache is None else cache
     xp = get_namespace(draws.X0)
-    L = int(model.depth)
+    L, H = int(model.depth), int(model.heads)
     out = [None] * (L + 1)
     g = G
     for m in range(L, 0, -1):
         c = cache[m]
         g = g if c["out"] == 1 else c["out"] * g
-        if model.layernorm:
-            g = layernorm_vjp(c["Y"], c["sig"], g)
-        gatt = c["alpha"] * g if model.skip is not None and c["alpha"] != 1 else g
-        out[m] = transpose(c["AX"]) @ gatt  # d<G, X_L>/dW_m
+        if model.mlp is not None:
+            g = _mlp_vjp(model, c, g)
+        g = _ln_vjp(c, "post1", g)
+        gatt = c["alpha"] * g if c["skip"] and c["alpha"] != 1 else g
+        if c["WO"] is not None:
+            gatt = gatt @ transpose(c["WO"])
+        A, W = c["A"], c["W"]
+        if c["multi"]:
+            gV = merge_heads(transpose(A) @ split_heads(gatt, H))
+            out[m] = transpose(c["U"]) @ gV  # d<G, X_L>/dW_m
+        else:
+            out[m] = transpose(c["AX"]) @ gatt
         if m == 1:
             break
-        A, W = c["A"], c["W"]
-        gAX = gatt @ transpose(W)
-        gX = gAX if A is None else transpose(A) @ gAX
+        if c["multi"]:
+            gX = gV @ transpose(W)
+        else:
+            gAX = gatt @ transpose(W)
+            gX = gAX if A is None else transpose(A) @ gAX
         if model.attention == "key-query":
             P = c["P"]
-            gA = _shift(xp, gatt @ transpose(c["XW"]), c["amax"])
-            gS = softmax_jvp(P, gA)  # self-adjoint: the VJP is the JVP
-            gX = gX + gS @ c["XMt"] + transpose(gS) @ c["XM"]
-        g = gX + g if model.skip is not None else gX
+            if c["multi"]:
+                gA = _shift(xp, split_heads(gatt, H) @ transpose(split_heads(c["V"], H)), c["amax"])
+                gS = softmax_jvp(P, gA)
+                scale = float(model.logit_scale)
+                gX = gX + (merge_heads(gS @ c["K"]) * scale) @ transpose(c["WQ"]) \
+                    + merge_heads(transpose(gS) @ c["Qs"]) @ transpose(c["WK"])
+            else:
+                gA = _shift(xp, gatt @ transpose(c["V"]), c["amax"])
+                gS = softmax_jvp(P, gA)  # self-adjoint: the VJP is the JVP
+                gX = gX + gS @ c["XMt"] + transpose(gS) @ c["XM"]
+        gX = _ln_vjp(c, "ln1", gX)
+        g = gX + g if c["skip"] else gX
     return out
 
 
@@ -206,19 +262,31 @@ def _exact(model, draws, chunk):
     cols = []
     for l in range(1, L + 1):
         c = cache[l]
-        B = c["AX"] * (c["alpha"] if model.skip is not None else 1.0)
-        U, s, _ = xp.linalg.svd(B, full_matrices=False)  # U (batch, n, r), s (batch, r)
+        # the map E -> A U E (one attention) or E_h -> A_h U E_h per head (column block h)
+        B = (c["A"] @ c["U"][..., None, :, :]) if c["multi"] else c["AX"]
+        B = B * (c["alpha"] if c["skip"] else 1.0)
+        U, s, _ = xp.linalg.svd(B, full_matrices=False)  # U (batch, [H,] n, r), s (batch, [H,] r)
+        if c["multi"]:  # column j of W_l belongs to head j // (d / H)
+            head_of = xp.asarray(np.arange(d) // (d // int(model.heads)))
+            U = xp.take(U, head_of, axis=1)  # (batch, d, n, r): the head of each column
+            s = xp.take(s, head_of, axis=1)  # (batch, d, r)
         r = s.shape[-1]
         total = 0
         for k0 in range(0, r, chunk):
             ks = range(k0, min(r, k0 + chunk))
-            # tangents s_k u_k e_j^T for k in ks, j < d: shape (len(ks) * d, batch, n, d)
+            # tangents s_k u_k e_j^T of the mixed values for k in ks, j < d:
+            # shape (len(ks) * d, batch, n, d)
             parts = []
             for k in ks:
-                uk = U[..., :, k] * s[..., k:k + 1]  # (batch, n)
-                parts.append(uk[None, :, :, None] * eye_d[:, None, None, :])  # (d, batch, n, d)
+                if c["multi"]:
+                    uk = U[..., :, k] * s[..., k:k + 1]  # (batch, d, n): column j's head's u_k
+                    uk = xp.permute_dims(uk, (1, 0, 2))  # (d, batch, n)
+                    parts.append(uk[..., None] * eye_d[:, None, None, :])
+                else:
+                    uk = U[..., :, k] * s[..., k:k + 1]  # (batch, n)
+                    parts.append(uk[None, :, :, None] * eye_d[:, None, None, :])  # (d, batch, n, d)
             dZ = xp.concat(parts, axis=0)
-            dX = _start(model, xp, c, dZ)
+            dX = _after_mix(model, xp, c, dZ, alpha_applied=True)
             for m in range(l + 1, L + 1):
                 dX = _layer_jvp(model, xp, cache[m], dX)
             total = total + xp.sum(_sumsq(xp, dX), axis=0)
@@ -282,13 +350,15 @@ def grad_norms_sq(model: AttentionModel, *, batch=1, rng=None, backend="numpy", 
     if draws is None:
         draws = draw(model, batch=batch, rng=g_draw, backend=backend, dtype=dtype)
     n, d = int(model.n), model.d
-    kron_ok = model.is_linear and model.skip is None
+    kron_ok = (model.is_linear and model.skip is None and model.heads == 1
+               and model.out_proj is None)
     if method == "auto":
         method = "kronecker" if kron_ok else ("exact" if n * d <= AUTO_EXACT_MAX_ND else "hutchinson")
     if method == "kronecker":
         if not kron_ok:
-            raise ValueError("method='kronecker' needs attention independent of X, no skip and no "
-                             "LayerNorm; use 'exact' or 'hutchinson'")
+            raise ValueError("method='kronecker' needs attention independent of X, no skip, no "
+                             "LayerNorm, one head, no output projection and no MLP; use 'exact' "
+                             "or 'hutchinson'")
         vals, se = _kronecker(model, draws)
     elif method == "exact":
         vals, se = _exact_reverse(model, draws, chunk or 64)
