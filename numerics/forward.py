@@ -32,7 +32,7 @@ from .layers import layernorm  # noqa: F401  (a public name of this module since
 from .rng import as_generator
 from .sampling import gaussian, isometric_input, markov_entries
 
-__all__ = ["Draws", "Trajectory", "draw", "propagate", "sample", "block", "attention_at",
+__all__ = ["Draws", "Trajectory", "draw", "propagate", "sample", "block", "attention_at", "logits", "mix",
            "layernorm", "KEEP"]
 
 KEEP = ("X", "A", "W", "WQ", "WK", "WO", "W1", "W2")

@@ -106,6 +106,9 @@ class Scale:
 
     alpha: object = 1
     name: str = "power"
+    #: a constant factor: the variance ``factor * d ** (-alpha)`` (1 for every
+    #: paper configuration; T5's query/key rule has ``sqrt(H)``, see :mod:`theory.presets`)
+    factor: object = 1
 
     @classmethod
     def xavier(cls) -> "Scale":
@@ -113,19 +116,30 @@ class Scale:
         return cls(1, "xavier")
 
     @classmethod
-    def power(cls, alpha) -> "Scale":
-        """Variance ``d ** (-alpha)`` (any real alpha)."""
+    def power(cls, alpha, factor=1) -> "Scale":
+        """Variance ``factor * d ** (-alpha)`` (any real alpha, factor > 0).
+
+        >>> Scale.power(sympy.Rational(3, 2), factor=2)(4)
+        1/4
+        """
         _validate._as_real("alpha", alpha)
-        return cls(alpha, "power")
+        _validate.positive("factor", factor)
+        return cls(alpha, "power", factor)
 
     def __call__(self, d):
         alpha = self.alpha
         if isinstance(alpha, float) and not isinstance(d, sympy.Basic):
-            return float(d) ** (-alpha)
-        return _validate.to_sympy(d) ** (-_validate.to_sympy(alpha))
+            value = float(d) ** (-alpha)
+            return value if self.factor == 1 else float(self.factor) * value
+        value = _validate.to_sympy(d) ** (-_validate.to_sympy(alpha))
+        return value if self.factor == 1 else _validate.to_sympy(self.factor) * value
 
     def __repr__(self) -> str:
-        return "Scale.xavier()" if self.name == "xavier" else f"Scale.power({self.alpha!r})"
+        if self.name == "xavier":
+            return "Scale.xavier()"
+        if self.factor != 1:
+            return f"Scale.power({self.alpha!r}, factor={self.factor!r})"
+        return f"Scale.power({self.alpha!r})"
 
 
 Number = Union[int, float, sympy.Basic]
