@@ -37,8 +37,7 @@ OUTSIDE = AttentionModel(n=16, depth=2, gamma=sympy.Rational(1, 2), attention="i
 LEGACY = {
     "gg.rem-mapping", "gg.freezing", "gg.participation", "gg.output-moments", "gg.entropy",
     "gg.block-map-postln", "gg.block-maps", "gg.depth-collapse", "gg.trainability",
-    "gg.qk-gradients", "audit.ln-rank", "audit.skip-no-exact-collapse", "audit.attention-rank",
-    "audit.head-recovery", "audit.pgop-overhead",
+    "gg.qk-gradients",
 }
 
 

@@ -1,75 +1,97 @@
-"""Empirical check of ``audit.ln-rank`` on random matrices (numerical ranks
-with a ``1e-9`` relative singular-value threshold; the ranks are integers, so
-the only risk is a threshold error, which generic Gaussian inputs keep far
-away):
+"""Empirical check of ``audit.ln-rank`` (D1), on the toolkit, against
+:class:`theory.companions.audit.LayerNormRank` (its fields are functions of
+the statement's own shape ``n_X, d_X, r_X``, specialised per matrix).
 
-* ``rank LN(X) = rank X - [1 in rowspace X]`` for random rank-``r`` matrices of
-  many shapes, with random nonzero ``gamma`` and ``beta = 0``;
-* the affine rank of ``LN(X)`` for generic ``r``-dimensional affine
-  configurations equals the predicted ``min(r + 1, n - 1, d - 1)``;
-* the merge counterexample (``x, 2x + 1, 3x - 1``) collapses to affine rank 0.
+Numerical ranks use a ``1e-9`` relative singular-value threshold; the ranks
+are integers, so the only risk is a threshold error, which generic Gaussian
+inputs keep far away. Cases (the LayerNorm without eps, as the statement):
 
-``predict(n, d, r) -> int``: the affine rank after LN.
+* ``rank``: random rank-``r`` matrices of many shapes, random nonzero
+  ``gamma`` and ``beta = 0``: ``rank LN(X) = rank X - rank_drop [1 in rowspace X]``
+  (the count of mismatches is 0);
+* ``affine``: generic ``r``-dimensional affine configurations, ``n > d``
+  included: the affine rank after LN equals ``affine_rank``;
+* ``merge``: ``x, 2x + 1, 3x - 1`` has affine rank ``merged`` after LN.
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['rank', 'affine', 'merge']
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..companions.heads import (affine_configuration, affine_rank, layer_norm, low_rank,
-                                       numerical_rank, ones_in_rowspace)
-from ...theory.companions.audit import ln_affine_rank_generic, ln_rank
-from ...theory.registry import CheckOutcome
+from . import toolkit as T
+from ..companions.heads import (affine_configuration, affine_rank, layer_norm, low_rank, numerical_rank,
+                                ones_in_rowspace, require_numpy)
+from ...theory.companions.audit import FEATURES, RANK, specialise
+from ...theory.registry import get
 
-__all__ = ["run", "NEGATIVE_CONTROLS"]
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "RANK_SHAPES", "AFFINE_SHAPES"]
 
-
-def _predict(n, d, r):
-    return int(ln_affine_rank_generic(n, d, r))
-
-
-NEGATIVE_CONTROLS = {
-    "LN preserves the affine rank (r)": lambda n, d, r: r,
-    "min(r+1, n-1, d-1) -> min(r+1, n-1, d)": lambda n, d, r: min(r + 1, n - 1, d),
-    "min(r+1, n-1, d-1) -> min(r+2, n-1, d-1)": lambda n, d, r: min(r + 2, n - 1, d - 1),
-}
+#: (n, d, r) of the rank case
+RANK_SHAPES = tuple((n, d, r) for n in (3, 6, 10) for d in (4, 8) for r in range(1, min(n, d) + 1))
+#: (n, d, r) of the affine case (n > d among them)
+AFFINE_SHAPES = tuple((n, d, r) for n, d in ((4, 4), (6, 5), (10, 8), (12, 6), (5, 12)) for r in range(1, d + 1)
+                      if r <= n - 1 or r == d)
 
 
-def run(config, predict=None):
-    predict = predict or _predict
-    rng = np.random.default_rng([config.seed, 301])
-    reps = config.pick(2, 4, 20)
-    out = []
-    bad = []
-    shapes = [(n, d, r) for n in (3, 6, 10) for d in (4, 8) for r in range(0, min(n, d) + 1)]
-    for n, d, r in shapes:
-        for _ in range(reps):
-            X = low_rank(n, d, r, rng=rng) if r > 0 else np.zeros((n, d))
-            if r == 0 or np.any(np.ptp(X, axis=1) == 0):
-                continue
-            gamma = rng.uniform(0.5, 2, d) * rng.choice([-1, 1], d)
-            got = numerical_rank(layer_norm(X, gamma=gamma))
-            want = int(ln_rank(numerical_rank(X), ones_in_rowspace(X)))
-            if got != want:
-                bad.append((n, d, r, got, want))
-    out.append(CheckOutcome("rank LN(X) = rank X - [1 in rowspace X]",
-                            {"shapes": len(shapes), "per shape": reps}, measured=len(bad),
-                            predicted=0, passed=not bad, tolerance="exact (integer ranks)",
-                            detail=f"first mismatches {bad[:3]}"))
-    mism = []
-    cases = [(n, d, r) for n, d in ((4, 4), (6, 5), (10, 8), (12, 6), (5, 12)) for r in range(1, d + 1)
-             if r <= n - 1 or r == d]
-    for n, d, r in cases:
-        for _ in range(reps):
-            X = affine_configuration(n, d, r, rng=rng)
-            before, after = affine_rank(X), affine_rank(layer_norm(X))
-            if after != predict(n, d, before):
-                mism.append((n, d, before, after, predict(n, d, before)))
-    out.append(CheckOutcome("affine rank of LN(X), generic configurations",
-                            {"cases": len(cases), "per case": reps}, measured=len(mism), predicted=0,
-                            passed=not mism, tolerance="exact (integer ranks)",
-                            detail=f"first mismatches (n, d, before, after, predicted) {mism[:3]}"))
-    x = rng.standard_normal(5)
-    merged = affine_rank(layer_norm(np.stack([x, 2 * x + 1, 3 * x - 1])))
-    out.append(CheckOutcome("merge counterexample: x, 2x+1, 3x-1 -> affine rank 0", {"d": 5},
-                            measured=merged, predicted=0, passed=merged == 0, tolerance="exact"))
-    return out
+class LayerNormRankCheck(T.Check):
+    result_id = "audit.ln-rank"
+
+    def cases(self, config):
+        ex = get(self.result_id).example()
+        reps = config.pick(2, 4, 20)
+        return [T.Case(ex, (), reps, "rank"), T.Case(ex, (), reps, "affine"), T.Case(ex, (), 1, "merge")]
+
+    def measure(self, config, case):
+        require_numpy(config.backend, "numerics.checks.audit_ln_rank")
+        gen = T.generator(config, self.result_id, case.label)
+        if case.label == "merge":
+            x = gen.standard_normal(5)
+            return affine_rank(layer_norm(np.stack([x, 2 * x + 1, 3 * x - 1])))
+        rows = []
+        for n, d, r in RANK_SHAPES if case.label == "rank" else AFFINE_SHAPES:
+            for _ in range(case.batch):
+                if case.label == "rank":
+                    X = low_rank(n, d, r, rng=gen, backend=config.backend)
+                    gamma = gen.uniform(0.5, 2, d) * gen.choice([-1, 1], d)
+                    rows.append((n, d, numerical_rank(X), ones_in_rowspace(X), numerical_rank(layer_norm(X, gamma=gamma))))
+                else:
+                    X = affine_configuration(n, d, r, rng=gen, backend=config.backend)
+                    rows.append((n, d, affine_rank(X), affine_rank(layer_norm(X))))
+        return rows
+
+    def compare(self, config, case, rows, pred):
+        par = {"case": case.label}
+        if case.label == "merge":
+            return [T.identity("merge counterexample: affine rank of LN(x, 2x+1, 3x-1)", {**par, "d": 5},
+                               measured=rows, predicted=float(pred.merged), judges=("merged",), rtol=0.0)]
+        if case.label == "rank":
+            drop = specialise(pred.rank_drop)
+            bad = [row for row in rows if row[4] != row[2] - drop * row[3]]
+            name, field = "rank LN(X) = rank X - rank_drop [1 in rowspace X]: mismatches", "rank_drop"
+        else:
+            bad = [row for row in rows if row[3] != specialise(pred.affine_rank, n=row[0], d=row[1], r=row[2])]
+            name, field = "affine rank of LN(X), generic configurations: mismatches", "affine_rank"
+        return [T.identity(name, {**par, "matrices": len(rows)}, measured=len(bad), predicted=0, judges=(field,),
+                           rtol=0.0)]
+
+
+def _substitute(field, old, new):
+    return lambda m, pred: (lambda p: p.replace(**{field: getattr(p, field).subs(old, new)}))(pred(m))
+
+
+CHECK = LayerNormRankCheck()
+CHECK.controls = (
+    T.Control("LN preserves the affine rank (r)", lambda m, pred: pred(m).replace(affine_rank=RANK),
+              ("affine_rank",)),
+    T.Control("min(r+1, n-1, d-1) -> min(r+1, n-1, d)", _substitute("affine_rank", FEATURES, FEATURES + 1),
+              ("affine_rank",)),
+    T.Control("min(r+1, n-1, d-1) -> min(r+2, n-1, d-1)", _substitute("affine_rank", RANK, RANK + 1),
+              ("affine_rank",)),
+    T.shift("rank_drop", -1, name="LN keeps the rank (no drop)"),
+    T.shift("merged", 1, name="the merged tokens keep a direction"),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

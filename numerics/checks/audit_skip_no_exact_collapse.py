@@ -1,59 +1,79 @@
-"""Empirical check of ``audit.skip-no-exact-collapse``: random draws of one
-layer. "Exact collapse" is read at the float64 floor: a relative residual
-``|res(Y)|_F / |res(X)|_F`` below ``FLOOR = 1e3 * eps_machine``. Without a
-skip, uniform attention collapses exactly in every draw; with a skip and
-softmax attention, no draw comes near the floor (the minimum over draws is
-reported; 0.44 at the scales of docs/derivations.md, section audit.skip-no-exact-collapse).
+"""Empirical check of ``audit.skip-no-exact-collapse`` (D2), on the toolkit,
+against :class:`theory.companions.audit.ExactCollapse`: random draws of one
+layer of the model (its entry variances per head,
+:func:`numerics.checks.dong_skip_conserves.model_layers`; its skip strength
+absorbed into the values) on Gaussian tokens.
 
-``predict() -> dict``: ``{"uniform, no skip": bool, "softmax + skip": bool}``,
-whether exact collapse is predicted.
+"Exact collapse" is read at the float64 floor: a relative residual
+``|res(Y)|_F / |res(X)|_F`` below ``FLOOR = 1e3 * eps_machine``. A field
+predicting collapse (1) needs every draw at or below the floor (the largest
+is judged); a field predicting none (0) needs every draw above it (the
+smallest is judged). Without the skip, uniform attention (``A = J``)
+collapses in every draw; with the skip and softmax attention no draw comes
+near the floor (0.44 at the scales of docs/derivations.md, section
+audit.skip-no-exact-collapse). Cases: the example with one head, and with
+three heads at larger scales (``sigma_QK^2 d = sigma_V^2 d = 9``).
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['H=1', 'H=3, sharper']
 """
 from __future__ import annotations
 
 import numpy as np
+import sympy
 
-from ..companions.residual import attention_layer, init_san, residual_mean
-from ...theory.registry import CheckOutcome
+from . import toolkit as T
+from .dong_skip_conserves import model_layers
+from ..companions.heads import require_numpy
+from ..companions.residual import attention_layer, residual_mean
+from ...theory.registry import get
 
-__all__ = ["run", "NEGATIVE_CONTROLS"]
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "FLOOR"]
 
 FLOOR = 1e3 * np.finfo(float).eps
 
 
-def _predict():
-    return {"uniform, no skip": True, "softmax + skip": False}
+class SkipCollapseCheck(T.Check):
+    result_id = "audit.skip-no-exact-collapse"
+
+    def cases(self, config):
+        ex = get(self.result_id).example()
+        draws = config.pick(100, 400, 5000)
+        sharp = ex.replace(sigma_qk2=sympy.Rational(9, ex.d), sigma_v2=sympy.Rational(9, ex.d))
+        return [T.Case(ex, (1,), draws, "H=1"), T.Case(sharp, (3,), draws, "H=3, sharper")]
+
+    def measure(self, config, case):
+        require_numpy(config.backend, "numerics.checks.audit_skip_no_exact_collapse")
+        m, (heads,) = case.model, case.ns
+        gen = T.generator(config, self.result_id, case.label)
+        X = gen.standard_normal((case.batch, m.n, m.d))
+        r0 = np.linalg.norm(residual_mean(X), axis=(-2, -1))
+        rel = np.empty((2, case.batch))
+        for i in range(case.batch):
+            layer = model_layers(m, heads, gen, depth=1, alpha=float(m.skip_alpha))[0]
+            rel[0, i] = np.linalg.norm(residual_mean(X[i] + attention_layer(X[i], layer))) / r0[i]
+            rel[1, i] = np.linalg.norm(residual_mean(attention_layer(X[i], layer, uniform=True))) / r0[i]
+        return rel
+
+    def compare(self, config, case, rel, pred):
+        par = {"case": case.label, "n": case.model.n, "d": case.model.d, "draws": case.batch}
+        out = []
+        for field, vals, what in (("with_skip", rel[0], "with the skip, softmax attention"),
+                                  ("uniform_without_skip", rel[1], "no skip, uniform attention")):
+            collapses = bool(getattr(pred, field))
+            out.append(T.bound(f"{what}: relative residual vs the float64 floor", par,
+                               measured=float(vals.max() if collapses else vals.min()), limit=FLOOR,
+                               upper=collapses, judges=(field,),
+                               detail=("max" if collapses else "min") + " over draws"))
+        return out
 
 
-NEGATIVE_CONTROLS = {
-    "skip collapses exactly too": lambda: {"uniform, no skip": True, "softmax + skip": True},
-    "uniform attention does not collapse": lambda: {"uniform, no skip": False, "softmax + skip": False},
-}
-
-
-def run(config, predict=None):
-    pred = (predict or _predict)()
-    rng = np.random.default_rng([config.seed, 302])
-    draws = config.pick(200, 2000, 20000)
-    n, d = 8, 8
-    X = rng.standard_normal((draws, n, d))
-    r0 = np.linalg.norm(residual_mean(X), axis=(-2, -1))
-    out = []
-    rel = {"uniform, no skip": np.empty(draws), "softmax + skip": np.empty(draws)}
-    for i in range(draws):
-        layer = init_san(d, 1, heads=int(rng.integers(1, 4)), sigma_qk=float(rng.uniform(0.5, 3)),
-                         sigma_v=float(rng.uniform(0.5, 3)), rng=rng)[0]
-        Xi = X[i]
-        rel["uniform, no skip"][i] = np.linalg.norm(
-            residual_mean(attention_layer(Xi, layer, uniform=True))) / r0[i]
-        rel["softmax + skip"][i] = np.linalg.norm(
-            residual_mean(Xi + attention_layer(Xi, layer))) / r0[i]
-    for key, vals in rel.items():
-        collapsed = bool(np.all(vals <= FLOOR)) if pred[key] else bool(np.any(vals <= FLOOR))
-        meas = float(vals.max() if pred[key] else vals.min())
-        out.append(CheckOutcome(f"{key}: exact collapse predicted = {pred[key]}",
-                                {"n": n, "d": d, "draws": draws},
-                                measured=meas, predicted=("<= " if pred[key] else "> ") + f"{FLOOR:.1e}",
-                                passed=collapsed if pred[key] else not collapsed,
-                                tolerance="float64 floor 1e3 eps (relative residual)",
-                                detail=("max" if pred[key] else "min") + " relative residual over draws"))
-    return out
+CHECK = SkipCollapseCheck()
+CHECK.controls = (
+    T.Control("the skip collapses exactly too", lambda m, pred: pred(m).replace(with_skip=1), ("with_skip",)),
+    T.Control("uniform attention does not collapse", lambda m, pred: pred(m).replace(uniform_without_skip=0),
+              ("uniform_without_skip",)),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

@@ -19,7 +19,7 @@ from ..backend import require_backend
 from ..layers import layernorm, softmax, softmax_jvp
 from ..rng import as_generator
 
-__all__ = ["numerical_rank", "affine_rank", "ones_in_rowspace", "layer_norm",
+__all__ = ["require_numpy", "numerical_rank", "affine_rank", "ones_in_rowspace", "layer_norm",
            "affine_configuration", "low_rank", "init_heads", "multihead_attention",
            "gauge_transform", "parameter_jacobian", "head_recovery_matrix",
            "kernel_dimension"]
@@ -30,6 +30,12 @@ RTOL = 1e-9
 #: why the head-channel / LayerNorm audit runs on numpy only
 _NUMPY_ONLY = ("an exact audit of ranks and Jacobians of small matrices (einsum, SVD with a "
                "relative threshold); there is nothing to gain on a GPU")
+
+
+def require_numpy(backend, what: str) -> str:
+    """:func:`numerics.backend.require_backend` for the audit's numpy-only code
+    (a check that builds its matrices itself says so on another backend)."""
+    return require_backend(backend, ("numpy",), what, _NUMPY_ONLY)
 
 
 def numerical_rank(X, rtol=RTOL):
@@ -83,7 +89,7 @@ def affine_configuration(n, d, r, *, rng=None, backend="numpy"):
     integer("d", d, minimum=1)
     integer("r", r, minimum=0, maximum=d)
     integer("n", n, minimum=1)
-    require_backend(backend, ("numpy",), "companions.heads.affine_configuration", _NUMPY_ONLY)
+    require_numpy(backend, "companions.heads.affine_configuration")
     g = as_generator(rng)
     return g.standard_normal(d) + g.standard_normal((n, r)) @ g.standard_normal((r, d))
 
@@ -91,7 +97,7 @@ def affine_configuration(n, d, r, *, rng=None, backend="numpy"):
 def low_rank(n, d, r, *, rng=None, backend="numpy"):
     """A generic ``n x d`` matrix of rank ``r``."""
     integer("r", r, minimum=0, maximum=min(n, d))
-    require_backend(backend, ("numpy",), "companions.heads.low_rank", _NUMPY_ONLY)
+    require_numpy(backend, "companions.heads.low_rank")
     g = as_generator(rng)
     return g.standard_normal((n, r)) @ g.standard_normal((r, d))
 
@@ -102,7 +108,7 @@ def init_heads(d, heads, d_k, *, rng=None, backend="numpy"):
     integer("d", d, minimum=1)
     integer("heads", heads, minimum=1)
     integer("d_k", d_k, minimum=1)
-    require_backend(backend, ("numpy",), "companions.heads.init_heads", _NUMPY_ONLY)
+    require_numpy(backend, "companions.heads.init_heads")
     g = as_generator(rng)
     s = 1 / np.sqrt(d)
     return {"Wq": g.standard_normal((heads, d, d_k)) * s, "Wk": g.standard_normal((heads, d, d_k)) * s,

@@ -31,6 +31,12 @@ def test_relu_of_rank_one_has_rank_at_most_two(seed):
     assert numerical_rank(np.maximum(np.outer(a, b), 0)) <= 2
 
 
+def test_prediction_and_identity_attention_refused():
+    r = get("audit.attention-rank")
+    p = r.prediction(r.example())
+    assert [audit.specialise(getattr(p, f), n=7, d=6, r=2) for f in ("path", "skip", "relu", "tanh")] == [2, 4, 2, 6]
+    assert "A = I" in r.applies(r.example().replace(attention="identity"))
+
+
 class TestContract(ResultContract):
     result_id = "audit.attention-rank"
-    controls_level = "quick"

@@ -55,6 +55,13 @@ def test_jacobian_matches_finite_differences():
     assert np.allclose(Jm @ vec, fd, rtol=1e-6, atol=1e-8)
 
 
+def test_prediction_holds_for_multi_head_models():
+    r = get("audit.head-recovery")
+    p = r.prediction(r.example().replace(heads=2))
+    assert audit.specialise(p.kernel, n=6, H=2, d_k=4, r_O=4) == 24
+    assert audit.specialise(p.gauge, H=3, d_k=2) == 24
+    assert "key-query" in r.applies(r.example().replace(attention="markov"))
+
+
 class TestContract(ResultContract):
     result_id = "audit.head-recovery"
-    controls_level = "quick"

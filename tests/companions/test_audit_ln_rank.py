@@ -73,6 +73,14 @@ def test_width_two_is_not_generic():
         audit.ln_affine_rank_generic(3, 2, 1)
 
 
+def test_prediction_is_the_statement_at_any_shape_for_a_model_with_layernorm():
+    r = get("audit.ln-rank")
+    p = r.prediction(r.example())
+    assert (p.rank_drop, p.merged) == (1, 0)
+    assert [audit.specialise(p.affine_rank, n=n, d=d, r=k) for n, d, k in ((4, 4, 2), (10, 8, 8), (5, 6, 0))] == [3, 7, 0]
+    assert "LayerNorm" in r.applies(r.example().replace(layernorm=False))
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="constant token"):
         layer_norm(np.array([[1.0, 1.0], [0.0, 1.0]]))
@@ -82,4 +90,3 @@ def test_bad_input():
 
 class TestContract(ResultContract):
     result_id = "audit.ln-rank"
-    controls_level = "quick"

@@ -18,6 +18,11 @@ def test_bert_base_numbers():
     assert audit.pgop_overhead(768, 12, per_position=True, n_max=512) == sympy.Rational(1, 96)
 
 
+def test_prediction_is_the_bert_base_overhead():
+    r = get("audit.pgop-overhead")
+    p = r.prediction(r.example())
+    assert p.overhead.subs({audit.FEATURES: 768, audit.HEADS: 12}) == sympy.Rational(769, 49152)
+
+
 class TestContract(ResultContract):
     result_id = "audit.pgop-overhead"
-    controls_level = "quick"

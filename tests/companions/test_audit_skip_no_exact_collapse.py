@@ -25,6 +25,12 @@ def test_uniform_without_skip_collapses_with_skip_does_not(seed, heads):
     assert np.linalg.norm(residual_mean(X + attention_layer(X, layer, uniform=True))) == pytest.approx(r0)
 
 
+def test_prediction_read_off_the_exact_identities():
+    r = get("audit.skip-no-exact-collapse")
+    p = r.prediction(r.example())
+    assert (p.with_skip, p.uniform_without_skip) == (0, 1)
+    assert "no skip" in r.applies(r.example().replace(skip=None))
+
+
 class TestContract(ResultContract):
     result_id = "audit.skip-no-exact-collapse"
-    controls_level = "quick"

@@ -24,16 +24,22 @@ Exact tools (sympy): :func:`layer_norm_exact`, :func:`affine_rank_exact`,
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import mpmath
 import sympy
 
 from .._validate import integer, to_sympy
+from ..model import AttentionModel
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
+from .noci import key_query_example
 
 __all__ = ["layer_norm_exact", "affine_rank_exact", "ln_rank", "ln_affine_rank_generic",
            "ln_counterexamples", "relu_rank_one_identity", "head_kernel_dimension",
-           "head_kernel_exact", "gauge_dimension", "pgop_overhead", "RESULTS"]
+           "head_kernel_exact", "gauge_dimension", "pgop_overhead", "RESULTS", "TOKENS", "FEATURES",
+           "RANK", "HEADS", "D_K", "RANK_O", "LayerNormRank", "ExactCollapse", "AttentionRank",
+           "HeadRecovery", "GateOverhead", "specialise"]
 
 _n, _H, _dk, _d, _r, _nmax = sympy.symbols("n H d_k d r n_max", positive=True, integer=True)
 _SOURCE = ("Cirrincione, 'Rank, head-channel non-identifiability, and symmetry breaking' "
@@ -182,6 +188,164 @@ def pgop_overhead(d=_d, H=_H, per_position=False, n_max=_nmax):
     return count / d**2
 
 
+# --------------------------------------------------------------------------- predictions
+#: the statements' own parameters, free in the predictions (each statement holds for
+#: every shape, so they are not the model's n, d or heads): a token matrix X with n_X
+#: rows, d_X columns and rank (or affine dimension) r_X; H_X heads of width d_k; the
+#: rank r_O of the output projection
+TOKENS = sympy.Symbol("n_X", positive=True, integer=True)
+FEATURES = sympy.Symbol("d_X", positive=True, integer=True)
+RANK = sympy.Symbol("r_X", nonnegative=True, integer=True)
+HEADS = sympy.Symbol("H_X", positive=True, integer=True)
+D_K = _dk
+RANK_O = sympy.Symbol("r_O", nonnegative=True, integer=True)
+
+
+def specialise(expr, *, n=None, d=None, r=None, H=None, d_k=None, r_O=None):
+    """A prediction field at one shape (the statement's own parameters): an int
+    where it is a whole number, else a float.
+
+    >>> specialise(sympy.Min(2 * RANK, TOKENS, FEATURES), n=7, d=6, r=2)
+    4
+    """
+    names = {TOKENS: n, FEATURES: d, RANK: r, HEADS: H, D_K: d_k, RANK_O: r_O}
+    value = sympy.sympify(expr).subs({s: v for s, v in names.items() if v is not None})
+    if not value.is_number:
+        raise ValueError(f"{expr} is not a number at this shape (got {value})")
+    return int(value) if value == int(value) else float(value)
+
+
+@dataclass(frozen=True)
+class LayerNormRank(Prediction):
+    """D1 for the model's LayerNorm (read at eps = 0, beta = 0): ``rank LN(X) =
+    rank X - rank_drop [1 in rowspace X]``; a generic configuration of
+    :data:`TOKENS` tokens on an :data:`RANK`-dimensional affine subspace of
+    ``R^``:data:`FEATURES` has ``affine_rank`` after LN; the tokens ``x, 2x + 1,
+    3x - 1`` have affine rank ``merged`` after LN."""
+
+    rank_drop: object
+    affine_rank: object
+    merged: object
+
+
+def predict_ln_rank(model) -> LayerNormRank:
+    """:func:`ln_rank`, :func:`ln_affine_rank_generic` and the exact merge
+    counterexample of :func:`ln_counterexamples` (constant in the model)."""
+    return LayerNormRank(rank_drop=ln_rank(RANK, False) - ln_rank(RANK, True),
+                         affine_rank=ln_affine_rank_generic(TOKENS, FEATURES, RANK),
+                         merged=sympy.Integer(ln_counterexamples()["merge: 2 -> 0"][2]))
+
+
+def ln_applies(model) -> str | None:
+    """D1 is about the LayerNorm map: a model with LayerNorm."""
+    return None if getattr(model, "layernorm", False) else "the statement is about LayerNorm (the model has none)"
+
+
+def ln_example() -> AttentionModel:
+    """The key-query layer of :func:`theory.companions.noci.key_query_example` with LayerNorm."""
+    return key_query_example().replace(layernorm=True)
+
+
+@dataclass(frozen=True)
+class ExactCollapse(Prediction):
+    """D2 for one layer of the model: whether (1) or not (0) ``res(X + alpha A X W)``
+    (with the skip) and ``res(J X W)`` (uniform attention, the ``W_Q -> 0``
+    limit, without the skip) vanish exactly for generic weights and inputs."""
+
+    with_skip: object
+    uniform_without_skip: object
+
+
+def predict_skip_collapse(model) -> ExactCollapse:
+    """Read off the exact steps: ``res(X + A X W)`` at ``W = 0`` is ``res(X)``, not
+    identically zero (so zero only on a null set), and ``res(J X W) = 0``
+    identically (:func:`_skip_symbolic`'s two identities, evaluated here)."""
+    outcomes = _skip_identities()
+    return ExactCollapse(with_skip=sympy.Integer(not outcomes[0].passed),
+                         uniform_without_skip=sympy.Integer(outcomes[1].passed))
+
+
+def skip_applies(model) -> str | None:
+    """D2: softmax key-query attention with a skip, no LayerNorm."""
+    if getattr(model, "attention", None) != "key-query":
+        return "the statement is about softmax key-query attention"
+    if model.skip is None:
+        return "the statement is about a residual layer X + alpha A X W (the model has no skip)"
+    if model.layernorm:
+        return "the statement reads the residual stream without LayerNorm"
+    return None
+
+
+def skip_example() -> AttentionModel:
+    """The key-query layer of :func:`theory.companions.noci.key_query_example` with a skip alpha = 1/2."""
+    return key_query_example().replace(skip=sympy.Rational(1, 2))
+
+
+@dataclass(frozen=True)
+class AttentionRank(Prediction):
+    """D3 for the model's attention A (generic): for ``X`` of rank :data:`RANK`
+    (:data:`TOKENS` x :data:`FEATURES`) and any ``W``, ``rank(A X W) <= path``,
+    ``rank(X + A X W) = skip``; for a rank-one ``a b^T`` with mixed signs,
+    ``rank relu(a b^T) = relu`` and ``rank tanh(a b^T) = tanh``."""
+
+    path: object
+    skip: object
+    relu: object
+    tanh: object
+
+
+def predict_attention_rank(model) -> AttentionRank:
+    """Constant in the model: one path is a product (``rank <= r``), the skip a sum
+    of two generic rank-r terms, ``relu(a b^T) = a_+ b_+^T + a_- b_-^T`` two
+    rank-one terms (:func:`relu_rank_one_identity`), ``tanh`` generic."""
+    return AttentionRank(path=RANK, skip=sympy.Min(2 * RANK, TOKENS, FEATURES),
+                         relu=sympy.Integer(2),
+                         tanh=sympy.Min(TOKENS, FEATURES))
+
+
+def attention_rank_applies(model) -> str | None:
+    """D3 needs generic attention: with ``A = I`` the skip ``X + X W = X (I + W)`` keeps rank r."""
+    if getattr(model, "attention", "identity") == "identity":
+        return "the statement needs generic attention (A = I gives X + X W = X (I + W), rank r)"
+    return None
+
+
+@dataclass(frozen=True)
+class HeadRecovery(Prediction):
+    """D4 for multi-head attention with :data:`HEADS` heads of width :data:`D_K`
+    on :data:`TOKENS` tokens, ``W_O`` of rank :data:`RANK_O`: the head sum has a
+    kernel of dimension ``kernel``; the per-head symmetries span ``gauge``
+    parameter directions."""
+
+    kernel: object
+    gauge: object
+
+
+def predict_heads(model) -> HeadRecovery:
+    """:func:`head_kernel_dimension` and :func:`gauge_dimension` (constant in the model)."""
+    return HeadRecovery(kernel=head_kernel_dimension(TOKENS, HEADS, D_K, RANK_O), gauge=gauge_dimension(HEADS, D_K))
+
+
+def multihead_applies(model) -> str | None:
+    """D4, D5: multi-head key-query attention (its heads, W_V, W_O and W_Q, W_K)."""
+    if getattr(model, "attention", None) != "key-query":
+        return "the statement is about multi-head key-query attention"
+    return None
+
+
+@dataclass(frozen=True)
+class GateOverhead(Prediction):
+    """D5 (gapcheck's reading): the parameters of a position gate ``sigmoid(W_g pos
+    + b_g)`` over those of ``W_O``, for width :data:`FEATURES` and :data:`HEADS` heads."""
+
+    overhead: object
+
+
+def predict_pgop(model) -> GateOverhead:
+    """:func:`pgop_overhead` (constant in the model)."""
+    return GateOverhead(overhead=pgop_overhead(FEATURES, HEADS))
+
+
 # --------------------------------------------------------------------------- checks
 def _outcome(name, params, measured, predicted, ok, tol="exact (sympy)", detail=""):
     return CheckOutcome(name, params, measured, predicted, passed=bool(ok), tolerance=tol,
@@ -217,6 +381,11 @@ def _ln_symbolic():
         out.append(_outcome(f"rank LN(X) = rank X - [1 in rowspace], {name}", {"shape": list(X.shape)},
                             got, ln_rank(X.rank(), inrow), got == ln_rank(X.rank(), inrow)))
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _skip_identities():
+    return tuple(_skip_symbolic())
 
 
 def _skip_symbolic():
@@ -292,9 +461,10 @@ RESULTS["audit.ln-rank"] = register(Result(
                  "affine rank = dim of the affine hull = rank((I - J) X)"),
     statement_latex=(r"\operatorname{rank}\mathrm{LN}(X) = \operatorname{rank}X - [\mathbf 1\in\operatorname{row}X],"
                      r"\quad \operatorname{rank}\big((I-J)\mathrm{LN}(X)\big) = \min(r+1,\,n-1,\,d-1)"),
-    formulas=lambda n=_n, d=_d, r=_r: {"affine rank after LN (generic)": ln_affine_rank_generic(n, d, r)},
     symbolic_checks=_ln_symbolic,
     empirical_check="gapcheck.numerics.checks.audit_ln_rank",
+    # the LayerNorm map on any token matrix: whatever else the model has
+    predict=predict_ln_rank, applies=ln_applies, example=ln_example, holds_beyond=("*",),
     findings=("The literal claim 'LN preserves the affine rank exactly' is false (2 -> 3, 3 -> 2, 2 -> 0 "
               "pinned exactly); 'generic matrices keep their rank' holds only for n < d: for n >= d the "
               "row space contains 1 and the rank drops by one.",),
@@ -311,9 +481,9 @@ RESULTS["audit.skip-no-exact-collapse"] = register(Result(
     assumptions=("finite depth", "softmax attention, any Gaussian initialisation",
                  "'no exact collapse' is compatible with an exponential approach to collapse"),
     statement_latex=r"\mathrm{res}(X + AXW_V) \not\equiv 0,\qquad \mathrm{res}(JXW_V) = 0",
-    formulas=lambda: {},
     symbolic_checks=_skip_symbolic,
     empirical_check="gapcheck.numerics.checks.audit_skip_no_exact_collapse",
+    predict=predict_skip_collapse, applies=skip_applies, example=skip_example, holds_beyond=("heads", "skip"),
 ))
 
 RESULTS["audit.attention-rank"] = register(Result(
@@ -327,9 +497,9 @@ RESULTS["audit.attention-rank"] = register(Result(
     assumptions=("A any n x n matrix, W any d x d matrix", "generic weights for the equalities"),
     statement_latex=(r"\operatorname{rank}(AXW)\le\operatorname{rank}X,\quad "
                      r"\mathrm{relu}(ab^\top) = a_+b_+^\top + a_-b_-^\top"),
-    formulas=lambda: {},
     symbolic_checks=_attention_rank_symbolic,
     empirical_check="gapcheck.numerics.checks.audit_attention_rank",
+    predict=predict_attention_rank, applies=attention_rank_applies, example=key_query_example,
 ))
 
 RESULTS["audit.head-recovery"] = register(Result(
@@ -345,10 +515,10 @@ RESULTS["audit.head-recovery"] = register(Result(
     assumptions=("W_O fixed and known", "d_k <= d; generic weights and inputs for the Jacobian rank"),
     statement_latex=(r"\dim\ker\Big((O_h)_h\mapsto\sum_h O_hW_O^h\Big) = n\,(Hd_k - \operatorname{rank}W_O),"
                      r"\quad \dim\ker D_\theta\,\mathrm{MHA} = 2Hd_k^2"),
-    formulas=lambda n=_n, H=_H, d_k=_dk: {"kernel dimension": head_kernel_dimension(n, H, d_k),
-                                          "gauge dimension": gauge_dimension(H, d_k)},
     symbolic_checks=_heads_symbolic,
     empirical_check="gapcheck.numerics.checks.audit_head_recovery",
+    predict=predict_heads, applies=multihead_applies, example=key_query_example,
+    holds_beyond=("heads", "d_k", "out_proj"),
 ))
 
 RESULTS["audit.pgop-overhead"] = register(Result(
@@ -361,7 +531,8 @@ RESULTS["audit.pgop-overhead"] = register(Result(
                "is H(d+1)/d^2 ~ 1/d_k: 1.5645% for BERT-base (d = 768, H = 12), matching 'below 1.6%'."),
     assumptions=("gate parameters W_g (H x d) and b_g (H)", "overhead relative to the d^2 of W_O"),
     statement_latex=r"\frac{H(d+1)}{d^2} = \frac{1}{d_k} + \frac{1}{d\,d_k}",
-    formulas=lambda d=_d, H=_H: {"overhead": pgop_overhead(d, H)},
     symbolic_checks=_pgop_symbolic,
     empirical_check="gapcheck.numerics.checks.audit_pgop_overhead",
+    predict=predict_pgop, applies=multihead_applies, example=key_query_example,
+    holds_beyond=("heads", "d_k", "out_proj"),
 ))
