@@ -34,11 +34,7 @@ OUTSIDE = AttentionModel(n=16, depth=2, gamma=sympy.Rational(1, 2), attention="i
 
 #: results still on the legacy ``formulas(**params)`` convention (issue 10's
 #: migration): the list may only shrink
-LEGACY = {
-    "gg.rem-mapping", "gg.freezing", "gg.participation", "gg.output-moments", "gg.entropy",
-    "gg.block-map-postln", "gg.block-maps", "gg.depth-collapse", "gg.trainability",
-    "gg.qk-gradients",
-}
+LEGACY: set = set()
 
 
 def test_every_result_outside_the_legacy_list_predicts():

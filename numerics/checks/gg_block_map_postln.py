@@ -1,54 +1,92 @@
-"""Empirical check of ``gg.block-map-postln`` (A6): sampled post-LN blocks
-(single head, ReLU MLP, alpha_A = alpha_M = 1, sigma_v^2 = sigma_w^2 = 1) against
-the iterated map, on both sides of the freezing point, finite-T beta_c(T).
+"""Empirical check of ``gg.block-map-postln`` (A6), on the toolkit.
 
-Budget: max abs error over layers <= 0.75 sqrt(L/d) (random-walk accumulation of
-O(d^-1/2) per-layer errors; 0.15 at L = 10, d = 256 as in docs/derivations.md, section gg.block-map-postln).
+For each case (the example's post-LN blocks: single head, the statement's ReLU
+MLP, skips alpha_A = alpha_M = 3/2, sigma_v^2 = 3, depth 6; at beta = 1/2 and
+3, on both sides of the freezing point) a batch of stacks is sampled on LN
+tokens of overlap 0.2 (the statement's input), and the mean token cosine per
+layer is compared with the prediction's map (:class:`theory.companions.gg.BlockMap`,
+finite-T beta_c(T)) started at the input's measured cosine: the largest
+deviation over layers at most the random-walk budget ``0.75 sqrt(L/d)``
+(:func:`numerics.companions.walk_budget`: per-layer mean-field errors
+O(d^-1/2) accumulate like a random walk; 0.15 at L = 10, d = 256 as in
+docs/derivations.md, section gg.block-map-postln). Judges ``cosines``.
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
+['T=128, d=256, beta=1/2, L=6', 'T=128, d=256, beta=3, L=6']
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
+import sympy
 
-from ..companions import curve, walk_budget
-from ..companions.rem import ln_tokens, stack
-from ...theory.companions.gg import iterate_map
+from . import toolkit as T
+from .gg_rem_mapping import InputCase, at, label
+from ..companions import walk_budget
+from ..companions.rem import ln_tokens, model_stack
 
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "INPUT_OVERLAP", "sampled_cosines", "curve_outcome",
+           "block_cases"]
 
-def predict(p0, depth, beta, T, **kw):
-    """Cosines of the post-LN map, layers 0..depth."""
-    return iterate_map(p0, depth, beta, T, norm="post", **kw)
-
-
-NEGATIVE_CONTROLS = {
-    "attention keeps geometry (Y = 1)": lambda p0, L, beta, T, **kw: iterate_map(
-        p0, L, beta, T, participation=lambda be, t: 1.0, **kw),
-    "skip connections ignored (alpha_A = alpha_M = 0)": lambda p0, L, beta, T, **kw: iterate_map(
-        p0, L, beta, T, **{**kw, "alpha_a": 0.0, "alpha_m": 0.0}),
-    "no REM (Y = 0 at every beta)": lambda p0, L, beta, T, **kw: iterate_map(
-        p0, L, beta, T, participation=lambda be, t: 0.0, **kw),
-}
+#: overlap of the input tokens (the statement's parameter)
+INPUT_OVERLAP = sympy.Rational(1, 5)
 
 
-@functools.lru_cache(maxsize=4)
-def measure(config):
-    """Sampled networks (cached per config: negative controls reuse them)."""
-    T, d, L, B = config.pick((256, 128, 6, 2), (256, 128, 6, 2), (1024, 256, 10, 3))
-    rng = np.random.default_rng([config.seed, 106])
-    return T, d, L, {beta: stack(ln_tokens(T, d, 0.2, batch=B, rng=rng), L, beta, norm="post",
-                                 rng=rng)[0] for beta in (0.5, 3.0)}
+def block_cases(result_id, config, sizes, betas, kind="", **fields):
+    """The example of ``result_id`` at ``sizes = (T, d, L, batch)`` for this level and
+    each beta (``fields`` override the model's)."""
+    from ...theory.registry import get
+    n, d, depth, batch = config.pick(*sizes)
+    ex = get(result_id).example()
+    models = [at(ex, n, beta, d, depth=depth, **fields) for beta in betas]
+    return [InputCase(m, (n,), batch, label(m, L=depth, **({"kind": kind} if kind else {})),
+                      p=INPUT_OVERLAP, kind=kind) for m in models]
 
 
-def run(config, predict=None):
-    predict = predict or globals()["predict"]
-    T, d, L, data = measure(config)
-    out = []
-    budget = walk_budget(L, d)
-    for beta in (0.5, 3.0):
-        cos = data[beta]
-        out.append(curve("post-LN cosine per block: network vs map",
-                         {"T": T, "d": d, "L": L, "beta": beta}, cos,
-                         predict(cos[0], L, beta, T), budget,
-                         tolerance=f"0.75 sqrt(L/d) = {budget:.3f}"))
-    return out
+def sampled_cosines(config, result_id, case, norm="post"):
+    """Mean token cosines per layer of ``case.batch`` sampled stacks of the case's model."""
+    m = case.model
+    gen = T.generator(config, result_id, case.label, norm)
+    X = ln_tokens(m.n, m.d, float(case.p), batch=case.batch, rng=gen, backend=config.backend)
+    return np.asarray(model_stack(m, X, norm=norm, rng=gen)[0])
+
+
+def curve_outcome(name, case, cosines, block_map, judges):
+    """The network's cosines against ``block_map``'s curve from their first value."""
+    m = case.model
+    curve = np.asarray(block_map.curve(float(cosines[0])))
+    err = float(np.max(np.abs(cosines - curve)))
+    return T.bound(name, {"case": case.label, "batch": case.batch, "budget": "0.75 sqrt(L/d)"},
+                   measured=err, limit=walk_budget(m.depth, m.d), judges=judges,
+                   detail=f"network {np.round(cosines, 4).tolist()}, map {np.round(curve, 4).tolist()}")
+
+
+class PostLNCheck(T.Check):
+    result_id = "gg.block-map-postln"
+
+    def cases(self, config):
+        return block_cases(self.result_id, config, ((128, 256, 6, 2), (128, 256, 6, 2), (512, 512, 10, 3)),
+                           (sympy.Rational(1, 2), 3))
+
+    def measure(self, config, case):
+        return sampled_cosines(config, self.result_id, case)
+
+    def compare(self, config, case, cosines, pred):
+        return [curve_outcome("post-LN cosine per block: max |network - map|", case, cosines, pred.cosines,
+                              ("cosines",))]
+
+
+def map_control(name, field, rejects=None, **changes):
+    """The prediction with the map ``field`` changed (``BlockMap.with_(**changes)``)."""
+    return T.Control(name, lambda m, pred: (lambda pr: pr.replace(**{field: getattr(pr, field).with_(**changes)}))(pred(m)),
+                     tuple(rejects or (field,)))
+
+
+CHECK = PostLNCheck()
+CHECK.controls = (
+    map_control("attention keeps geometry (Y = 1)", "cosines", participation="one"),
+    map_control("skip connections ignored (alpha_A = alpha_M = 0)", "cosines", alpha_a2=0, alpha_m2=0),
+    map_control("no REM (Y = 0 at every beta)", "cosines", participation="zero"),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

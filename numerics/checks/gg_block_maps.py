@@ -1,87 +1,110 @@
-"""Empirical check of ``gg.block-maps`` (A7): pre-LN and gain-controlled
-(``A - J``, the core paper's fix) blocks against their maps, and the open item of
-A7: the pre-LN REM temperature evaluated on LN(x) (A1) versus on the
-un-normalised stream (the authors' notebook).  Plus the exact identity that
-``(A - J) X W_V`` has zero token mean.
+"""Empirical check of ``gg.block-maps`` (A7), on the toolkit.
 
-Budget: as gg.block-map-postln, 0.75 sqrt(L/d).
+The prediction (:class:`theory.companions.gg.BlockMaps`) gives the cosine maps
+of the model's blocks post-LN (``postln``) and with the LayerNorm in front of
+each branch (``preln``), gain-controlled (``A - J``, the core paper's fix) when
+the model removes the gap (``remove_gap = 1``). Cases (the example's blocks,
+skips 3/2, sigma_v^2 = 3, LN tokens of overlap 0.2):
+
+* **pre** (beta = 2, plain attention), **pre-gain** (beta = 3, remove_gap = 1) and
+  **post-gain** (beta = 1/2, remove_gap = 1): sampled stacks against the map
+  within the random-walk budget ``0.75 sqrt(L/d)`` (judges ``preln`` /
+  ``postln``), as gg.block-map-postln;
+* **open item** (A7: the pre-LN REM temperature on LN(x), A1, versus on the
+  un-normalised stream, the authors' notebook), decided by the network: at
+  beta = 2, a wider batch of short-context pre-LN stacks; the predicted
+  ``preln`` map must fit them (RMS over layers) at least as well as both
+  candidate temperatures (judges ``preln``);
+* **identity**: ``(A - J) 1 = 0``: a gain-controlled branch is blind to a common
+  shift of all tokens, to rounding (judges no field; an earlier summary said
+  "zero token mean", which needs column sums 1 and is false for softmax A).
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.kind for c in CHECK.cases(VerifyConfig(level="quick"))]
+['pre', 'pre-gain', 'post-gain', 'open item', 'identity']
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
+import sympy
 
-from ..companions import curve, walk_budget
-from ..companions.rem import attention, ln_tokens, stack
-from ...theory.companions.gg import iterate_map
-from ...theory.registry import CheckOutcome
+from . import toolkit as T
+from .gg_block_map_postln import block_cases, curve_outcome, map_control, sampled_cosines
+from .gg_rem_mapping import InputCase, at, label
+from ..backend import get_namespace, to_numpy
+from ..companions.rem import attention, ln_tokens
+from ..sampling import gaussian
+from ...theory.companions import gg
+from ...theory.registry import get
 
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS"]
 
-def predict(p0, depth, beta, T, norm="pre", gain=False):
-    """Cosines of the pre-LN / gain-controlled maps (REM temperature on LN(x))."""
-    return iterate_map(p0, depth, beta, T, norm=norm, gain=gain)
-
-
-NEGATIVE_CONTROLS = {
-    "pre-LN beta_c on the un-normalised stream (notebook)": lambda p0, L, beta, T, norm="pre", gain=False:
-        iterate_map(p0, L, beta, T, norm=norm, gain=gain,
-                    **({"beta_c_from": "stream"} if norm == "pre" else {})),
-    "gain control ignored (plain attention)": lambda p0, L, beta, T, norm="pre", gain=False:
-        iterate_map(p0, L, beta, T, norm=norm, gain=False),
-}
+#: (kind, beta, remove_gap, norm) of the map cases
+MAP_CASES = (("pre", 2, 0, "pre"), ("pre-gain", 3, 1, "pre"), ("post-gain", sympy.Rational(1, 2), 1, "post"))
 
 
-CASES = (("pre", False, 2.0), ("post", True, 0.5), ("pre", True, 3.0))
+class BlockMapsCheck(T.Check):
+    result_id = "gg.block-maps"
+
+    def cases(self, config):
+        out = []
+        sizes = ((128, 256, 6, 1), (128, 256, 6, 1), (256, 512, 10, 3))
+        for kind, beta, gap, _ in MAP_CASES:
+            out += block_cases(self.result_id, config, sizes, (beta,), kind=kind, remove_gap=gap)
+        _, d, depth, _ = config.pick(*sizes)
+        n_open, b_open = config.pick((128, 6), (128, 6), (256, 8))
+        m = at(get(self.result_id).example(), n_open, 2, d, depth=depth, remove_gap=0)
+        out.append(InputCase(m, (n_open,), b_open, label(m, L=depth, kind="open item"), p=out[0].p,
+                             kind="open item"))
+        m = at(m, 32, 3, 64, depth=1)
+        out.append(InputCase(m, (32,), 2, label(m, kind="identity"), p=sympy.Rational(3, 10), kind="identity"))
+        return out
+
+    def measure(self, config, case):
+        if case.kind == "identity":
+            return self._shift_identity(config, case)
+        norm = next((nm for k, _, _, nm in MAP_CASES if k == case.kind), "pre")
+        return sampled_cosines(config, self.result_id, case, norm)
+
+    def _shift_identity(self, config, case):
+        m = case.model
+        gen = T.generator(config, self.result_id, case.label)
+        X = ln_tokens(m.n, m.d, float(case.p), batch=case.batch, rng=gen, backend=config.backend)
+        xp = get_namespace(X)
+        A, _ = attention(X, float(gg.model_beta(m)), rng=gen)
+        AJ = A - 1.0 / m.n
+        shifted = AJ @ (X + gaussian((case.batch, 1, m.d), rng=gen, backend=xp))
+        return float(to_numpy(xp.max(xp.abs(shifted - AJ @ X)) / xp.max(xp.abs(AJ @ X))))
+
+    def compare(self, config, case, measured, pred):
+        par = {"case": case.label, "batch": case.batch}
+        if case.kind == "identity":
+            return [T.identity("(A - J) 1 = 0: gain-controlled branch blind to the common component", par,
+                               measured=measured, predicted=0.0, judges=(), rtol=0.0, atol=1e-10)]
+        if case.kind == "open item":
+            truth = get(self.result_id).prediction(case.model).preln
+
+            def rms(block_map):
+                return float(np.sqrt(np.mean((measured - np.asarray(block_map.curve(measured[0]))) ** 2)))
+            errs = {t: rms(truth.with_(temperature=t)) for t in ("ln", "stream")}
+            e_pred = rms(pred.preln)
+            return [T.bound("pre-LN: prediction fits best among beta_c on LN(x) / on the stream",
+                            {**par, **{f"rms_{k}": round(v, 4) for k, v in errs.items()}},
+                            measured=e_pred, limit=min(errs.values()) + 1e-12, judges=("preln",),
+                            detail="resolves open item A7 (docs/derivations.md, section gg.block-maps)")]
+        field = "postln" if case.kind.startswith("post") else "preln"
+        return [curve_outcome(f"{case.kind} cosine per block: max |network - map|", case, measured,
+                              getattr(pred, field), (field,))]
 
 
-@functools.lru_cache(maxsize=4)
-def measure(config):
-    """Sampled networks (cached per config: negative controls reuse them)."""
-    T, d, L, B = config.pick((256, 128, 6, 1), (256, 128, 6, 1), (512, 256, 10, 3))
-    rng = np.random.default_rng([config.seed, 107])
-    sims = [stack(ln_tokens(T, d, 0.2, batch=B, rng=rng), L, beta, norm=norm, gain=gain, rng=rng)[0]
-            for norm, gain, beta in CASES]
-    # open item of A7: a wider batch of short-context pre-LN stacks at beta = 2
-    Td, Bd = config.pick((128, 6), (128, 6), (256, 8))
-    disc = stack(ln_tokens(Td, d, 0.2, batch=Bd, rng=rng), L, 2.0, norm="pre", rng=rng)[0]
-    return T, d, L, sims, (Td, Bd, disc)
-
-
-def run(config, predict=None):
-    predict = predict or globals()["predict"]
-    T, d, L, sims, (Td, Bd, disc) = measure(config)
-    rng = np.random.default_rng([config.seed, 1070])
-    budget = walk_budget(L, d)
-    out = []
-    for (norm, gain, beta), cos in zip(CASES, sims):
-        out.append(curve(f"{norm}-LN{' gain-controlled' if gain else ''} cosine: network vs map",
-                         {"T": T, "d": d, "L": L, "beta": beta}, cos,
-                         predict(cos[0], L, beta, T, norm=norm, gain=gain), budget,
-                         tolerance=f"0.75 sqrt(L/d) = {budget:.3f}"))
-    # open item A7, decided by the network: the prediction must fit the pre-LN stack at
-    # beta = 2 (RMS over layers) at least as well as both candidate temperatures
-    def rms(curve_):
-        return float(np.sqrt(np.mean(np.subtract(disc, curve_) ** 2)))
-    errs = {name: rms(iterate_map(disc[0], L, 2.0, Td, norm="pre", beta_c_from=name))
-            for name in ("ln", "stream")}
-    e_pred = rms(predict(disc[0], L, 2.0, Td, norm="pre", gain=False))
-    out.append(CheckOutcome("pre-LN: prediction fits best among beta_c on LN(x) / on the stream",
-                            {"T": Td, "d": d, "L": L, "beta": 2.0, "batch": Bd},
-                            measured={"rms_prediction": round(e_pred, 4),
-                                      **{f"rms_{k}": round(v, 4) for k, v in errs.items()}},
-                            predicted="rms_prediction <= min(rms_ln, rms_stream)",
-                            passed=e_pred <= min(errs.values()) + 1e-12, tolerance="comparison",
-                            detail="resolves open item A7 (docs/derivations.md, section gg.block-maps)"))
-    # gain control: (A - J) 1 = 0, so a common shift of all tokens leaves the branch unchanged
-    Xs = ln_tokens(64, 32, 0.3, batch=2, rng=rng)
-    A, _ = attention(Xs, 3.0, rng=np.random.default_rng(1))
-    shift = rng.standard_normal((2, 1, 32))
-    AJ = A - 1.0 / 64
-    dev = float(np.abs(AJ @ (Xs + shift) - AJ @ Xs).max() / np.abs(AJ @ Xs).max())
-    out.append(CheckOutcome("(A - J) 1 = 0: gain-controlled branch blind to the common component",
-                            {"T": 64, "d": 32}, measured=dev, predicted=0.0, passed=dev < 1e-10,
-                            tolerance="exact (relative 1e-10)",
-                            detail="an earlier summary says 'zero token mean'; that needs column sums 1 "
-                                   "and is false for softmax A; the row-sum identity is what holds"))
-    return out
+CHECK = BlockMapsCheck()
+CHECK.controls = (
+    map_control("pre-LN beta_c on the un-normalised stream (notebook)", "preln", temperature="stream"),
+    T.Control("gain control ignored (plain attention)",
+              lambda m, pred: (lambda pr: pr.replace(postln=pr.postln.with_(gain=False),
+                                                     preln=pr.preln.with_(gain=False)))(pred(m)),
+              ("postln", "preln")),
+    map_control("pre-LN: no REM (Y = 0)", "preln", participation="zero"),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

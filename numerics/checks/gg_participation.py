@@ -1,67 +1,104 @@
-"""Empirical check of ``gg.participation`` (A3): scalar REM rows, participation
-ratio ``Y = sum w^2``.  Above the freezing point ``E Y = 1 - m`` and
-``Var Y = m(1-m)/3`` with ``m = beta_c(T)/beta_eff`` (>= 1.7 above beta_c(T),
-many replicas: Y does not self-average); below it ``E Y -> 0`` with the annealed
-finite-T value ``T^(beta^2 - 1)``.
+"""Empirical check of ``gg.participation`` (A3), on the toolkit.
 
-Budgets: finite-T bias of E Y measured <= 0.003 at T = 2000 for beta >= 3 (0.013 at
-2.5): budget 0.01; of Var Y measured <= 0.009: budget 0.012.
+Key-query models with the authors' Q/K scale at T = n = 2000 keys whose rows, on
+uncorrelated tokens (q = 1, p = 0: beta_eff = beta), are REMs (sampled as scalar
+REM rows, the d -> oo limit of the statement); the participation ratio
+``Y = sum_b A_ab^2`` per replica against the prediction
+(:class:`theory.companions.gg.Participation`):
+
+* **frozen** (beta = 3, 4; ``m = beta_c(T)/beta_eff`` >= 1.7 above the freezing
+  point; many replicas: Y does not self-average): the mean of Y against ``mean``
+  and its sample variance against ``variance``, each within the policy's normal
+  quantile of the SE plus a finite-T bias budget (E Y: measured <= 0.003 at
+  T = 2000 for beta >= 3, budget 0.01; Var Y: measured <= 0.009, budget 0.012);
+* **fluid** (beta = 1/2): ``E Y -> 0`` with the annealed finite-T value
+  ``T^(beta_eff^2 - 1)``: the mean of Y at most ``mean + 3 T^(beta_eff^2 - 1)``
+  (judges ``mean``).
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> [c.kind for c in CHECK.cases(VerifyConfig(level="quick"))]
+['frozen', 'frozen', 'fluid']
 """
 from __future__ import annotations
 
-import functools
 import math
 
-import numpy as np
+import sympy
 
-from ..companions import band, interval
+from . import toolkit as T
+from .gg_rem_mapping import InputCase, at, label
 from ..companions.rem import rem_statistics
-from ...theory.companions.gg import beta_c_finite
+from ..stats import mean_se
+from ...theory.companions import gg
+from ...theory.registry import get
+
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "uncorrelated", "rem_cases"]
+
+#: REM size of the cases
+KEYS = 2000
+#: finite-T bias budgets of E Y and Var Y (absolute)
+MEAN_BIAS, VAR_BIAS = 0.01, 0.012
 
 
-def predict(beta, T):
-    """(E Y, Var Y) at finite T."""
-    m = min(1.0, beta_c_finite(T) / beta)
-    return 1 - m, m * (1 - m) / 3
+def uncorrelated(value) -> float:
+    """A field of a REM prediction on uncorrelated LN tokens (q = 1, p = 0)."""
+    return float(sympy.sympify(value).subs({gg.q: 1, gg.p: 0}))
 
 
-NEGATIVE_CONTROLS = {
-    "1 - m -> 1 - m/1.1": lambda beta, T: (1 - min(1, beta_c_finite(T) / beta) / 1.1,
-                                           predict(beta, T)[1]),
-    "freezing point x1.2": lambda beta, T: predict(beta / 1.2, T),
-    "Var m(1-m)/3 -> m(1-m)/2": lambda beta, T: (predict(beta, T)[0], 1.5 * predict(beta, T)[1]),
-    "self-averaging (Var -> 0)": lambda beta, T: (predict(beta, T)[0], 0.0),
-}
+def rem_cases(result_id, keys, frozen, fluid, reps_frozen, reps_fluid):
+    """The REM cases of a check: the example at ``keys`` tokens at each beta of
+    ``frozen`` and ``fluid`` (kinds "frozen" / "fluid")."""
+    ex = get(result_id).example()
+    return [InputCase(m, (m.n,), reps, label(m, kind=kind), kind=kind)
+            for kind, betas, reps in (("frozen", frozen, reps_frozen), ("fluid", fluid, reps_fluid))
+            for m in (at(ex, keys, beta) for beta in betas)]
 
 
-@functools.lru_cache(maxsize=4)
-def measure(config):
-    """Samples (cached per config: negative controls reuse them)."""
-    T = 2000
-    reps = config.pick(3000, 6000, 20000)
-    rng = np.random.default_rng([config.seed, 103])
-    return T, reps, {beta: rem_statistics(T, beta, reps=reps if beta > 1 else 200, rng=rng)[0]
-                     for beta in (3.0, 4.0, 0.5)}
+class ParticipationCheck(T.Check):
+    result_id = "gg.participation"
 
+    def cases(self, config):
+        return rem_cases(self.result_id, KEYS, (3, 4), (sympy.Rational(1, 2),),
+                         config.pick(3000, 6000, 20000), 200)
 
-def run(config, predict=None):
-    predict = predict or globals()["predict"]
-    T, reps, data = measure(config)
-    out = []
-    for beta in (3.0, 4.0):
-        Y = data[beta]
-        ey, vy = predict(beta, T)
-        se = Y.std(ddof=1) / math.sqrt(reps)
-        out.append(band("E Y above freezing", {"T": T, "beta": beta, "reps": reps}, Y.mean(), ey, se,
-                        bias=0.01))
+    def measure(self, config, case):
+        Y, _, _ = rem_statistics(case.model.n, float(gg.model_beta(case.model)), reps=case.batch,
+                                 rng=T.generator(config, self.result_id, case.label), backend=config.backend)
         c = (Y - Y.mean()) ** 2
-        se_var = c.std(ddof=1) / math.sqrt(reps)
-        out.append(band("Var Y above freezing (no self-averaging)",
-                        {"T": T, "beta": beta, "reps": reps}, Y.var(ddof=1), vy, se_var, bias=0.012))
-    beta = 0.5
-    Y = data[beta]
-    ey, _ = predict(beta, T)
-    budget = 3 * T ** (beta**2 - 1)
-    out.append(interval("E Y below freezing -> 0", {"T": T, "beta": beta}, Y.mean(), ey - 1e-12,
-                        ey + budget, tolerance="annealed finite-T budget 3 T^(beta^2-1)"))
-    return out
+        return {"mean": mean_se(Y), "var": (float(Y.var(ddof=1)), float(c.std(ddof=1) / math.sqrt(len(Y))))}
+
+    def compare(self, config, case, m, pred):
+        par = {"case": case.label, "reps": case.batch}
+        mean, se = m["mean"]
+        if case.kind == "fluid":
+            beta_e = float(gg.model_beta(case.model))
+            budget = 3 * case.model.n ** (beta_e ** 2 - 1)
+            return [T.bound("E Y below freezing -> 0", {**par, "budget": "3 T^(beta_eff^2 - 1)"},
+                            measured=mean, limit=uncorrelated(pred.mean) + budget, judges=("mean",),
+                            detail=f"annealed finite-T budget {budget:.3g}")]
+        var, se_var = m["var"]
+        return [T.band("E Y above freezing", par, measured=mean, predicted=uncorrelated(pred.mean), se=se,
+                       judges=("mean",), below=MEAN_BIAS, above=MEAN_BIAS),
+                T.band("Var Y above freezing (no self-averaging)", par, measured=var,
+                       predicted=uncorrelated(pred.variance), se=se_var, judges=("variance",),
+                       below=VAR_BIAS, above=VAR_BIAS)]
+
+
+def freezing_point_times(factor, rejects):
+    """The prediction for the model whose freezing point is ``factor`` times larger:
+    ``beta -> beta / factor`` (``sigma_QK^2 / factor``)."""
+    return T.remodel(f"freezing point x{factor:g}", rejects,
+                     lambda m: {"sigma_qk2": m.value("sigma_QK2") / sympy.nsimplify(factor)})
+
+
+CHECK = ParticipationCheck()
+CHECK.controls = (
+    T.Control("1 - m -> 1 - m/1.1",
+              lambda m, pred: (lambda pr: pr.replace(mean=1 - (1 - pr.mean) / sympy.Rational(11, 10)))(pred(m)),
+              ("mean",)),
+    freezing_point_times(1.2, ("mean", "variance")),
+    T.scale("variance", 1.5, "Var m(1-m)/3 -> m(1-m)/2"),
+    T.scale("variance", 0, "self-averaging (Var -> 0)"),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

@@ -1,79 +1,84 @@
-"""Empirical check of ``gg.trainability`` (A9, gapcheck's own claim, grade D):
-cells of the (beta, alpha_A^2) diagram at depth L, classified by the map
-(:func:`theory.companions.gg.classify_trainability`) and by sampled post-LN
-networks with the same rule: rank collapse if 1 - p_L < eps (0.05), entropy
-collapse if the normalised attention entropy H/log T falls below 0.35 at some
-layer (between the fluid values >= 0.5 for beta_eff <= 1 and the frozen values
-<= 0.25 at T = 128, beta_eff >= 2), trainable otherwise.  Cells are chosen far
-from the boundaries; 1 - p_L is also compared within the random-walk budget.
+"""Empirical check of ``gg.trainability`` (A9, gapcheck's own claim, grade D), on
+the toolkit.
+
+Cells of the (beta, alpha_A^2) diagram at depth L (beta = 1/2, 3; alpha^2 = 1,
+L; the example's sigma_v^2 = 3 and uncorrelated LN tokens): the prediction
+(:class:`theory.companions.gg.Trainability`) classifies each cell by the
+model's map (:meth:`~theory.companions.gg.Trainability.label`: rank collapse if
+``1 - rho_L < eps``, entropy collapse if ``beta_eff > beta_c(T)`` at some layer,
+trainable otherwise); sampled post-LN networks are classified by the same
+rule, with entropy collapse when the normalised attention entropy ``H / log T``
+falls below :data:`H_STAR` at some layer (between the fluid values >= 0.5 for
+beta_eff <= 1 and the frozen values <= 0.25 at T = 128, beta_eff >= 2). Two
+outcomes per cell: the same label (judges ``cosines``, ``beta_c``, ``eps``) and
+``rho_L`` of the network within the random-walk budget ``0.75 sqrt(L/d)`` of
+the map's (judges ``cosines``). Cells are chosen far from the boundaries.
+
+>>> from gapcheck.numerics.checks import VerifyConfig
+>>> len(CHECK.cases(VerifyConfig(level="quick")))
+4
 """
 from __future__ import annotations
 
-import functools
-import math
-
 import numpy as np
+import sympy
 
-from ..companions.rem import ln_tokens, stack
+from . import toolkit as T
+from .gg_rem_mapping import InputCase, at, label
 from ..companions import walk_budget
-from ...theory.companions.gg import classify_trainability
-from ...theory.registry import CheckOutcome
+from ..companions.rem import ln_tokens, model_stack
+from ...theory.registry import CheckOutcome, get
 
-EPS, H_STAR = 0.05, 0.35
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "H_STAR"]
 
-
-def predict(beta, alpha2, L, T):
-    """(label, rho_L) from the map."""
-    label, rho_L, _ = classify_trainability(beta, math.sqrt(alpha2), L, T, eps=EPS,
-                                            alpha_m=math.sqrt(alpha2))
-    return label, rho_L
+#: the network's entropy-collapse threshold on min over layers of H / log T
+H_STAR = 0.35
 
 
-NEGATIVE_CONTROLS = {
-    "skip strength ignored (alpha = 1)": lambda beta, a2, L, T: predict(beta, 1.0, L, T),
-    "no entropy collapse (freezing point x3)": lambda beta, a2, L, T: (
-        "trainable" if predict(beta, a2, L, T)[0] == "entropy-collapse" else predict(beta, a2, L, T)[0],
-        predict(beta, a2, L, T)[1]),
-}
+class TrainabilityCheck(T.Check):
+    result_id = "gg.trainability"
+
+    def cases(self, config):
+        n, d, L, batch = config.pick((96, 128, 10, 1), (96, 128, 10, 1), (256, 256, 12, 3))
+        ex = get(self.result_id).example()
+        out = []
+        for beta in (sympy.Rational(1, 2), 3):
+            for alpha2 in (1, L):
+                m = at(ex, n, beta, d, depth=L, skip=sympy.sqrt(alpha2))
+                out.append(InputCase(m, (n,), batch, label(m, L=L, alpha2=alpha2), p=sympy.Integer(0)))
+        return out
+
+    def measure(self, config, case):
+        m = case.model
+        gen = T.generator(config, self.result_id, case.label)
+        X = ln_tokens(m.n, m.d, float(case.p), batch=case.batch, rng=gen, backend=config.backend)
+        cos, ent = model_stack(m, X, rng=gen)
+        return np.asarray(cos), np.asarray(ent)
+
+    def compare(self, config, case, measured, pred):
+        cos, ent = measured
+        label_, rho_l = pred.label(cos[0])
+        if 1 - cos[-1] < float(pred.eps):
+            got = "rank-collapse"
+        elif ent.min() < H_STAR:
+            got = "entropy-collapse"
+        else:
+            got = "trainable"
+        par = {"case": case.label, "batch": case.batch}
+        budget = walk_budget(case.model.depth, case.model.d)
+        return [CheckOutcome("diagram cell: network vs map", par,
+                             measured={"label": got, "min_H/logT": round(float(ent.min()), 3)},
+                             predicted={"label": label_}, passed=got == label_, tolerance="same label",
+                             judges=("cosines", "beta_c", "eps")),
+                T.bound("diagram cell: |rho_L network - map|", {**par, "budget": "0.75 sqrt(L/d)"},
+                        measured=abs(cos[-1] - rho_l), limit=budget, judges=("cosines",),
+                        detail=f"network {cos[-1]:.4f}, map {rho_l:.4f}")]
 
 
-def _label(cos, ent):
-    if 1 - cos[-1] < EPS:
-        return "rank-collapse"
-    if min(ent) < H_STAR:
-        return "entropy-collapse"
-    return "trainable"
-
-
-@functools.lru_cache(maxsize=4)
-def measure(config):
-    """Sampled networks per cell (cached per config: negative controls reuse them)."""
-    T, d, L, B = config.pick((128, 96, 10, 1), (128, 96, 10, 1), (256, 256, 12, 3))
-    rng = np.random.default_rng([config.seed, 109])
-    cells = {}
-    for beta in (0.5, 3.0):
-        for alpha2 in (1.0, float(L)):
-            a = math.sqrt(alpha2)
-            cells[beta, alpha2] = stack(ln_tokens(T, d, 0.0, batch=B, rng=rng), L, beta, norm="post",
-                                        alpha_a=a, alpha_m=a, rng=rng)
-    return T, d, L, cells
-
-
-def run(config, predict=None):
-    predict = predict or globals()["predict"]
-    T, d, L, cells = measure(config)
-    out = []
-    for beta in (0.5, 3.0):
-        for alpha2 in (1.0, float(L)):
-            cos, ent = cells[beta, alpha2]
-            label, rho_L = predict(beta, alpha2, L, T)
-            got = _label(cos, ent)
-            budget = walk_budget(L, d)
-            ok = got == label and abs(cos[-1] - rho_L) <= budget
-            out.append(CheckOutcome("diagram cell: network vs map",
-                                    {"beta": beta, "alpha2": alpha2, "L": L, "T": T, "d": d},
-                                    measured={"label": got, "rho_L": round(cos[-1], 4),
-                                              "min_H/logT": round(min(ent), 3)},
-                                    predicted={"label": label, "rho_L": round(rho_L, 4)}, passed=ok,
-                                    tolerance=f"same label; |rho_L| within 0.75 sqrt(L/d) = {budget:.3f}"))
-    return out
+CHECK = TrainabilityCheck()
+CHECK.controls = (
+    T.remodel("skip strength ignored (alpha = 1)", ("cosines",), lambda m: {"skip": 1}),
+    T.scale("beta_c", 3, "no entropy collapse (freezing point x3)"),
+)
+run = CHECK.run
+NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

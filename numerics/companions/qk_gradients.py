@@ -50,9 +50,10 @@ def _mix_outer(xp, A, K, V):
     return xp.reshape(A @ KV, (B, A.shape[-2], g, V.shape[-1]))
 
 
-def jacobian_sq_norms(X, WQ, WK, WV, tau=None, uniform=False):
+def jacobian_sq_norms(X, WQ, WK, WV, tau=None, uniform=False, which=("Q", "K", "V")):
     """Squared Frobenius norms of ``dS/dW_Q``, ``dS/dW_K``, ``dS/dW_V`` per batch
-    entry (dict of arrays (B,)).  ``uniform=True`` replaces A by J (B3's assumption)."""
+    entry (dict of arrays (B,), the keys in ``which``).  ``uniform=True`` replaces
+    A by J (B3's assumption)."""
     xp = get_namespace(X)
     B, n, d = X.shape
     tau = math.sqrt(WQ.shape[-1]) if tau is None else tau
@@ -65,15 +66,19 @@ def jacobian_sq_norms(X, WQ, WK, WV, tau=None, uniform=False):
     Kbar = A @ K                                     # (B, n, d_k)
     AV = A @ V
     # C_i = sum_k A_ik (K_k - Kbar_i) V_k^T  (d_k x d_v per query) -- uses sum_k A_ik = 1
-    C = _mix_outer(xp, A, K, V) - Kbar[..., :, None] * AV[..., None, :]
-    xsq = xp.sum(X * X, axis=-1)
-    jq = xp.sum(xsq * xp.sum(C * C, axis=(-1, -2)), axis=-1) / tau**2
-    # D_i = sum_k A_ik X_k (V_k - Vbar_i)^T (d x d_v); |dS/dWK|^2 = tau^-2 sum_i |Q_i|^2 |D_i|^2
+    out = {}
+    if "Q" in which:
+        C = _mix_outer(xp, A, K, V) - Kbar[..., :, None] * AV[..., None, :]
+        xsq = xp.sum(X * X, axis=-1)
+        out["Q"] = xp.sum(xsq * xp.sum(C * C, axis=(-1, -2)), axis=-1) / tau**2
     AX = A @ X
-    Dm = _mix_outer(xp, A, X, V) - AX[..., :, None] * AV[..., None, :]
-    jk = xp.sum(xp.sum(Q * Q, axis=-1) * xp.sum(Dm * Dm, axis=(-1, -2)), axis=-1) / tau**2
-    jv = WV.shape[-1] * xp.sum(AX * AX, axis=(-1, -2))
-    return {"Q": jq, "K": jk, "V": jv}
+    if "K" in which:
+        # D_i = sum_k A_ik X_k (V_k - Vbar_i)^T (d x d_v); |dS/dWK|^2 = tau^-2 sum_i |Q_i|^2 |D_i|^2
+        Dm = _mix_outer(xp, A, X, V) - AX[..., :, None] * AV[..., None, :]
+        out["K"] = xp.sum(xp.sum(Q * Q, axis=-1) * xp.sum(Dm * Dm, axis=(-1, -2)), axis=-1) / tau**2
+    if "V" in which:
+        out["V"] = WV.shape[-1] * xp.sum(AX * AX, axis=(-1, -2))
+    return out
 
 
 def equicorrelated_tokens(n: int, d: int, rho: float, *, batch: int = 1, rng=None,

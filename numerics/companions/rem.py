@@ -25,7 +25,7 @@ from ..rng import as_generator  # noqa: F401  (a public name of this module: che
 from ..sampling import gaussian
 
 __all__ = ["as_generator", "rem_rows", "rem_statistics", "ln_tokens", "layernorm", "attention",
-           "qk_std", "token_overlap", "mean_cosine", "stack", "softmax_rows", "entropy"]
+           "qk_std", "token_overlap", "mean_cosine", "stack", "softmax_rows", "entropy", "model_stack"]
 
 #: the row-wise softmax (:func:`numerics.layers.softmax`), under this module's old name
 softmax_rows = softmax
@@ -167,3 +167,18 @@ def stack(X, depth: int, beta: float, *, norm: str = "post", alpha_a: float = 1.
             X = layernorm(X)
         cos.append(mean_cosine(X))
     return cos, ent
+
+
+def model_stack(model, X, *, norm: str = "post", rng=None):
+    """:func:`stack` of the G&G blocks of ``model`` (a key-query
+    :class:`~theory.model.AttentionModel` read by :mod:`theory.companions.gg`: beta
+    from sigma_QK^2, ``sigma_v^2 = d sigma_V^2``, ``alpha_A = alpha_M`` = the skip,
+    the statement's MLP ``sigma_w^2``, gain control when ``remove_gap = 1``) on the
+    tokens X (batch, n, d), ``norm`` "post" (the model's) or "pre"."""
+    from ...theory.companions import gg
+    if X.shape[1:] != (model.n, model.d):
+        raise ValueError(f"X must hold {model.n} tokens of width {model.d} (got shape {tuple(X.shape)})")
+    alpha = float(model.skip_alpha)
+    return stack(X, model.depth, float(gg.model_beta(model)), norm=norm, alpha_a=alpha, alpha_m=alpha,
+                 sigma_v2=float(gg.model_sigma_v2(model)), sigma_w2=float(gg.MLP_SIGMA_W2),
+                 gain=model.remove_gap == 1, rng=rng)

@@ -19,7 +19,7 @@ from tests.contract import assert_all_pass, contracts
 
 IDS = ["gg.block-map-postln", "gg.block-maps", "gg.depth-collapse", "gg.trainability",
        "gg.qk-gradients"]
-globals().update(contracts(IDS, without_symbolic=("gg.trainability", "gg.qk-gradients"), level="quick", controls_level="quick"))
+globals().update(contracts(IDS, without_symbolic=("gg.trainability", "gg.qk-gradients"), level="quick"))
 
 
 @pytest.mark.parametrize("rid", IDS)

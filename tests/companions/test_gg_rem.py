@@ -17,7 +17,7 @@ from gapcheck.theory.registry import get
 from tests.contract import contracts
 
 IDS = ["gg.rem-mapping", "gg.freezing", "gg.participation", "gg.entropy", "gg.output-moments"]
-globals().update(contracts(IDS, level="quick", controls_level="quick"))
+globals().update(contracts(IDS, level="quick"))
 
 
 @pytest.mark.parametrize("rid", IDS)

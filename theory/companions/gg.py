@@ -31,14 +31,17 @@ Everything is derived here from a few principles, never typed in:
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
+from dataclasses import dataclass
 
 import mpmath
 import sympy
 from sympy import Rational, sqrt
 
 from .._validate import in_interval, integer, nonnegative, one_of, positive, to_sympy
+from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
 __all__ = [
@@ -51,6 +54,11 @@ __all__ = [
     "relu_mlp_moments", "block_map_postln", "block_map_preln", "block_map_gain_postln",
     "block_map_gain_preln", "iterate_map", "slope_at_one", "slope_at_one_closed_form",
     "skip_scaling_exponent", "critical_skip_strength", "activation_moments", "classify_trainability",
+    "q", "p", "MLP_SIGMA_W2", "QK_FROZEN_CONSTANT", "TRAINABILITY_EPS", "FreezingPointT", "qk_variance",
+    "authors_model", "model_beta", "model_sigma_v2", "model_beta_eff", "rem_applies", "block_applies",
+    "block_maps_applies", "rem_example", "block_example", "BlockMap", "LogitVariance", "Freezing",
+    "Participation", "OutputMoments", "Entropy", "PostLNMap", "BlockMaps", "DepthCollapse",
+    "Trainability", "QKGradients",
 ]
 
 SOURCE = ("Giorlandino & Goldt, 'Two failure modes of deep transformers and how to avoid "
@@ -535,20 +543,20 @@ def critical_skip_strength(alpha_m2, sigma_v2, sigma_w2, sigma_b2=0.0, activatio
 # ----------------------------------------------------------------- A9
 
 def classify_trainability(beta, alpha_a, depth, T, p0=0.0, eps=0.05, entropy_threshold=0.0,
-                          **kw):
+                          beta_c=None, **kw):
     """gapcheck's reconstruction of the trainability diagram (A9, grade D):
     iterate the post-LN map; ``"rank-collapse"`` if ``1 - p_L < eps``,
     ``"entropy-collapse"`` if ``beta_eff(p_l) > beta_c(T)`` at some layer
     (normalised entropy ``max(0, 1 - beta_eff^2/beta_c^2)`` at or below
-    ``entropy_threshold``), ``"trainable"`` otherwise.  Returns
-    ``(label, rho_L, min normalised entropy)``.
+    ``entropy_threshold``), ``"trainable"`` otherwise; ``beta_c`` defaults to
+    :func:`beta_c_finite` ``(T)``.  Returns ``(label, rho_L, min normalised entropy)``.
 
     >>> classify_trainability(0.5, 1.0, 20, 1024)[0]
     'rank-collapse'
     """
     integer("depth", depth, minimum=1)
     rho = iterate_map(p0, depth, beta, T, alpha_a=alpha_a, **kw)
-    bc = beta_c_finite(T)
+    bc = beta_c_finite(T) if beta_c is None else beta_c
     ent = min(max(0.0, 1 - (beta * math.sqrt(1 - r)) ** 2 / bc**2) for r in rho[:-1])
     if 1 - rho[-1] < eps:
         label = "rank-collapse"
@@ -704,11 +712,426 @@ def _checks_depth_collapse():
     hi = slope_at_one_closed_form((1.05 * ac) ** 2, 0.25, 1.0, 4.0, 0.0, "tanh")
     at = slope_at_one_closed_form(ac**2, 0.25, 1.0, 4.0, 0.0, "tanh")
     out.append(_exact("tanh: slope = 1 at alpha_c", {"alpha_c": ac}, at, 1, tol=1e-10))
+    out += _checks_relu_map_grid()
     out.append(CheckOutcome("tanh: p=1 stable below, unstable above alpha_c",
                             {"sigma_w2": 4, "sigma_v2": 1, "alpha_M": 0.5},
                             measured=[lo, hi], predicted="[<1, >1]", passed=lo < 1 < hi,
                             tolerance="exact inequality"))
     return out
+
+
+# ----------------------------------------------------------------- predictions (issue 10)
+#
+# The G&G attention layer is one key-query layer of :class:`~theory.model.AttentionModel`:
+# ``T = n`` tokens, width ``d``, temperature ``sqrt(d)``, ``W_Q, W_K`` entries
+# ``N(0, sigma_QK^2)`` with the authors' scale ``sigma_QK^2 = beta sqrt(log T)/d``
+# (:func:`qk_variance`; so the model's ``beta = d sigma_QK^2 / sqrt(log n)``,
+# :func:`model_beta`), ``W_V`` entries ``N(0, sigma_V^2)``, i.e. the authors'
+# ``sigma_v^2 = d sigma_V^2`` (:func:`model_sigma_v2`). The skip strength is
+# ``alpha_A``; the LayerNorm is post-norm (the pre-LN block of A7 is read with the
+# same numbers: the model describes post-norm only); ``remove_gap = 1`` is the gain
+# control ``(A - J) X W_V``. The ReLU MLP of a G&G block is not part of the model:
+# it is the statement's own, ``sigma_w^2 =`` :data:`MLP_SIGMA_W2`, no biases, MLP skip
+# ``alpha_M = alpha_A``. The input's token statistics ``q = |x|^2/d`` and
+# ``p = x_a.x_b/d`` are the statement's parameters, not the model's: the fields of the
+# REM predictions are functions of the symbols :data:`q` and :data:`p` (substitute the
+# input's), and a block map's curve starts from the input's cosine.
+
+#: the input's per-coordinate token norm and overlap (the statements' own parameters)
+q, p = _q, _p
+#: sigma_w^2 of the statement's ReLU MLP (W_1, W_2 entries of variance sigma_w^2/d)
+MLP_SIGMA_W2 = sympy.Integer(1)
+#: the measured constant of A10 (grade D, not the paper's): G -> c sigma_v^2 Y above freezing
+QK_FROZEN_CONSTANT = Rational(38, 100)
+#: the rank-collapse threshold of A9: 1 - p_L < eps
+TRAINABILITY_EPS = Rational(1, 20)
+
+
+class FreezingPointT(sympy.Function):
+    """The finite-T freezing point ``beta_c(T)`` (:func:`beta_c_finite`) as a sympy
+    function: unevaluated for a symbolic T, a number (mpmath quadrature) under evalf.
+
+    >>> round(float(FreezingPointT(1024)), 3)
+    1.234
+    """
+
+    is_real = True
+    is_positive = True
+
+    @classmethod
+    def eval(cls, T):
+        return None
+
+    def _eval_evalf(self, prec):
+        T = self.args[0]
+        if T.is_Integer and T >= 2:
+            return sympy.Float(beta_c_finite(int(T)), prec)
+        return None
+
+    def _latex(self, printer):
+        return r"\beta_c(%s)" % printer._print(self.args[0])
+
+
+def qk_variance(beta, n, d):
+    """The model's ``sigma_QK^2`` for the authors' Q/K scale (entry std
+    ``sqrt(beta) (log T)^(1/4)/sqrt(d)``): ``beta sqrt(log n) / d``.
+
+    >>> qk_variance(2, 16, 32)
+    sqrt(log(16))/16
+    """
+    return to_sympy(beta) * sympy.sqrt(sympy.log(to_sympy(n))) / to_sympy(d)
+
+
+def authors_model(n: int, d: int, beta, **fields):
+    """The key-query :class:`~theory.model.AttentionModel` of ``n`` tokens at width ``d``
+    (``gamma = n/d``) with the authors' Q/K scale at ``beta`` (``fields``: depth,
+    sigma_v2, skip, layernorm, remove_gap).
+
+    >>> m = authors_model(128, 256, Rational(1, 2))
+    >>> m.d, model_beta(m)
+    (256, 1/2)
+    """
+    from ..model import AttentionModel
+    return AttentionModel(n=n, gamma=Rational(n, d), attention="key-query",
+                          sigma_qk2=qk_variance(beta, n, d), **fields)
+
+
+def model_beta(model):
+    """G&G's ``beta`` of the model's layer: ``d sigma_QK^2 / sqrt(log n)``."""
+    return sympy.sympify(model.d) * model.value("sigma_QK2") / sympy.sqrt(sympy.log(model.value("n")))
+
+
+def model_sigma_v2(model):
+    """G&G's ``sigma_v^2`` (``W_V`` entries of variance ``sigma_v^2/d``): ``d sigma_V^2``."""
+    return sympy.sympify(model.d) * model.value("sigma_V2")
+
+
+def model_beta_eff(model):
+    """``beta_eff`` of one of the model's attention rows on input tokens (q, p) (A1)."""
+    return model_beta(model) * sympy.sqrt(q * (q - p))
+
+
+def _m_of(model):
+    """``m = beta_c(T)/beta_eff`` of the model's rows, finite T = n."""
+    return FreezingPointT(model.value("n")) / model_beta_eff(model)
+
+
+def _attention_reason(model) -> str | None:
+    if model.attention != "key-query":
+        return (f"the statement is about softmax key-query attention, whose rows are REMs "
+                f"(got {model.attention!r} attention)")
+    if model.block != "stated":
+        return "the statement is about the stated block (block='paper-code' doubles the output)"
+    return None
+
+
+def rem_applies(model) -> str | None:
+    """A1-A5: one attention layer of the model, A itself."""
+    reason = _attention_reason(model)
+    if reason is None and model.remove_gap:
+        reason = "the statement is about A itself (remove_gap > 0 changes the attention)"
+    return reason
+
+
+def _block_reason(model) -> str | None:
+    if not model.layernorm:
+        return "the statement is about LayerNorm blocks (the model has no LayerNorm)"
+    if model.skip is None:
+        return "the statement is about residual blocks with skip alpha_A (the model has no skip)"
+    return None
+
+
+def block_applies(model) -> str | None:
+    """A6, A8, A9: post-LN residual blocks of plain softmax attention."""
+    return rem_applies(model) or _block_reason(model)
+
+
+def block_maps_applies(model) -> str | None:
+    """A7: pre-LN / post-LN residual blocks, plain or gain-controlled (remove_gap = 1)."""
+    reason = _attention_reason(model) or _block_reason(model)
+    if reason is None and model.remove_gap not in (0, 1):
+        reason = (f"gain control is remove_gap = 1 (A - J); removing the top {model.remove_gap} "
+                  f"singular triplets is outside the statement")
+    return reason
+
+
+def rem_example():
+    """One attention layer, n = 128 tokens, d = 256 (gamma = 1/2), beta = 2, sigma_v^2 = 3/2
+    (sigma_V^2 = 3/512)."""
+    return authors_model(128, 256, 2, sigma_v2=Rational(3, 512))
+
+
+def block_example():
+    """Six post-LN blocks, n = 128, d = 256, beta = 3, alpha_A = alpha_M = 3/2,
+    sigma_v^2 = 3 (sigma_V^2 = 3/256)."""
+    return authors_model(128, 256, 3, depth=6, layernorm=True, skip=Rational(3, 2),
+                         sigma_v2=Rational(3, 256))
+
+
+PARTICIPATIONS = ("rem", "zero", "one")
+
+
+@dataclass(frozen=True)
+class BlockMap:
+    """The mean-field cosine map of ``depth`` G&G blocks (A6, A7): attention at
+    ``beta`` on ``tokens`` keys (finite-T ``beta_c``), skips ``alpha_A^2``,
+    ``alpha_M^2``, ``sigma_v^2``, the MLP's ``sigma_w^2``; ``norm`` "post" or "pre",
+    ``gain`` (A - J); ``temperature`` "ln" (REM temperature on LN(x), A1) or
+    "stream" (the authors' notebook); ``participation`` "rem" (the REM law), "zero"
+    or "one". ``curve(rho_0)`` is ``rho_0..rho_L`` (the input's cosine is the
+    statement's parameter).
+
+    >>> BlockMap(Rational(1, 2), 1024, 3, 1, 1, 1, 1).curve(0.0)[-1] == iterate_map(0.0, 3, 0.5, 1024)[-1]
+    True
+    """
+
+    beta: object
+    tokens: object
+    depth: object
+    alpha_a2: object
+    alpha_m2: object
+    sigma_v2: object
+    sigma_w2: object
+    norm: str = "post"
+    gain: bool = False
+    temperature: str = "ln"
+    participation: str = "rem"
+
+    _NUMBERS = ("beta", "tokens", "depth", "alpha_a2", "alpha_m2", "sigma_v2", "sigma_w2")
+
+    def subs(self, mapping) -> "BlockMap":
+        return dataclasses.replace(self, **{k: sympy.sympify(getattr(self, k)).subs(mapping)
+                                            for k in self._NUMBERS})
+
+    def with_(self, **changes) -> "BlockMap":
+        """A copy with some fields changed (negative controls)."""
+        return dataclasses.replace(self, **changes)
+
+    def curve(self, rho0) -> list[float]:
+        one_of("participation", self.participation, PARTICIPATIONS)
+        kw = dict(norm=self.norm, gain=self.gain, alpha_a=math.sqrt(float(self.alpha_a2)),
+                  alpha_m=math.sqrt(float(self.alpha_m2)), sigma_v2=float(self.sigma_v2),
+                  sigma_w2=float(self.sigma_w2))
+        if self.norm == "pre":
+            kw["beta_c_from"] = self.temperature
+        if self.participation != "rem":
+            y = 0.0 if self.participation == "zero" else 1.0
+            kw["participation"] = lambda be, t: y
+        return iterate_map(float(rho0), int(self.depth), float(self.beta), int(self.tokens), **kw)
+
+
+def _block_map(model, norm="post", gain=False) -> BlockMap:
+    a2 = sympy.sympify(model.skip_alpha) ** 2
+    return BlockMap(model_beta(model), model.value("n"), model.value("l"), a2, a2,
+                    model_sigma_v2(model), MLP_SIGMA_W2, norm, gain)
+
+
+@dataclass(frozen=True)
+class LogitVariance(Prediction):
+    """A1 for the model's layer on input tokens (q, p): the variance over keys of one
+    row's logits, ``beta_eff^2 log T`` with ``beta_eff = beta sqrt(q (q - p))``."""
+
+    logit_variance: object
+
+
+def predict_rem_mapping(model) -> LogitVariance:
+    """:func:`key_logit_variance_derived` with the model's beta, d and T = n."""
+    return LogitVariance(_key_logit_variance().subs({_beta: model_beta(model), _d: sympy.sympify(model.d),
+                                                      _T: model.value("n")}))
+
+
+@functools.lru_cache(maxsize=None)
+def _key_logit_variance():
+    return key_logit_variance_derived()
+
+
+@dataclass(frozen=True)
+class Freezing(Prediction):
+    """A2 at T = n keys: the finite-T freezing point ``beta_c_T = E[max of T N(0,1)]/sqrt(log T)``
+    and, for the model's rows on input tokens (q, p), the frozen-phase free energy
+    ``beta_eff beta_c(T)`` (the tangent line through the origin; a lower bound in
+    expectation, exceeded by at most ``E H / log T``)."""
+
+    beta_c_T: object
+    frozen_free_energy: object
+
+
+def predict_freezing(model) -> Freezing:
+    """The frozen line ``beta_eff f(beta_c)/beta_c`` has slope ``f(beta_c)/beta_c = beta_c``
+    (``f(b) = 1 + b^2/2`` at ``b^2 = 2``); at finite T its slope is ``beta_c(T)``."""
+    bc = FreezingPointT(model.value("n"))
+    return Freezing(beta_c_T=bc, frozen_free_energy=model_beta_eff(model) * bc)
+
+
+@dataclass(frozen=True)
+class Participation(Prediction):
+    """A3 for the model's rows on input tokens (q, p), T = n: ``E Y = (1 - m)_+`` and
+    ``Var Y = (m (1 - m)/3)_+``, ``m = beta_c(T)/beta_eff`` (Poisson-Dirichlet weights)."""
+
+    mean: object
+    variance: object
+
+
+@functools.lru_cache(maxsize=None)
+def _pd_laws():
+    """``E Y`` and ``Var Y`` of ``PD(m, 0)`` weights as functions of the symbol m."""
+    return pd_power_sum(2), sympy.factor(pd_power_sum(4) + pd_pair_sum(2, 2) - pd_power_sum(2) ** 2)
+
+
+def _pd_mean_var(m):
+    mean, var = _pd_laws()
+    return mean.subs(_m, m), var.subs(_m, m)
+
+
+def predict_participation(model) -> Participation:
+    mean, var = _pd_mean_var(_m_of(model))
+    return Participation(mean=sympy.Max(0, mean), variance=sympy.Max(0, var))
+
+
+@dataclass(frozen=True)
+class OutputMoments(Prediction):
+    """A4 for the model's layer on input tokens (q, p): ``q_att = sigma_v^2 (p + (q - p) Y)``,
+    ``p_att = sigma_v^2 p`` (no bias), with the participation ratio
+    ``Y = (1 - beta_c(T)/beta_eff)_+`` (finite T = n)."""
+
+    q_att: object
+    p_att: object
+    participation: object
+
+
+def predict_output_moments(model) -> OutputMoments:
+    Y = sympy.Max(0, _pd_mean_var(_m_of(model))[0])
+    qa, pa = attention_output_moments(q, p, Y, sigma_v2=model_sigma_v2(model))
+    return OutputMoments(q_att=qa, p_att=pa, participation=Y)
+
+
+@dataclass(frozen=True)
+class Entropy(Prediction):
+    """A5 for the model's rows on input tokens (q, p): ``fluid`` = the limit of
+    ``H / log T``, ``(1 - beta_eff^2/2)_+``; ``frozen`` = ``E H`` above the freezing
+    point, ``psi(1) - psi(1 - m)``, ``m = beta_c(T)/beta_eff`` (finite T = n)."""
+
+    fluid: object
+    frozen: object
+
+
+def predict_entropy(model) -> Entropy:
+    return Entropy(fluid=sympy.Max(0, rem_entropy_density().subs(b, model_beta_eff(model))),
+                   frozen=frozen_entropy_in_m().subs(_m, _m_of(model)))
+
+
+@dataclass(frozen=True)
+class PostLNMap(Prediction):
+    """A6: the cosine map of the model's post-LN blocks (:class:`BlockMap`)."""
+
+    cosines: BlockMap
+
+
+def predict_block_map_postln(model) -> PostLNMap:
+    return PostLNMap(cosines=_block_map(model))
+
+
+@dataclass(frozen=True)
+class BlockMaps(Prediction):
+    """A7: the cosine maps of the model's blocks post-LN (``postln``) and with the
+    LayerNorm in front of each branch (``preln``), gain-controlled when the model
+    removes the gap (``remove_gap = 1``)."""
+
+    postln: BlockMap
+    preln: BlockMap
+
+
+def predict_block_maps(model) -> BlockMaps:
+    gain = model.remove_gap == 1
+    return BlockMaps(postln=_block_map(model, "post", gain), preln=_block_map(model, "pre", gain))
+
+
+@dataclass(frozen=True)
+class DepthCollapse(Prediction):
+    """A8 for the model's post-LN blocks: ``slope`` of the map at p = 1 (Y = 0),
+    ``skip_exponent`` e of the scaling ``alpha_A^2 = alpha_M^2 ~ L^e`` that keeps
+    ``1 - p_L = Theta(1)``, and the cosine map itself."""
+
+    slope: object
+    skip_exponent: object
+    cosines: BlockMap
+
+
+def predict_depth_collapse(model) -> DepthCollapse:
+    a2 = sympy.sympify(model.skip_alpha) ** 2
+    slope = slope_at_one().subs({_aA2: a2, _aM2: a2, _sv2: model_sigma_v2(model), _sw2: MLP_SIGMA_W2,
+                                 _sb2: 0})
+    return DepthCollapse(slope=slope, skip_exponent=skip_scaling_exponent(), cosines=_block_map(model))
+
+
+@dataclass(frozen=True)
+class Trainability(Prediction):
+    """A9 for the model's post-LN blocks: the cosine map, the freezing point
+    ``beta_c(T)`` and the threshold ``eps``; :meth:`label` classifies the cell."""
+
+    cosines: BlockMap
+    beta_c: object
+    eps: object
+
+    def label(self, rho0) -> tuple[str, float]:
+        """``(label, rho_L)`` of :func:`classify_trainability` for input cosine ``rho0``."""
+        c = self.cosines
+        label, rho_l, _ = classify_trainability(
+            float(c.beta), math.sqrt(float(c.alpha_a2)), int(c.depth), int(c.tokens), p0=float(rho0),
+            eps=float(self.eps), beta_c=float(self.beta_c), alpha_m=math.sqrt(float(c.alpha_m2)),
+            sigma_v2=float(c.sigma_v2), sigma_w2=float(c.sigma_w2))
+        return label, rho_l
+
+
+def predict_trainability(model) -> Trainability:
+    return Trainability(cosines=_block_map(model), beta_c=FreezingPointT(model.value("n")),
+                        eps=TRAINABILITY_EPS)
+
+
+@dataclass(frozen=True)
+class QKGradients(Prediction):
+    """A10 for the model's layer on uncorrelated LN tokens: the normalised query
+    Jacobian ``G = |dS/dW_Q|_F^2 / (T d^2 sqrt(log T))``; ``uniform``: below the
+    freezing point, the uniform-attention value of noci.uniform-gradients (B3) in the
+    input's ``|X|_F^2`` and ``|X^T (I - J) X|_F^2`` (symbols of
+    :mod:`theory.companions.noci`); ``frozen``: above it, ``c sigma_v^2 Y`` with the
+    measured constant :data:`QK_FROZEN_CONSTANT` and ``Y = (1 - beta_c(T)/beta)_+``."""
+
+    uniform: object
+    frozen: object
+
+
+def predict_qk_gradients(model) -> QKGradients:
+    from . import noci
+    d, n = sympy.sympify(model.d), model.value("n")
+    beta, sv2 = model_beta(model), model_sigma_v2(model)
+    e = noci.uniform_jacobian_expectations(sq=1, sk=sympy.sqrt(d * model.value("sigma_QK2")),
+                                           sv=sympy.sqrt(sv2), temperature=sympy.sqrt(d), width=d,
+                                           dk=d, dv=d, tokens=n, xbar_sq=1)["Q"]
+    norm = n * d ** 2 * sympy.sqrt(sympy.log(n))
+    Y = sympy.Max(0, _pd_mean_var(FreezingPointT(n) / beta)[0])
+    return QKGradients(uniform=e / norm, frozen=QK_FROZEN_CONSTANT * sv2 * Y)
+
+
+def _checks_relu_map_grid():
+    """Every factor of the ReLU post-LN map increases p, and its slope at p = 1 (a
+    one-sided difference of the map, Y = 0) is below 1, on a grid of the five
+    hyper-parameters (alpha_A^2, alpha_M^2, sigma_v^2, sigma_w^2 in {0.05, 1, 3},
+    sigma_b^2 in {0, 0.3, 0.9}) at beta = 1/2 and 3."""
+    import itertools
+    worst_inc, worst_slope, h = math.inf, -math.inf, 1e-6
+    levels = (0.05, 1.0, 3.0)
+    for a2, m2, sv2, sw2, sb2 in itertools.product(levels, levels, levels, levels, (0.0, 0.3, 0.9)):
+        kw = dict(alpha_a=math.sqrt(a2), alpha_m=math.sqrt(m2), sigma_v2=sv2, sigma_w2=sw2, sigma_b2=sb2)
+        for beta in (0.5, 3.0):
+            for x in (0.0, 0.3, 0.6, 0.9, 0.99):
+                worst_inc = min(worst_inc, block_map_postln(x, beta, 512, **kw) - x)
+        worst_slope = max(worst_slope, (1 - block_map_postln(1 - h, 0.5, 512, **kw)) / h)
+    grid = {"grid": "3^4 x 3 hyper-parameters", "p": [0, 0.3, 0.6, 0.9, 0.99]}
+    return [CheckOutcome("ReLU map never decreases p", grid, measured=worst_inc, predicted=">= 0",
+                         passed=worst_inc >= -1e-12, tolerance="exact inequality (1e-12)"),
+            CheckOutcome("ReLU slope at p = 1 below 1", grid, measured=worst_slope, predicted="< 1",
+                         passed=worst_slope < 1, tolerance="exact inequality")]
 
 
 _COMMON_ASSUMPTIONS = (
@@ -725,12 +1148,10 @@ register(Result(
     assumptions=_COMMON_ASSUMPTIONS + ("the REM size is the number of attended keys T",),
     statement_latex=r"s_{ab} = c_a + \beta_{\rm eff}\sqrt{\log T}\, g_b + O(d^{-1/2}),\quad "
                     r"\beta_{\rm eff} = \beta\sqrt{q(q-p)}",
-    formulas=lambda beta=_beta, q=_q, p=_p: {r"\beta_{\rm eff}": beta_eff(beta, q, p),
-                                              r"\mathrm{Var}_b\, s_{ab}":
-                                              key_logit_variance_derived(beta, q, p)},
     symbolic_checks=_checks_rem_mapping, empirical_check="gapcheck.numerics.checks.gg_rem_mapping",
     findings=("Open item A1 (authors' BERT code sets the Q/K scale with T = 512 while padded "
               "positions are masked): the checks here use the number of attended keys.",),
+    predict=predict_rem_mapping, applies=rem_applies, example=rem_example,
 ))
 
 register(Result(
@@ -743,9 +1164,8 @@ register(Result(
     assumptions=_COMMON_ASSUMPTIONS,
     statement_latex=r"\beta_c = \sqrt{2/(q(q-p))},\quad \beta_c(T) = "
                     r"\mathbb{E}\max_{b\le T} g_b/\sqrt{\log T}\to\sqrt 2",
-    formulas=lambda q=_q, p=_p: {r"f(\beta)": rem_annealed_free_energy(),
-                                 r"\beta_c": freezing_point_pq(q, p)},
     symbolic_checks=_checks_freezing, empirical_check="gapcheck.numerics.checks.gg_freezing",
+    predict=predict_freezing, applies=rem_applies, example=rem_example,
 ))
 
 register(Result(
@@ -756,10 +1176,8 @@ register(Result(
     assumptions=("scalar REM rows, T iid N(0,1) energies", "beta_eff at least 0.3 away from beta_c(T)"),
     statement_latex=r"\mathbb{E}\sum_b A_{ab}^2 \to (1-m)_+,\ \mathrm{Var} \to \tfrac{m(1-m)}{3},"
                     r"\ m = \beta_c/\beta_{\rm eff}",
-    formulas=lambda: {r"\mathbb{E}Y": pd_power_sum(2),
-                      r"\mathrm{Var}\,Y": sympy.factor(pd_power_sum(4) + pd_pair_sum(2, 2)
-                                                       - pd_power_sum(2) ** 2)},
     symbolic_checks=_checks_participation, empirical_check="gapcheck.numerics.checks.gg_participation",
+    predict=predict_participation, applies=rem_applies, example=rem_example,
 ))
 
 register(Result(
@@ -770,9 +1188,8 @@ register(Result(
     assumptions=_COMMON_ASSUMPTIONS + ("beta_eff at least 0.3 away from beta_c(T)",),
     statement_latex=r"q_{\rm att} = \sigma_v^2(p + (q-p)Y) + \sigma_b^2,\quad "
                     r"p_{\rm att} = \sigma_v^2 p + \sigma_b^2",
-    formulas=lambda q=_q, p=_p: dict(zip(("q_att", "p_att"),
-                                         attention_output_moments(q, p, sympy.Symbol("Y")))),
     symbolic_checks=_checks_output_moments, empirical_check="gapcheck.numerics.checks.gg_output_moments",
+    predict=predict_output_moments, applies=rem_applies, example=rem_example,
 ))
 
 register(Result(
@@ -784,9 +1201,8 @@ register(Result(
     assumptions=("scalar REM rows, T iid N(0,1) energies", "beta_eff at least 0.3 away from beta_c(T)"),
     statement_latex=r"\frac{H_a}{\log T}\to\Big(1-\frac{\beta_{\rm eff}^2}{2}\Big)_+,\quad "
                     r"\mathbb{E}H_a\to\psi(1)-\psi(1-m)\ (\beta_{\rm eff}>\sqrt2)",
-    formulas=lambda: {r"s(\beta)": rem_entropy_density(),
-                      r"\mathbb{E}H_{\rm frozen}(m)": frozen_entropy_in_m()},
     symbolic_checks=_checks_entropy, empirical_check="gapcheck.numerics.checks.gg_entropy",
+    predict=predict_entropy, applies=rem_applies, example=rem_example,
 ))
 
 register(Result(
@@ -800,9 +1216,9 @@ register(Result(
                     r"p_0 = \frac{\sigma_v^2 p + \sigma_b^2 + \alpha_A^2 p}"
                     r"{\sigma_v^2(p + (1-p)Y) + \sigma_b^2 + \alpha_A^2},\ "
                     r"k(c) = \frac{\sqrt{1-c^2} + c(\pi - \arccos c)}{\pi}",
-    formulas=lambda: {"k(c)": arccos_kernel_derived()},
     symbolic_checks=_checks_block_map_postln,
     empirical_check="gapcheck.numerics.checks.gg_block_map_postln",
+    predict=predict_block_map_postln, applies=block_applies, example=block_example,
 ))
 
 register(Result(
@@ -818,6 +1234,7 @@ register(Result(
     findings=("Open item A7: the authors' pre-LN notebook evaluates beta_c with the un-normalised "
               "(q, p); the sampled pre-LN network follows the LN(x) version (see the check "
               "'pre-LN: which beta_c').",),
+    predict=predict_block_maps, applies=block_maps_applies, example=block_example,
 ))
 
 register(Result(
@@ -830,12 +1247,11 @@ register(Result(
     statement_latex=r"\lambda = \frac{\alpha_A^2}{\alpha_A^2+\sigma_v^2+\sigma_b^2}\cdot"
                     r"\frac{\sigma_w^4\mathbb{E}\phi'(u)^2+\alpha_M^2}{q_M+\alpha_M^2},\quad "
                     r"\alpha_{A,c}^2 = \frac{\sigma_v^2+\sigma_b^2}{\chi_M - 1}",
-    formulas=lambda: {r"\lambda_{\rm ReLU}": slope_at_one(),
-                      "skip exponent e (alpha^2 ~ L^e)": skip_scaling_exponent()},
     symbolic_checks=_checks_depth_collapse, empirical_check="gapcheck.numerics.checks.gg_depth_collapse",
     findings=("A value alpha_A,c = 1.342 has been quoted for sigma_w^2 = 4, sigma_v^2 = 1, alpha_M = 0.5; "
               "quadrature gives 1.3401 (the slopes it quotes, 0.963 and 1.034 at 0.95/1.05 alpha_c, "
               "match 1.3401).",),
+    predict=predict_depth_collapse, applies=block_applies, example=block_example,
 ))
 
 register(Result(
@@ -849,6 +1265,7 @@ register(Result(
     statement_latex=r"\text{rank collapse: } 1-p_L<\varepsilon;\ \text{entropy collapse: } "
                     r"\exists l:\ \beta\sqrt{1-p_l} > \beta_c(T)",
     empirical_check="gapcheck.numerics.checks.gg_trainability",
+    predict=predict_trainability, applies=block_applies, example=block_example,
 ))
 
 register(Result(
@@ -862,4 +1279,5 @@ register(Result(
     statement_latex=r"\frac{\|\partial S/\partial W_Q\|_F^2}{T d^2\sqrt{\log T}} \approx "
                     r"c\, Y(\beta)\ (\beta>\beta_c),\quad \to 0\ (\beta<\beta_c)",
     empirical_check="gapcheck.numerics.checks.gg_qk_gradients",
+    predict=predict_qk_gradients, applies=rem_applies, example=rem_example,
 ))
