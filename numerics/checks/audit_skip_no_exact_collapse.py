@@ -10,8 +10,8 @@ predicting collapse (1) needs every draw at or below the floor (the largest
 is judged); a field predicting none (0) needs every draw above it (the
 smallest is judged). Without the skip, uniform attention (``A = J``)
 collapses in every draw; with the skip and softmax attention no draw comes
-near the floor (0.44 at the scales of docs/derivations.md, section
-audit.skip-no-exact-collapse). Cases: the example with one head, and with
+near the floor (smallest 0.94 and 1.96 in the two cases below over 400
+draws; docs/derivations.md, section audit.skip-no-exact-collapse). Cases: the example with one head, and with
 three heads at larger scales (``sigma_QK^2 d = sigma_V^2 d = 9``).
 
 >>> from gapcheck.numerics.checks import VerifyConfig

@@ -33,7 +33,7 @@ from ..stats import loglog_fit, mean_se
 from ...theory.companions.bn import ALPHA, STEP
 from ...theory.registry import get
 
-__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "BURN", "BIAS", "SLOPE_BUDGET"]
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "BURN", "BIAS", "SLOPE_BUDGET", "WidthGrid"]
 
 #: steps before the chain is read as stationary
 BURN = 25
@@ -43,14 +43,20 @@ BIAS = 2.0
 SLOPE_BUDGET = 0.1
 
 
-class OrthogonalityGapCheck(T.Check):
-    result_id = "bn.orthogonality-gap"
+class WidthGrid(T.Check):
+    """Cases of a chain over a grid of widths: one per width d (the example at
+    that d with ``depths`` steps and ``chains`` chains, per level), then a
+    ``grid`` case whose measurement is the list of theirs (cached, so each
+    chain is run once); subclasses measure one width in :meth:`measure_width`."""
+
+    depths: tuple = ()
+    widths: tuple = ()
+    chains: tuple = ()
 
     def _widths(self, config):
-        ex = get(self.result_id).example().replace(depth=config.pick(45, 50, 100))
-        chains = config.pick(80, 120, 400)
-        ds = config.pick((16, 64, 256), (16, 64, 256, 1024), (16, 64, 256, 1024, 4096))
-        return [T.Case(ex.replace(d=d), (d,), chains, f"d={d}") for d in ds]
+        ex = get(self.result_id).example().replace(depth=config.pick(*self.depths))
+        return [T.Case(ex.replace(d=d), (d,), config.pick(*self.chains), f"d={d}")
+                for d in config.pick(*self.widths)]
 
     def cases(self, config):
         widths = self._widths(config)
@@ -59,6 +65,18 @@ class OrthogonalityGapCheck(T.Check):
     def measure(self, config, case):
         if case.label == "grid":
             return [self.measured(config, c) for c in self._widths(config)]
+        return self.measure_width(config, case)
+
+    def measure_width(self, config, case):
+        raise NotImplementedError
+
+
+class OrthogonalityGapCheck(WidthGrid):
+    result_id = "bn.orthogonality-gap"
+    depths, chains = (45, 50, 100), (80, 120, 400)
+    widths = ((16, 64, 256), (16, 64, 256, 1024), (16, 64, 256, 1024, 4096))
+
+    def measure_width(self, config, case):
         m = case.model
         return orthogonality_chain(m.samples, m.d, m.depth, batch=case.batch, return_alpha=True,
                                    rng=T.generator(config, self.result_id, case.label), backend=config.backend)

@@ -28,9 +28,9 @@ import math
 import numpy as np
 
 from . import toolkit as T
+from .bn_orthogonality_gap import WidthGrid
 from ..companions.products import bn_chain
 from ..stats import loglog_fit
-from ...theory.registry import get
 
 __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "THETA_BAND", "SLOPE_BUDGET", "COLLAPSE_TOL"]
 
@@ -42,23 +42,17 @@ SLOPE_BUDGET = 0.1
 COLLAPSE_TOL = 0.05
 
 
-class SqrtDCheck(T.Check):
+class SqrtDCheck(WidthGrid):
     result_id = "bn.sqrt-d"
-
-    def _widths(self, config):
-        ex = get(self.result_id).example().replace(depth=config.pick(1800, 2500, 5000))
-        ds = config.pick((4, 8, 16), (4, 8, 16, 32), (4, 8, 16, 32, 64))
-        return [T.Case(ex.replace(d=d), (d,), config.pick(4, 6, 8), f"d={d}") for d in ds]
+    depths, chains = (1800, 2500, 5000), (4, 6, 8)
+    widths = ((4, 8, 16), (4, 8, 16, 32), (4, 8, 16, 32, 64))
 
     def cases(self, config):
-        widths = self._widths(config)
-        last = widths[-1]
-        return widths + [T.Case(widths[0].model, tuple(c.model.d for c in widths), last.batch, "grid"),
-                         T.Case(last.model, last.ns, last.batch, f"without BN, {last.label}")]
+        cases = super().cases(config)
+        last = cases[-2]
+        return cases + [T.Case(last.model, last.ns, last.batch, f"without BN, {last.label}")]
 
-    def measure(self, config, case):
-        if case.label == "grid":
-            return [self.measured(config, c) for c in self._widths(config)]
+    def measure_width(self, config, case):
         m, burn = case.model, config.pick(600, 1000, 1500)
         gen = T.generator(config, self.result_id, case.label)
         gamma = math.sqrt(float(m.variance))
