@@ -257,7 +257,7 @@ def _exact(model, draws, chunk):
     xp = get_namespace(draws.X0)
     cache = forward_cache(model, draws)
     L = int(model.depth)
-    n, d = draws.X0.shape[-2], draws.X0.shape[-1]
+    d = draws.X0.shape[-1]
     eye_d = xp.eye(d, dtype=draws.X0.dtype)
     cols = []
     for l in range(1, L + 1):

@@ -506,8 +506,14 @@ def _as_statistic(statistic) -> Statistic:
 
 
 def _memory_bytes(model, samples, stat) -> int:
-    n, d = int(model.n), model.d
-    per = 8 * samples * (model.depth + 1) * (n * d + (n * n if "A" in stat.keep else 0) + d * d)
+    n, d, H = int(model.n), model.d, int(model.heads)
+    wide = 0 if model.mlp is None else int(model.mlp.width) * d
+    # per layer: the signal, the kept attention (one per head), the weights (values, W_O,
+    # the heads' W_Q, W_K, the MLP's two), the MLP's hidden activations
+    qk = 2 * d * H * int(model.key_width) if model.attention == "key-query" else 0
+    weights = d * d * (1 + (model.out_proj is not None)) + qk + 2 * d * wide
+    per = 8 * samples * (model.depth + 1) * (n * d + (H * n * n if "A" in stat.keep else 0)
+                                             + weights + n * wide + (H - 1) * n * n)
     return 3 * per
 
 

@@ -61,9 +61,19 @@ def _srank(t, layer):
     return _np(covariance_stable_rank(t.X[layer]))
 
 
+def _heads_mean(f, A):
+    """``f`` of the attention ``A``; with H heads (batch, H, n, n), the mean over
+    the heads of ``f`` of each head (a statistic of a multi-head layer)."""
+    if len(A.shape) == 3:
+        return _np(f(A))
+    from .backend import get_namespace
+    b, H, n = A.shape[0], A.shape[1], A.shape[-1]
+    return _np(f(get_namespace(A).reshape(A, (b * H, n, n)))).reshape(b, H).mean(axis=1)
+
+
 def _gap_attention(t, layer):
     from .measures import gap_ratio
-    return _np(gap_ratio(t.A[layer], hermitian=False))
+    return _heads_mean(lambda A: gap_ratio(A, hermitian=False), t.A[layer])
 
 
 def _gap_signal(t, layer):
@@ -89,7 +99,7 @@ def _deviation(t, layer):
     from .measures import spectral_norm
     A = _np(t.A[layer])
     n = A.shape[-1]
-    return _np(spectral_norm(math.sqrt(n) * (A - 1.0 / n), hermitian=False))
+    return _heads_mean(lambda A: spectral_norm(math.sqrt(n) * (A - 1.0 / n), hermitian=False), A)
 
 
 def _row_entropy(A):
@@ -98,18 +108,18 @@ def _row_entropy(A):
 
 
 def _entropy(t, layer):
-    return _row_entropy(_np(t.A[layer]))
+    return _heads_mean(_row_entropy, _np(t.A[layer]))
 
 
 def _entropy_deficit(t, layer):
     A = _np(t.A[layer])
-    return math.log(A.shape[-1]) - _row_entropy(A)
+    return math.log(A.shape[-1]) - _heads_mean(_row_entropy, A)
 
 
 def _outliers(t, layer):
     from .measures import spectral_outliers
     A = _np(t.A[layer])
-    return spectral_outliers(math.sqrt(A.shape[-1]) * A).astype(float)
+    return _heads_mean(lambda A: spectral_outliers(math.sqrt(A.shape[-1]) * A).astype(float), A)
 
 
 def _grad_sq(t, layer, draws):

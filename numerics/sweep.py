@@ -290,6 +290,9 @@ def _groups(spec: SweepSpec, n: int, gamma: float) -> tuple:
     out = {}
     for i, m in enumerate(_models(spec, n, gamma)):
         key = repr((m.attention, m.ensemble, m.sigma_a2, m.sigma_V2, m.sigma_QK2))
+        if m.beyond_fields():  # what else the draws depend on (the paper's keys unchanged)
+            key += repr((m.heads, m.key_width, m.causal, m.sigma_O2, m.isometry,
+                         None if m.mlp is None else (m.mlp.width, m.mlp.variances(m.d))))
         name = f"{m.attention}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
         out.setdefault(name, []).append(i)
     return tuple((k, tuple(v)) for k, v in out.items())
@@ -335,14 +338,23 @@ def memory_estimate(spec: SweepSpec, n: int, gamma: float, samples: int) -> int:
     b, L = int(samples), spec.depth
     d = int(math.ceil(n / gamma - 1e-9))
     nd, dd, nn = n * d, d * d, n * n
-    kinds = {spec.model(i, n, gamma).attention for i in range(len(spec.labels))}
-    draws = nd + L * dd + (L * nn if "markov" in kinds else 0) + (3 * L * dd if "key-query" in kinds else 0)
+    models = [spec.model(i, n, gamma) for i in range(len(spec.labels))]
+    kinds = {m.attention for m in models}
+    H = max(int(m.heads) for m in models)
+    qk = max(2 * d * int(m.heads) * int(m.key_width) + (dd if m.heads == 1 else 0)
+             for m in models if m.attention == "key-query") if "key-query" in kinds else 0
+    wide = max(0 if m.mlp is None else int(m.mlp.width) * d for m in models)
+    extra = (dd if any(m.out_proj is not None for m in models) else 0) + 2 * d * wide
+    draws = nd + L * dd + (L * H * nn if "markov" in kinds else 0) + L * qk + L * extra
     traj = (L + 1) * nd
-    temps = 4 * nn + 3 * nd
+    temps = 4 * H * nn + 3 * nd + 2 * n * wide
     meas = 0
     for m in spec.measures:
         if m.startswith("grad"):
-            meas = max(meas, 8 * L * dd + 4 * spec.probes * nd + 4 * L * nd)
+            # (beyond one head / without an MLP: the cached softmax per head, the MLP's
+            # hidden pre-activations per probe; both 0 for the paper's models)
+            meas = max(meas, 8 * L * dd + 4 * spec.probes * nd + 4 * L * nd
+                       + 2 * L * (H - 1) * nn + (spec.probes + L) * n * wide)
         else:
             meas = max(meas, 3 * L * nd + 3 * L * nn + L * min(n, 50) * n)
     return int(1.25 * b * (it * (2 * draws + traj + temps) + 8 * meas)) + 2**20

@@ -16,11 +16,10 @@ Example (Xavier keys/queries make attention uniform)::
 from __future__ import annotations
 
 import json
-import re
 import sys
 
-import sympy
-
+from .. import model_options as _model_args
+from ..model_options import number as _number, parse_scale
 from ..scaling import check_scaling
 from ..statistics import STATISTICS
 
@@ -48,7 +47,10 @@ def add_parser(sub):
     m.add_argument("--layernorm", action="store_true", default=None, help="post-LayerNorm")
     m.add_argument("--skip", help="standard, upscaled, or a residual strength alpha > 0")
     m.add_argument("--depth", metavar="L", type=int, help="number of layers (default 1)")
-    m.add_argument("--gamma", metavar="G", help="n/d in (0, 1], e.g. 1/2 (default 1)")
+    m.add_argument("--gamma", metavar="G", help="n/d in (0, 1], e.g. 1/2 (default 1); > 1 with "
+                                                 "--isometry columns or --init")
+    _model_args.add_arguments(p.add_argument_group(
+        "beyond the paper's model (heads, masks, LN position, MLP, named initialisations)"))
     s = p.add_argument_group("statistic and prediction")
     s.add_argument("--statistic", required=True, metavar="NAME",
                    help="; ".join(f"{k}: {v.description}" for k, v in STATISTICS.items()))
@@ -82,43 +84,9 @@ def add_parser(sub):
     return p
 
 
-def parse_scale(name: str, text: str):
-    """A variance from the command line: a number, ``xavier`` / ``1/d``, or ``d^-a``.
-
-    >>> parse_scale("sigma_qk2", "xavier")
-    Scale.xavier()
-    >>> parse_scale("sigma_qk2", "d^-0.5")
-    Scale.power(0.5)
-    >>> parse_scale("sigma_v2", "2")
-    2
-    """
-    from ...theory.model import Scale
-
-    t = text.strip().lower().replace(" ", "")
-    if t in ("xavier", "1/d", "d^-1", "d**-1"):
-        return Scale.xavier()
-    m = re.fullmatch(r"d(?:\^|\*\*)\(?(-?[0-9.]+(?:/[0-9]+)?)\)?", t)
-    if m:
-        return Scale.power(_number(name, m.group(1)) * -1)
-    value = _number(name, t)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0, 'xavier' or 'd^-a' (got {text!r})")
-    return value
-
-
-def _number(name: str, text: str):
-    try:
-        v = sympy.Rational(text)
-    except (TypeError, ValueError, SyntaxError):
-        raise ValueError(f"{name} must be a number, 'xavier' or 'd^-a' (got {text!r})") from None
-    if v.is_Integer:
-        return int(v)
-    return float(v) if "." in text else v
-
-
 def build_model(args, n: int):
     """The ``AttentionModel`` the options describe, at width n."""
-    from ...theory.model import AttentionModel, preset
+    from ...theory.model import preset
 
     fields = {}
     if args.attention is not None:
@@ -140,9 +108,10 @@ def build_model(args, n: int):
             float(_number("skip", args.skip))
     depth = 1 if args.depth is None else args.depth
     gamma = 1 if args.gamma is None else _number("gamma", args.gamma)
-    if args.preset is not None:
-        return preset(args.preset, n=n, depth=depth, gamma=gamma, **fields)
-    return AttentionModel(n=n, depth=depth, gamma=gamma, **fields)
+    if args.init is not None and args.preset is not None:
+        raise ValueError("give --preset (the paper's configurations) or --init, not both")
+    base = None if args.preset is None else (lambda **kw: preset(args.preset, **kw))
+    return _model_args.model(args, n=n, depth=depth, gamma=gamma, base=base, **fields)
 
 
 def run(args) -> int:

@@ -17,6 +17,7 @@ import warnings
 
 from ...theory.model import PRESETS
 
+from .. import model_options as _model_args
 from ..store import check_out_dir, check_out_file
 from ..sweep import (MEASURES, ParquetStore, PrecisionWarning, SweepSpec, _precision_warnings,
                      iter_tables, parse_size, plan, run_sweep, write_csv)
@@ -78,8 +79,34 @@ def add_parser(sub):
     s.add_argument("--progress", action="store_true", default=None,
                    help="show chunks done / total and the time left (default: when stderr is a "
                         "terminal)")
+    _model_args.add_arguments(s.add_argument_group(
+        "beyond the paper's model (applied to every --preset; --init NAME sweeps that "
+        "initialisation instead)"))
     s.set_defaults(func=run)
     return s
+
+
+def _beyond_templates(args, names, ns, gammas):
+    """``{label: model}`` for the options beyond the paper (None when none is
+    given): ``--init NAME``, or each paper preset with the options' fields,
+    labelled by the preset and the fields."""
+    from ...theory.model import preset
+
+    f = _model_args.fields(args)
+    if args.init is None and not f and args.mlp is None:
+        return None
+    at = dict(n=ns[0], depth=args.depth, gamma=gammas[0])
+    block = {} if args.block == "stated" else {"block": args.block}
+    if args.init is not None:
+        if args.preset:
+            raise ValueError("give --preset (the paper's configurations) or --init, not both")
+        return {args.init: _model_args.model(args, **at, **block)}
+    names = list(PRESETS) if names == "all" else names
+    out = {}
+    for name in names:
+        m = _model_args.model(args, **at, base=lambda **kw: preset(name, **kw), **block)
+        out[f"{name} | {'+'.join(m.beyond_fields()) or 'paper'}"] = m
+    return out
 
 
 def _presets(values):
@@ -101,9 +128,11 @@ def run(args) -> int:
         raise ValueError(f"--workers must be an integer >= 1 (got {args.workers})")
     if args.workers is not None and args.scheduler:
         raise ValueError("give --workers or --scheduler, not both")
+    ns, gammas = _csv_list(int, "--n")(args.n), _csv_list(float, "--gamma")(args.gamma)
+    templates = _beyond_templates(args, _presets(args.preset), ns, gammas)
     spec = SweepSpec.make(
-        _presets(args.preset), _csv_list(int, "--n")(args.n), depth=args.depth,
-        samples=args.samples, gamma=_csv_list(float, "--gamma")(args.gamma),
+        _presets(args.preset) if templates is None else templates, ns, depth=args.depth,
+        samples=args.samples, gamma=gammas,
         measures=_csv_list(str, "--measure")(args.measure), seed=args.seed,
         backend=args.backend, dtype=args.dtype, probes=args.probes,
         chunk_samples=args.chunk_samples, block=args.block)
