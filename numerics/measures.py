@@ -92,70 +92,106 @@ def _is_symmetric(xp, M) -> bool:
     return bool(xp.all(xp.abs(D) <= 1e-12 * xp.max(xp.abs(M)) + 0.0))
 
 
-def _tridiag(xp, alphas, betas, dtype):
-    a = xp.stack(alphas, axis=-1)
+def _tridiag(xp, a, b, dtype):
+    """Tridiagonal matrices (B, k, k) from diagonals ``a`` (B, k) and
+    off-diagonals ``b`` (B, k - 1)."""
     kk = a.shape[-1]
     T = xp.eye(kk, dtype=dtype)[None, ...] * a[:, None, :]
     if kk > 1:
-        bb = xp.stack(betas[:kk - 1], axis=-1)  # (B, kk-1)
-        bfull = xp.concat([bb, xp.zeros_like(bb[:, :1])], axis=-1)
+        bfull = xp.concat([b, xp.zeros_like(b[:, :1])], axis=-1)
         U = xp.eye(kk, k=1, dtype=dtype)[None, ...] * bfull[:, :, None]
         T = T + U + _T(xp, U)
     return T
 
 
-def _lanczos_ritz(xp, op, shape_b, n, steps, dtype, *, top=1, rtol=1e-13, check_every=8):
+class _Pieces:
+    """Per-matrix results of a batched iteration that lets finished matrices
+    go: pieces (original indices, values, flags), put back in order at the end."""
+
+    def __init__(self, B):
+        self.active = np.arange(B)
+        self.idx, self.vals, self.oks = [], [], []
+
+    def done(self, mask, vals, ok):
+        """Record ``vals``, ``ok`` of the active matrices selected by the numpy ``mask``."""
+        self.idx.append(self.active[mask])
+        self.vals.append(vals)
+        self.oks.append(ok)
+        self.active = self.active[~mask]
+
+    def result(self, xp):
+        if len(self.idx) == 1:
+            return self.vals[0], self.oks[0]
+        order = np.empty(sum(i.size for i in self.idx), dtype=np.int64)
+        order[np.concatenate(self.idx)] = np.arange(order.size)
+        take = xp.asarray(order)
+        return (xp.take(xp.concat(self.vals, axis=0), take, axis=0),
+                xp.take(xp.concat(self.oks, axis=0), take, axis=0))
+
+
+def _lanczos_ritz(xp, op, shape_b, n, steps, dtype, *, top=1, rtol=1e-13, check_every=4,
+                  compact=None):
     """Top ``top`` |Ritz values| (descending, shape (B, top)) of a batch of
     symmetric operators by Lanczos with full reorthogonalisation, and whether
     they are certified.
 
-    Stops as soon as every matrix's top Ritz values satisfy the a-posteriori
-    bound ``|lambda - theta| <= min(r, r^2 / gap) <= rtol |theta_1|`` (r the
-    Ritz residual ``beta_j |y_j|``, gap the distance to the other Ritz
-    values); a collapsed covariance converges in a handful of steps.  After
-    ``steps`` steps (or n, where Lanczos is exact) it returns with
-    ``certified`` False for the matrices not yet within the bound."""
+    Every ``check_every`` steps, the matrices whose top Ritz values satisfy
+    the a-posteriori bound ``|lambda - theta| <= min(r, r^2 / gap) <= rtol
+    |theta_1|`` (r the Ritz residual ``beta_j |y_j|``, gap the distance to
+    the other Ritz values) are finished.  With ``compact(mask)`` (the
+    operator keeps only the matrices of the numpy bool ``mask``) finished
+    matrices leave the batch: a collapsed covariance costs a handful of
+    steps whatever the rest of its batch needs.  After ``steps`` steps (or n,
+    where the Krylov space is everything and Lanczos is exact) the rest is
+    returned, ``certified`` False where the bound is not met."""
     k = min(int(steps), n)
     B = shape_b
     rs = np.random.default_rng(12345)  # a fixed start: a measure consumes no user randomness
     q = xp.asarray(rs.standard_normal((B, n)), dtype=dtype)
-    q = q / xp.sqrt(xp.sum(q * q, axis=-1, keepdims=True))
+    q = q / xp.linalg.vector_norm(q, axis=-1, keepdims=True)
     Q = xp.zeros((B, k, n), dtype=dtype)  # Lanczos vectors as rows
-    alphas, betas = [], []
+    al = xp.zeros((B, k), dtype=dtype)
+    be = xp.zeros((B, k), dtype=dtype)
+    out = _Pieces(B)
     for j in range(k):
         Q[:, j, :] = q
         w = op(q)
-        alphas.append(xp.sum(q * w, axis=-1))
-        if j == k - 1:
-            break
+        al[:, j] = xp.linalg.vecdot(q, w)
         Qj = Q[:, :j + 1, :]
         for _ in range(2):  # full reorthogonalisation, twice is enough
-            c = Qj @ w[..., None]  # (B, j+1, 1)
-            w = w - (_T(xp, c) @ Qj)[:, 0, :]
-        b = xp.sqrt(xp.sum(w * w, axis=-1))
-        if j + 1 >= top + 1 and ((j + 1) in (4, 12) or (j + 1) % check_every == 0):
-            vals, ok = _ritz_check(xp, _tridiag(xp, alphas, betas, dtype), b, top, rtol)
-            if bool(xp.all(ok)):
-                return vals, ok
-        scale = xp.abs(alphas[0]) + xp.abs(alphas[-1]) + 1e-300
+            w = w - (_T(xp, Qj @ w[..., None]) @ Qj)[:, 0, :]
+        b = xp.linalg.vector_norm(w, axis=-1)
+        be[:, j] = b
+        last = j == k - 1
+        if last or (j + 1 > top and (j + 1) % check_every == 0):
+            vals, ok = _ritz_check(xp, _tridiag(xp, al[:, :j + 1], be[:, :j], dtype), b, top, rtol)
+            if last and k == n:  # the Krylov space is everything: exact
+                ok = xp.ones_like(ok)
+            okh = np.asarray(to_numpy(ok), dtype=bool)
+            if last or okh.all():
+                out.done(np.ones(okh.shape, dtype=bool), vals, ok)
+                return out.result(xp)
+            if okh.any() and compact is not None:
+                out.done(okh, vals[xp.asarray(okh)], ok[xp.asarray(okh)])
+                keep = ~okh
+                compact(keep)
+                kx = xp.asarray(keep)
+                Q, al, be, w, b = Q[kx, ...], al[kx, ...], be[kx, ...], w[kx, ...], b[kx]
+                Qj = Q[:, :j + 1, :]
+        scale = xp.abs(al[:, 0]) + xp.abs(al[:, j]) + 1e-300
         alive = b > 1e-10 * scale
         if not bool(xp.all(alive)):
             # invariant subspace found: continue with a fresh direction orthogonal to Q
-            r = xp.asarray(rs.standard_normal((B, n)), dtype=dtype)
+            r = xp.asarray(rs.standard_normal((b.shape[0], n)), dtype=dtype)
             for _ in range(2):
                 r = r - (_T(xp, Qj @ r[..., None]) @ Qj)[:, 0, :]
-            r = r / xp.sqrt(xp.sum(r * r, axis=-1, keepdims=True))
+            r = r / xp.linalg.vector_norm(r, axis=-1, keepdims=True)
             bsafe = xp.where(alive, b, xp.ones_like(b))
             q = xp.where(alive[:, None], w / bsafe[:, None], r)
-            b = xp.where(alive, b, xp.zeros_like(b))
+            be[:, j] = xp.where(alive, b, xp.zeros_like(b))
         else:
             q = w / b[:, None]
-        betas.append(b)
-    T = _tridiag(xp, alphas, betas, dtype)
-    if k == n:  # the Krylov space is everything: exact
-        vals = xp.sort(xp.abs(xp.linalg.eigvalsh(T)), axis=-1, descending=True)[:, :top]
-        return vals, xp.ones((B,), dtype=xp.bool)
-    return _ritz_check(xp, T, xp.zeros_like(alphas[0]), top, rtol)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _ritz_check(xp, T, beta, top, rtol):
@@ -187,29 +223,59 @@ def _flat(xp, M):
     return lead, xp.reshape(M, (B, M.shape[-2], M.shape[-1]))
 
 
+class _Stack:
+    """A batch of matrices as a Lanczos operator that can drop finished ones."""
+
+    def __init__(self, xp, M, gram_side=None):
+        self.xp, self.M, self.side = xp, M, gram_side
+
+    def __call__(self, v):
+        xp, M = self.xp, self.M
+        if self.side is None:
+            return (M @ v[..., None])[..., 0]
+        if self.side == "left":  # M M^T v
+            return (M @ (_T(xp, M) @ v[..., None]))[..., 0]
+        return (_T(xp, M) @ (M @ v[..., None]))[..., 0]  # M^T M v
+
+    def compact(self, keep):
+        self.M = self.M[self.xp.asarray(keep), ...]
+
+
+def _exact_rest(xp, vals, ok, Mf, exact):
+    """Replace the uncertified rows of ``vals`` by ``exact(Mf[those])``."""
+    okh = np.asarray(to_numpy(ok), dtype=bool)
+    if okh.all():
+        return vals
+    out = _Pieces(okh.size)
+    out.done(okh, vals[xp.asarray(okh)], ok[xp.asarray(okh)])
+    e = exact(Mf[xp.asarray(~okh), ...])
+    out.done(np.ones(out.active.size, dtype=bool), e, xp.ones((e.shape[0],), dtype=xp.bool))
+    return out.result(xp)[0]
+
+
 def _top_eigs_sym(xp, M, k, steps):
-    """Largest ``k`` values of |eigenvalue| of symmetric matrices via Lanczos."""
+    """Largest ``k`` values of |eigenvalue| of symmetric matrices via Lanczos;
+    the matrices not certified within ``steps`` steps get an exact eigvalsh."""
     lead, Mf = _flat(xp, M)
     n = Mf.shape[-1]
-    vals, ok = _lanczos_ritz(xp, lambda q: (Mf @ q[..., None])[..., 0], Mf.shape[0], n, steps,
-                             Mf.dtype, top=k)
-    if not bool(xp.all(ok)):  # not certified within the steps: exact for this batch
-        vals = xp.sort(xp.abs(xp.linalg.eigvalsh(Mf)), axis=-1, descending=True)[:, :k]
+    op = _Stack(xp, Mf)
+    vals, ok = _lanczos_ritz(xp, op, Mf.shape[0], n, steps, Mf.dtype, top=k, compact=op.compact)
+    vals = _exact_rest(xp, vals, ok, Mf, lambda S: xp.sort(
+        xp.abs(xp.linalg.eigvalsh(S)), axis=-1, descending=True)[:, :k])
     return xp.reshape(vals, (*lead, vals.shape[-1]))
 
 
 def _top_sv_lanczos(xp, M, k, steps):
-    """Largest ``k`` singular values via Lanczos on ``M^T M`` (or ``M M^T``)."""
+    """Largest ``k`` singular values via Lanczos on ``M M^T`` (or ``M^T M``);
+    the matrices not certified within ``steps`` steps get exact svdvals."""
     lead, Mf = _flat(xp, M)
     p, q_ = Mf.shape[-2], Mf.shape[-1]
-    if p <= q_:
-        op, n = (lambda v: (Mf @ (_T(xp, Mf) @ v[..., None]))[..., 0]), p
-    else:
-        op, n = (lambda v: (_T(xp, Mf) @ (Mf @ v[..., None]))[..., 0]), q_
-    vals, ok = _lanczos_ritz(xp, op, Mf.shape[0], n, steps, Mf.dtype, top=k)
-    if not bool(xp.all(ok)):  # not certified within the steps: exact for this batch
-        return xp.sort(xp.linalg.svdvals(M), axis=-1, descending=True)[..., :k]
+    op = _Stack(xp, Mf, "left" if p <= q_ else "right")
+    vals, ok = _lanczos_ritz(xp, op, Mf.shape[0], min(p, q_), steps, Mf.dtype, top=k,
+                             compact=op.compact)
     vals = xp.sqrt(vals)
+    vals = _exact_rest(xp, vals, ok, Mf, lambda S: xp.sort(
+        xp.linalg.svdvals(S), axis=-1, descending=True)[:, :k])
     return xp.reshape(vals, (*lead, vals.shape[-1]))
 
 
@@ -302,16 +368,96 @@ def _stable_rank(Mn, method, steps, hermitian):
     return fro2 / (s1 * s1)
 
 
+#: a Gram matrix whose largest entry (on the diagonal) lies in this range is used as it
+#: is: its squared Frobenius norm can neither overflow nor lose digits to underflow
+GRAM_SAFE = (2.0 ** -460, 2.0 ** 460)
+
+
+def _scaled_gram(xp, X):
+    """``(lead, G)``: the smaller Gram matrix of each matrix of X (``X X^T`` or
+    ``X^T X``: the same nonzero eigenvalues), float64, batch flattened.
+
+    srank is scale-invariant, so X is used as it is when its Gram matrix's
+    largest entry lies in :data:`GRAM_SAFE` (no pass over X, no copy); the
+    other matrices are first multiplied by the power of two nearest to
+    1 / max|entry| (exact: the same digits), which keeps depth-10 signals of
+    size ``(sigma_V sqrt(d))^10`` from overflowing and vanishing ones from
+    underflowing."""
+    xp, Xf = _f64(X)
+    lead, Xf = _flat(xp, Xf)
+    left = Xf.shape[-2] <= Xf.shape[-1]
+
+    def g(Y):
+        return Y @ _T(xp, Y) if left else _T(xp, Y) @ Y
+
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        G = g(Xf)
+        peak = xp.max(xp.linalg.diagonal(G), axis=-1)
+        safe = xp.logical_and(peak >= GRAM_SAFE[0], peak <= GRAM_SAFE[1])  # nan: not safe
+        if not bool(xp.all(safe)):
+            s = xp.max(xp.abs(Xf), axis=(-2, -1))
+            if not bool(xp.all(xp.isfinite(s))):
+                raise ValueError("M contains non-finite entries")
+            if not bool(xp.all(s > 0)):
+                raise ValueError("M contains a zero matrix: its stable rank is undefined")
+            p = xp.where(safe, xp.ones_like(s), 2.0 ** (-xp.round(xp.log2(s))))
+            G = g(Xf * p[:, None, None])
+    return lead, G
+
+
+def _psd_stable_rank(xp, G, method, steps):
+    """``||G||_F^2 / lambda_1(G)^2`` of a batch (B, n, n) of positive
+    semi-definite matrices: the Frobenius norm by one dot product per matrix,
+    lambda_1 by Lanczos (finished matrices leave the batch; a matrix whose
+    participation ratio ``tr^2 / ||G||_F^2`` exceeds n / 2 has a clustered top
+    and goes to the exact eigvalsh directly, as does any matrix Lanczos does
+    not certify), never a full decomposition of the whole batch."""
+    B, n = G.shape[0], G.shape[-1]
+    flat = xp.reshape(G, (B, n * n))
+    fro2 = xp.linalg.vecdot(flat, flat)
+    auto = method == "auto"
+    method = _method(method, n)
+
+    def exact(S):
+        return xp.max(xp.linalg.eigvalsh(S), axis=-1)
+
+    if method == "exact":
+        lam = exact(G)
+    elif method == "power":
+        lam = _power(xp, G, steps or 100, True)
+    else:
+        steps = LANCZOS_STEPS if steps is None else _validate.integer("steps", steps, minimum=1)
+        spread = np.zeros(B, dtype=bool)
+        if auto:
+            tr = xp.sum(xp.linalg.diagonal(G), axis=-1)
+            spread = np.asarray(to_numpy(tr * tr > (n / 2) * fro2), dtype=bool)
+        out = _Pieces(B)
+        if spread.any():
+            out.done(spread, exact(G[xp.asarray(spread), ...]), xp.ones((int(spread.sum()),),
+                                                                       dtype=xp.bool))
+        if out.active.size:
+            rest = G if not spread.any() else G[xp.asarray(~spread), ...]
+            lam = _top_eigs_sym(xp, rest, 1, steps)[:, 0]
+            out.done(np.ones(out.active.size, dtype=bool), lam, xp.ones_like(lam, dtype=xp.bool))
+        lam = out.result(xp)[0]
+    return fro2 / (lam * lam)
+
+
 def covariance_stable_rank(X, method="auto", *, steps=None):
-    """The paper's measure ``srank(X X^T)`` per sample (X renormalised first).
+    """The paper's measure ``srank(X X^T) = ||X X^T||_F^2 / ||X X^T||_2^2
+    = sum_i s_i^4 / s_1^4`` (s_i the singular values of X) per sample,
+    computed on the smaller Gram matrix (``||X X^T||_F = ||X^T X||_F``).
 
     >>> import numpy as np
     >>> covariance_stable_rank(np.eye(3)[None])
     array([3.])
+    >>> covariance_stable_rank(np.diag([2.0, 1.0, 1.0])[None] * 1e200)
+    array([1.125])
     """
     _check_matrix(X, "X")
-    xp, Xn = _normalise(X)
-    return _stable_rank(gram(Xn), method, steps, True)
+    xp = get_namespace(X)
+    lead, G = _scaled_gram(xp, X)
+    return xp.reshape(_psd_stable_rank(xp, G, method, steps), lead)
 
 
 def gap_ratio(M, *, method="auto", steps=None, hermitian=None):
