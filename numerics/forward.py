@@ -227,6 +227,8 @@ def attention_at(model: AttentionModel, draws: Draws, l: int, X, *, applied=True
     S = logits(model, draws, l, X, rec)
     if rec is not None:
         rec["P"] = layers.softmax_attention(S, 0, causal=model.causal)
+        if not k:
+            return rec["P"]
     return layers.softmax_attention(S, k, causal=model.causal)
 
 
