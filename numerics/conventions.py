@@ -37,8 +37,8 @@ a difference a reader cannot see on the paper's plots) the layer's verdict is
   is cannot be seen on the curve;
 * ``"differs"``: otherwise, when the interval excludes 0 (a difference beyond
   sampling error), or when one arm's curve ends at this layer while the
-  other goes on (float32 underflow: the signal reached exactly zero;
-  ``truncated`` is set);
+  other goes on (the signal underflowed to exactly zero, or overflowed, in
+  one arm only: float32's range is narrower; ``truncated`` is set);
 * ``"undecided"``: the interval holds 0 and reaches beyond the margin (the
   samples cannot tell at this size).
 
@@ -114,8 +114,9 @@ class LayerComparison:
     the mean paired difference ``other - reference`` with its simultaneous
     interval ``[ci_low, ci_high]``; ``margin`` is the absolute equivalence
     margin; ``samples`` the pairs used; ``exact``: every difference is 0;
-    ``truncated``: one arm's curve ended before this layer (float32
-    underflow), the other's did not (``diff`` is nan)."""
+    ``truncated``: one arm's curve ended before this layer (its signal
+    underflowed to zero or overflowed), the other's did not (``diff`` is
+    nan)."""
 
     preset: str
     contrast: str
@@ -140,7 +141,7 @@ class LayerComparison:
     def describe(self) -> str:
         if self.truncated:
             return (f"{self.preset}, layer {self.layer}: {self.contrast}: one curve ends "
-                    f"(float32 underflow)")
+                    f"(its signal left the floating-point range)")
         return (f"{self.preset}, layer {self.layer}: {self.contrast} {self.diff:+.4g} "
                 f"[{self.ci_low:+.3g}, {self.ci_high:+.3g}] on {self.reference:.4g} "
                 f"({self.relative:+.2%}), {self.verdict}")
@@ -151,8 +152,8 @@ class ConventionStudy:
     """The result of :func:`convention_study`.
 
     ``values[(preset, arm)]``: the stable rank, shape (depth, samples), layer
-    l = 1..depth in row l - 1, nan after the arm's curve ended (float32 or
-    float64 underflow; ``stopped[(preset, arm)]`` says why).  ``comparisons``:
+    l = 1..depth in row l - 1, nan after the arm's curve ended (the signal
+    underflowed to zero or overflowed; ``stopped[(preset, arm)]`` says why).  ``comparisons``:
     every :class:`LayerComparison`.  The fields ``n, gamma, depth, samples,
     margin, false_alarm`` record the setting; ``paired[preset]`` whether the
     arms shared their draws (the two blocks had the same width)."""
@@ -248,8 +249,15 @@ def _as_float32(dr: Draws) -> Draws:
 
 
 def _srank(model, dr, depth, method):
-    """Stable rank (depth, batch), nan after the curve ends, and the stop note."""
-    t = propagate(model, dr, on_underflow="stop")
+    """Stable rank (depth, batch), nan after the curve ends (underflow to zero,
+    or overflow: the deepest depth that stays finite is kept), and the note."""
+    try:
+        t = propagate(model, dr, on_underflow="stop")
+    except OverflowError as exc:
+        if model.depth == 1:
+            return np.full((depth, dr.X0.shape[0]), np.nan), f"overflow: {exc}"
+        out, _ = _srank(model.replace(depth=model.depth - 1), dr, depth, method)
+        return out, f"overflow: {exc}"
     b = dr.X0.shape[0]
     out = np.full((depth, b), np.nan)
     if t.depth:
