@@ -309,8 +309,13 @@ def compile_pdf(tex: str | Path, out_dir: str | Path | None = None, *,
     with tempfile.TemporaryDirectory(prefix="gapcheck-tex-") as work:
         path = Path(work) / f"{stem}.tex"
         path.write_text(text)
-        proc = subprocess.run(engine + [path.name], cwd=work, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        for _ in range(4):   # a plain engine reruns while references are settling
+            proc = subprocess.run(engine + [path.name], cwd=work, capture_output=True, text=True,
+                                  timeout=timeout, stdin=subprocess.DEVNULL)
+            log = Path(work) / f"{stem}.log"
+            if proc.returncode != 0 or engine[0] in ("latexmk", "tectonic") or not log.exists() \
+                    or not _RERUN.search(log.read_text(errors="replace")):
+                break
         pdf = Path(work) / f"{stem}.pdf"
         if proc.returncode != 0 or not pdf.exists():
             log = Path(work) / f"{stem}.log"
@@ -321,6 +326,10 @@ def compile_pdf(tex: str | Path, out_dir: str | Path | None = None, *,
         if log.exists():                 # kept for readers (overfull boxes, warnings)
             shutil.copyfile(log, out_dir / log.name)
     return target
+
+
+#: what a plain engine's log says when labels or table widths changed: run again
+_RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed|Table widths have changed. Rerun")
 
 
 def _first_error(log: Path, proc) -> str:
