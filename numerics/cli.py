@@ -26,6 +26,7 @@ COMMANDS = {
     "scaling": "sanity-check a scaling hypothesis: sweep n, fit the exponent, judge",
     "sweep": "sample presets over a grid of n; chunked, resumable, on Dask, stored as Parquet",
     "figures": "reproduce the paper's figures as PNG and PDF",
+    "report": "compile the verification report (LaTeX -> PDF)",
 }
 COMMAND_MODULES = list(COMMANDS)
 

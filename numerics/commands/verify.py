@@ -41,11 +41,13 @@ def add_parser(sub):
     return v
 
 
-def verify(ids, config: VerifyConfig, progress=None) -> list[dict]:
+def verify(ids, config: VerifyConfig, progress=None, keep_outcomes: bool = False) -> list[dict]:
     """Run the checks of ``ids`` (all when empty); one report entry per result.
 
     ``progress(result, index, total)`` is called before each result (the CLI
-    uses it for its progress bar).
+    uses it for its progress bar); ``keep_outcomes`` adds the
+    :class:`CheckOutcome` records themselves (``"outcomes"``: symbolic values
+    unprinted, for ``gapcheck report``).
     """
     results = [get(i) for i in ids] if ids else all_results()  # unknown ids fail first
     if not results:
@@ -60,6 +62,8 @@ def verify(ids, config: VerifyConfig, progress=None) -> list[dict]:
         report.append({"id": r.id, "title": r.title, "statement": r.statement,
                        "verdict": verdict, "seconds": round(time.perf_counter() - t0, 3),
                        "checks": [o.to_json() for o in outcomes]})
+        if keep_outcomes:
+            report[-1]["outcomes"] = list(outcomes)
     return report
 
 
@@ -89,13 +93,13 @@ def _prepare_dir(path) -> Path:
     return out
 
 
-def _verify_with_progress(ids, config, show: bool) -> list[dict]:
-    """``verify`` with a rich progress bar on a terminal (stderr)."""
+def _verify_with_progress(ids, config, show: bool, **kwargs) -> list[dict]:
+    """``verify`` (``kwargs`` passed on) with a rich progress bar on a terminal (stderr)."""
     from rich.console import Console
 
     console = Console(stderr=True)
     if not (show and console.is_terminal):
-        return verify(ids, config)
+        return verify(ids, config, **kwargs)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("[bold]verify[/bold] {task.description}"), BarColumn(),
@@ -106,7 +110,7 @@ def _verify_with_progress(ids, config, show: bool) -> list[dict]:
         def progress(result, k, total):
             bar.update(task, description=result.id, completed=k, total=total)
 
-        report = verify(ids, config, progress=progress)
+        report = verify(ids, config, progress=progress, **kwargs)
         bar.update(task, completed=len(report))
     return report
 

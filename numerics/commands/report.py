@@ -1,0 +1,88 @@
+"""``gapcheck report --out report.pdf [IDS...]``: the verification report, a
+PDF compiled with the LaTeX engine found on PATH (latexmk/pdflatex, or
+tectonic): for each result its statement, assumptions, derived formulas, the
+checks (run as ``gapcheck verify`` runs them, at ``--level``, ``quick`` by
+default, which the report states), its figure and findings; a first section
+lists every finding.  ``--tex`` keeps the LaTeX source (and its figures) next
+to the PDF; ``--no-figures`` leaves the figures out.
+
+Exit codes: 0 when every check passes, 1 when some check fails (the report is
+written all the same), 2 with one line on bad input (an unknown id, an
+unwritable ``--out``, no LaTeX engine).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ...theory.registry import all_results, get
+
+from ..checks import LEVELS, VerifyConfig
+
+
+def add_parser(sub):
+    p = sub.add_parser("report", help="compile the verification report (LaTeX -> PDF)")
+    p.add_argument("ids", nargs="*", help="result ids (default: all)")
+    p.add_argument("--out", metavar="FILE.pdf", default="report.pdf",
+                   help="the PDF to write (default: report.pdf)")
+    p.add_argument("--level", choices=LEVELS, default="quick",
+                   help="how hard the checks work (default: quick, stated in the report)")
+    p.add_argument("--seed", type=int, default=VerifyConfig.seed, help="root seed")
+    p.add_argument("--backend", default="numpy", choices=("numpy", "cupy"))
+    p.add_argument("--tex", action="store_true",
+                   help="keep the LaTeX source (FILE.tex, figures in FILE-figures/) next to the PDF")
+    p.add_argument("--no-figures", dest="figures", action="store_false",
+                   help="leave the figures out (faster)")
+    p.set_defaults(func=run)
+    return p
+
+
+def _check_out(out: Path) -> Path:
+    """``out`` as a writable PDF path, checked before any work is done."""
+    if out.is_dir():
+        raise OSError(f"--out {out} is a directory; give a file name such as {out}/report.pdf")
+    if out.suffix.lower() != ".pdf":
+        raise ValueError(f"--out must name a .pdf file (got {out})")
+    if not out.parent.is_dir():
+        raise OSError(f"cannot write --out {out}: folder {out.parent} does not exist")
+    existed = out.exists()
+    try:
+        with open(out, "ab"):
+            pass
+    except OSError as exc:
+        raise OSError(f"cannot write --out {out}: {exc.strerror or exc}") from None
+    if not existed:
+        out.unlink()
+    return out
+
+
+def run(args) -> int:
+    from .. import latex as _latex
+    from .. import report as _report
+    from .verify import _verify_with_progress
+
+    results = [get(i) for i in args.ids] if args.ids else all_results()  # unknown ids: exit 2
+    if _latex.find_engine() is None:
+        raise OSError("no LaTeX engine found on PATH (install pdflatex with "
+                      ".ci/install-latex.sh, or tectonic)")
+    out = _check_out(Path(args.out))
+    config = VerifyConfig(level=args.level, seed=args.seed, backend=args.backend)
+    entries = _verify_with_progress([r.id for r in results], config, show=True,
+                                    keep_outcomes=True)
+
+    def say(line):
+        print(line, file=sys.stderr)
+
+    info = _report.build(results, entries, out, config, figures=args.figures,
+                         keep_tex=args.tex, log=say)
+    for w in info["warnings"]:
+        say(f"gapcheck: warning: {w}")
+    for p in info["problems"]:
+        say(f"gapcheck: warning: LaTeX: {p}")
+    if "tex" in info:
+        say(f"wrote {info['tex']}")
+    say(f"wrote {info['pdf']} (log: {info['log']})")
+    failed = [e["id"] for e in entries if e["verdict"] != "pass"]
+    if failed:
+        say(f"checks failed for {', '.join(failed)} (see the report)")
+    return 1 if failed or info["warnings"] else 0
