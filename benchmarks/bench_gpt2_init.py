@@ -123,6 +123,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", default="1", help="BLAS threads (default 1)")
     a = ap.parse_args(argv)
+    if a.probes < 2:
+        ap.error("--probes must be >= 2 (the Hutchinson standard error needs two)")
     model = init_preset("gpt2", n=a.n, depth=a.layers, gamma=Fraction(a.n, a.d), heads=a.heads)
     if model.d != a.d:
         raise SystemExit(f"--n / --d must give the width exactly (d = {model.d})")

@@ -219,3 +219,18 @@ def test_kronecker_refuses_what_it_cannot_factor():
     dr = draw(causal, batch=2, rng=0)
     np.testing.assert_allclose(grad_norms_sq(causal, draws=dr, method="kronecker"),
                                grad_norms_sq(causal, draws=dr, method="exact"), rtol=1e-10)
+
+
+def test_attention_statistics_of_several_heads_are_their_mean():
+    from gapcheck.numerics.statistics import get_statistic
+    m = AttentionModel(n=32, depth=1, gamma=HALF, attention="key-query", heads=2, sigma_qk2=1.0)
+    traj = sample(m, batch=3, rng=6, keep=("X", "A"))
+    A = traj.A[1]
+    per_head = -(A * np.log(A)).sum(axis=-1).mean(axis=-1)  # (batch, heads)
+    got = get_statistic("entropy").fn(traj, 1)
+    np.testing.assert_allclose(got, per_head.mean(axis=1), rtol=1e-12)
+    assert not np.allclose(got, per_head[:, 0], rtol=1e-3)
+    dev = get_statistic("attention-deviation").fn(traj, 1)
+    want = [np.mean([np.linalg.norm(np.sqrt(32) * (A[b, h] - 1 / 32), 2) for h in range(2)])
+            for b in range(3)]
+    np.testing.assert_allclose(dev, want, rtol=1e-8)
