@@ -48,8 +48,8 @@ layer (a real difference far below the margin: LayerNorm's ``eps`` makes
 rank).  A preset's verdict is ``"differs"`` when a layer differs, ``"same"``
 when all are the same, else ``"undecided"``.
 
-What to expect, and what the study finds (``docs/derivations.md``, section
-"Conventions: the authors' block"): for Random Markov attention ``A_l`` does
+What to expect, and what the study finds (docs/derivations.md, section
+paper-code): for Random Markov attention ``A_l`` does
 not see ``X``, so without LayerNorm ``X_l`` of the authors' block is exactly
 ``2^l`` times the stated one (bitwise: a power of 2 scales floats exactly)
 and the stable rank, scale-invariant, is identical; with LayerNorm only

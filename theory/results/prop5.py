@@ -208,4 +208,20 @@ RESULT = register(Result(
               "0.998 +- 0.009 with an n^-1 term; edge 6.749 +- 0.013, m_2 3.0006 +- 0.0008). With "
               "20 networks at n = 1024 the one-sided bound limit <= srank/n + 5.6 SE rejects the "
               "limit x1.1 (margin about 5 SE); with n <= 256 it could not (excess 5-13%, "
-              "extrapolation SE about 5%).")))
+              "extrapolation SE about 5%).",
+              "The authors' code doubles each block's output under the standard skip (mlp=False: a "
+              "second residual around an identity MLP), and this changes two of the 25 stable-rank "
+              "curves of the paper's experiments (Section 3, Figures 2 and 4: n = d = 100, depth 10), "
+              "both key-query with the gap removed: A(X)-perp + skip keeps its rank in the stated "
+              "model (srank 91.5 -> 83.9 over layers 2-10) but collapses in the authors' block "
+              "(76.1, 38.3, 8.9, ..., 1.25: -98.5% at layer 10), so that curve's collapse comes from "
+              "the doubling (logits x4 per layer, nothing to renormalise them), not from the "
+              "architecture; A(X)-perp + skip + LN moves by -11% at layer 2 and +25% to +37% at "
+              "layers 4-8 (logits x4). A(X) + skip + LN moves by +0.45% (significant, inside the 1% "
+              "margin); every Random Markov curve is unchanged (bitwise without LayerNorm, within "
+              "5e-7 with it: only LN's eps sees the factor) and every configuration without the "
+              "factor is bitwise identical. float32 alone ends the A(X)-perp curve after layer 3 "
+              "(underflow to zero; layer 6 in float64). numerics.conventions.convention_study, 64 "
+              "paired samples per configuration, Bonferroni over 750 comparisons at the toolkit's "
+              "false-alarm share; docs/derivations.md, section paper-code; pinned by "
+              "tests/numerics/test_conventions.py.")))
