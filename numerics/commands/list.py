@@ -1,7 +1,7 @@
 """``gapcheck list``: every result, one line each (id, kind, title, source),
 laid out for the terminal's width or ``COLUMNS``; ``--details`` adds the
-statement and the assumptions in full, ``--json`` gives a machine-readable
-array, ``--ids`` the ids alone."""
+statement, the assumptions and the findings in full, ``--json`` gives a
+machine-readable array, ``--ids`` the ids alone."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,8 @@ def add_parser(sub):
     fmt.add_argument("--json", action="store_true", help="one JSON array")
     fmt.add_argument("--ids", action="store_true", help="the ids only, one per line")
     fmt.add_argument("--details", action="store_true",
-                     help="also the statement and the assumptions of each result, in full")
+                     help="also the statement, the assumptions and the findings of each result, "
+                          "in full")
     p.set_defaults(func=run)
     return p
 
@@ -27,7 +28,8 @@ def run(args) -> int:
     if getattr(args, "json", False):
         print(json.dumps([{"id": r.id, "title": r.title, "kind": r.kind, "source": r.source,
                            "statement": r.statement, "assumptions": list(r.assumptions),
-                           "empirical_check": r.empirical_check} for r in results], indent=1))
+                           "empirical_check": r.empirical_check, "findings": list(r.findings)}
+                          for r in results], indent=1))
         return 0
     if getattr(args, "ids", False):
         for r in results:
@@ -40,7 +42,7 @@ def run(args) -> int:
 def print_list(results, details: bool = False, width: int | None = None, file=None) -> None:
     """One line per result: id, kind, title and source, shortened to fit
     ``width``; with ``details`` the source, statement and assumptions follow
-    in full, wrapped."""
+    and the findings in full, wrapped."""
     file = file if file is not None else sys.stdout
     width = width or output_width(file)
     id_w = min(max([len(r.id) for r in results] + [2]), 28)
@@ -61,3 +63,5 @@ def print_list(results, details: bool = False, width: int | None = None, file=No
             print(wrap(f"statement: {r.statement}", width, indent=4, hang=4), file=file)
             for a in r.assumptions:
                 print(wrap(f"- {a}", width, indent=4, hang=2), file=file)
+            for f in r.findings:
+                print(wrap(f"finding: {f}", width, indent=4, hang=4), file=file)

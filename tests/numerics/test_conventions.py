@@ -267,3 +267,19 @@ def test_sweep_cli_block(tmp_path):
     assert main(["sweep", "--preset", "A(X) + skip", "--n", "8", "--depth", "2", "--samples", "1",
                  "--block", "paper-code", "--csv", str(out)]) == 0
     assert out.read_text().count("A(X) + skip") == 2
+
+
+def test_list_prints_the_finding(capsys, monkeypatch):
+    """The finding is recorded on prop5 and `gapcheck list --details` / --json
+    print it."""
+    import json
+
+    from gapcheck.numerics.cli import main
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["list", "--details"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "finding: The authors' code doubles each block's output" in text
+    assert "A(X)-perp + skip keeps its rank in the stated model" in text
+    assert main(["list", "--json"]) == 0
+    listed = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert any("section paper-code" in f for f in listed["prop5"]["findings"])
