@@ -326,6 +326,7 @@ def _as_list(name, values):
 
 # --------------------------------------------------------------------------- memory
 
+@functools.lru_cache(maxsize=1024)  # asked for every chunk; the models' widths are sympy-exact
 def memory_estimate(spec: SweepSpec, n: int, gamma: float, samples: int) -> int:
     """Bytes one chunk of ``samples`` samples at (n, gamma) needs at its peak (the
     largest group; an upper estimate, before any allocation).
