@@ -1,7 +1,7 @@
 """Empirical check of ``gg.block-map-postln`` (A6), on the toolkit.
 
 For each case (the example's post-LN blocks: single head, the statement's ReLU
-MLP, skips alpha_A = alpha_M = 3/2, sigma_v^2 = 3, depth 6; at beta = 1/2 and
+MLP, skips alpha_A = alpha_M = 1/2, sigma_v^2 = 2, depth 6; at beta = 1/2 and
 3, on both sides of the freezing point) a batch of stacks is sampled on LN
 tokens of overlap 0.2 (the statement's input), and the mean token cosine per
 layer is compared with the prediction's map (:class:`theory.companions.gg.BlockMap`,
@@ -43,12 +43,12 @@ def block_cases(result_id, config, sizes, betas, kind="", **fields):
                       p=INPUT_OVERLAP, kind=kind) for m in models]
 
 
-def sampled_cosines(config, result_id, case, norm="post"):
+def sampled_cosines(config, result_id, case):
     """Mean token cosines per layer of ``case.batch`` sampled stacks of the case's model."""
     m = case.model
-    gen = T.generator(config, result_id, case.label, norm)
+    gen = T.generator(config, result_id, case.label)
     X = ln_tokens(m.n, m.d, float(case.p), batch=case.batch, rng=gen, backend=config.backend)
-    return np.asarray(model_stack(m, X, norm=norm, rng=gen)[0])
+    return np.asarray(model_stack(m, X, rng=gen)[0])
 
 
 def curve_outcome(name, case, cosines, block_map, judges):

@@ -1,20 +1,20 @@
 """Empirical check of ``gg.block-maps`` (A7), on the toolkit.
 
-The prediction (:class:`theory.companions.gg.BlockMaps`) gives the cosine maps
-of the model's blocks post-LN (``postln``) and with the LayerNorm in front of
-each branch (``preln``), gain-controlled (``A - J``, the core paper's fix) when
-the model removes the gap (``remove_gap = 1``). Cases (the example's blocks,
-skips 3/2, sigma_v^2 = 3, LN tokens of overlap 0.2):
+The prediction (:class:`theory.companions.gg.BlockMaps`) is the cosine map of the
+model's blocks (and the statement's ReLU MLP), pre-LN or post-LN as the
+model's ``ln_position`` says, gain-controlled (``A - J``, the core paper's fix)
+when the model removes the gap (``remove_gap = 1``). Cases (the example's
+blocks, skips 1/2, sigma_v^2 = 2, LN tokens of overlap 0.2):
 
-* **pre** (beta = 2, plain attention), **pre-gain** (beta = 3, remove_gap = 1) and
-  **post-gain** (beta = 1/2, remove_gap = 1): sampled stacks against the map
-  within the random-walk budget ``0.75 sqrt(L/d)`` (judges ``preln`` /
-  ``postln``), as gg.block-map-postln;
+* **pre** (pre-LN, beta = 2, plain attention), **pre-gain** (pre-LN, beta = 3,
+  remove_gap = 1) and **post-gain** (post-LN, beta = 1/2, remove_gap = 1):
+  sampled stacks against the map within the random-walk budget
+  ``0.75 sqrt(L/d)`` (judges ``cosines``), as gg.block-map-postln;
 * **open item** (A7: the pre-LN REM temperature on LN(x), A1, versus on the
   un-normalised stream, the authors' notebook), decided by the network: at
-  beta = 2, a wider batch of short-context pre-LN stacks; the predicted
-  ``preln`` map must fit them (RMS over layers) at least as well as both
-  candidate temperatures (judges ``preln``);
+  beta = 2, a wider batch of pre-LN stacks; the predicted map must fit them
+  (RMS over layers) at least as well as both candidate temperatures (judges
+  ``cosines``);
 * **identity**: ``(A - J) 1 = 0``: a gain-controlled branch is blind to a common
   shift of all tokens, to rounding (judges no field; an earlier summary said
   "zero token mean", which needs column sums 1 and is false for softmax A).
@@ -39,7 +39,9 @@ from ...theory.registry import get
 
 __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS"]
 
-#: (kind, beta, remove_gap, norm) of the map cases
+#: skip alpha and sigma_v^2 of the cases
+CASE_SKIP, CASE_SIGMA_V2 = sympy.Integer(1), sympy.Rational(1, 2)
+#: (kind, beta, remove_gap, ln_position) of the map cases
 MAP_CASES = (("pre", 2, 0, "pre"), ("pre-gain", 3, 1, "pre"), ("post-gain", sympy.Rational(1, 2), 1, "post"))
 
 
@@ -49,11 +51,13 @@ class BlockMapsCheck(T.Check):
     def cases(self, config):
         out = []
         sizes = ((128, 256, 6, 1), (128, 256, 6, 1), (256, 512, 10, 3))
-        for kind, beta, gap, _ in MAP_CASES:
-            out += block_cases(self.result_id, config, sizes, (beta,), kind=kind, remove_gap=gap)
+        scales = dict(skip=CASE_SKIP, sigma_v2=CASE_SIGMA_V2 / config.pick(*sizes)[1])
+        for kind, beta, gap, position in MAP_CASES:
+            out += block_cases(self.result_id, config, sizes, (beta,), kind=kind, remove_gap=gap,
+                               ln_position=position, **scales)
         _, d, depth, _ = config.pick(*sizes)
         n_open, b_open = config.pick((128, 6), (128, 6), (256, 8))
-        m = at(get(self.result_id).example(), n_open, 2, d, depth=depth, remove_gap=0)
+        m = at(get(self.result_id).example(), n_open, 2, d, depth=depth, remove_gap=0, ln_position="pre", **scales)
         out.append(InputCase(m, (n_open,), b_open, label(m, L=depth, kind="open item"), p=out[0].p,
                              kind="open item"))
         m = at(m, 32, 3, 64, depth=1)
@@ -63,8 +67,7 @@ class BlockMapsCheck(T.Check):
     def measure(self, config, case):
         if case.kind == "identity":
             return self._shift_identity(config, case)
-        norm = next((nm for k, _, _, nm in MAP_CASES if k == case.kind), "pre")
-        return sampled_cosines(config, self.result_id, case, norm)
+        return sampled_cosines(config, self.result_id, case)
 
     def _shift_identity(self, config, case):
         m = case.model
@@ -82,29 +85,24 @@ class BlockMapsCheck(T.Check):
             return [T.identity("(A - J) 1 = 0: gain-controlled branch blind to the common component", par,
                                measured=measured, predicted=0.0, judges=(), rtol=0.0, atol=1e-10)]
         if case.kind == "open item":
-            truth = get(self.result_id).prediction(case.model).preln
+            truth = get(self.result_id).prediction(case.model).cosines
 
             def rms(block_map):
                 return float(np.sqrt(np.mean((measured - np.asarray(block_map.curve(measured[0]))) ** 2)))
             errs = {t: rms(truth.with_(temperature=t)) for t in ("ln", "stream")}
-            e_pred = rms(pred.preln)
             return [T.bound("pre-LN: prediction fits best among beta_c on LN(x) / on the stream",
                             {**par, **{f"rms_{k}": round(v, 4) for k, v in errs.items()}},
-                            measured=e_pred, limit=min(errs.values()) + 1e-12, judges=("preln",),
+                            measured=rms(pred.cosines), limit=min(errs.values()) + 1e-12, judges=("cosines",),
                             detail="resolves open item A7 (docs/derivations.md, section gg.block-maps)")]
-        field = "postln" if case.kind.startswith("post") else "preln"
         return [curve_outcome(f"{case.kind} cosine per block: max |network - map|", case, measured,
-                              getattr(pred, field), (field,))]
+                              pred.cosines, ("cosines",))]
 
 
 CHECK = BlockMapsCheck()
 CHECK.controls = (
-    map_control("pre-LN beta_c on the un-normalised stream (notebook)", "preln", temperature="stream"),
-    T.Control("gain control ignored (plain attention)",
-              lambda m, pred: (lambda pr: pr.replace(postln=pr.postln.with_(gain=False),
-                                                     preln=pr.preln.with_(gain=False)))(pred(m)),
-              ("postln", "preln")),
-    map_control("pre-LN: no REM (Y = 0)", "preln", participation="zero"),
+    map_control("pre-LN beta_c on the un-normalised stream (notebook)", "cosines", temperature="stream"),
+    map_control("gain control ignored (plain attention)", "cosines", gain=False),
+    map_control("no REM (Y = 0)", "cosines", participation="zero"),
 )
 run = CHECK.run
 NEGATIVE_CONTROLS = CHECK.NEGATIVE_CONTROLS

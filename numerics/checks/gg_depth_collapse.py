@@ -11,7 +11,7 @@ post-LN map at p = 1, the skip exponent e (alpha_A^2 = alpha_M^2 ~ L^e keeps
   model's map keeps ``1 - p_L`` in (0.05, 0.95 (1 - p_0)) with max/min <= 1.25
   over L = 10..1000 (judges ``skip_exponent``);
 * **networks** (beta = 1/2, depth L = 2, 6 (8, 16 thorough), skip alpha^2 = c L,
-  the example's sigma_v^2 = 3): sampled post-LN stacks follow the model's map
+  the example's sigma_v^2 = 2): sampled post-LN stacks follow the model's map
   within the random-walk budget ``0.75 sqrt(L/d)`` (judges ``cosines``).
 
 The properties of the map itself (every factor increases p; slope < 1 for every

@@ -59,7 +59,7 @@ class ParticipationCheck(T.Check):
 
     def cases(self, config):
         return rem_cases(self.result_id, KEYS, (3, 4), (sympy.Rational(1, 2),),
-                         config.pick(3000, 6000, 20000), 200)
+                         config.pick(6000, 6000, 20000), 200)
 
     def measure(self, config, case):
         Y, _, _ = rem_statistics(case.model.n, float(gg.model_beta(case.model)), reps=case.batch,

@@ -57,12 +57,12 @@ def label(model, **extra) -> str:
 
 def at(model, n: int, beta=None, d: int | None = None, **fields):
     """The G&G model ``model`` at ``n`` tokens and width ``d`` (default: the same ratio
-    gamma, d = n / gamma), the authors' sigma_v^2 and beta kept (or beta set),
-    ``fields`` (depth, skip, layernorm, remove_gap) set."""
+    gamma, d = n / gamma), the authors' sigma_v^2 and beta kept
+    (or beta set), ``fields`` (depth, skip, layernorm, remove_gap, ln_position) set."""
     d = int(n / model.gamma_effective) if d is None else d
-    keep = {k: getattr(model, k) for k in ("depth", "skip", "layernorm", "remove_gap")}
-    return gg.authors_model(n, d, gg.model_beta(model) if beta is None else beta,
-                            sigma_v2=gg.model_sigma_v2(model) / d, **{**keep, **fields})
+    keep = {k: getattr(model, k) for k in ("depth", "skip", "layernorm", "remove_gap", "ln_position")}
+    keep["sigma_v2"] = gg.model_sigma_v2(model) / d
+    return gg.authors_model(n, d, gg.model_beta(model) if beta is None else beta, **{**keep, **fields})
 
 
 def row_logit_variances(model, p, draws, rng, backend="numpy"):

@@ -2,7 +2,9 @@
 the toolkit.
 
 Cells of the (beta, alpha_A^2) diagram at depth L (beta = 1/2, 3; alpha^2 = 1,
-L; the example's sigma_v^2 = 3 and uncorrelated LN tokens): the prediction
+L; sigma_v^2 = 2, where every cell is far from a boundary (sigma_v^2 = 1 puts
+the cell beta = 3, alpha^2 = 1 near the rank-collapse threshold at T = 96);
+uncorrelated LN tokens): the prediction
 (:class:`theory.companions.gg.Trainability`) classifies each cell by the
 model's map (:meth:`~theory.companions.gg.Trainability.label`: rank collapse if
 ``1 - rho_L < eps``, entropy collapse if ``beta_eff > beta_c(T)`` at some layer,
@@ -44,7 +46,7 @@ class TrainabilityCheck(T.Check):
         out = []
         for beta in (sympy.Rational(1, 2), 3):
             for alpha2 in (1, L):
-                m = at(ex, n, beta, d, depth=L, skip=sympy.sqrt(alpha2))
+                m = at(ex, n, beta, d, depth=L, skip=sympy.sqrt(alpha2), sigma_v2=sympy.Rational(2, d))
                 out.append(InputCase(m, (n,), batch, label(m, L=L, alpha2=alpha2), p=sympy.Integer(0)))
         return out
 

@@ -169,16 +169,16 @@ def stack(X, depth: int, beta: float, *, norm: str = "post", alpha_a: float = 1.
     return cos, ent
 
 
-def model_stack(model, X, *, norm: str = "post", rng=None):
+def model_stack(model, X, *, rng=None):
     """:func:`stack` of the G&G blocks of ``model`` (a key-query
     :class:`~theory.model.AttentionModel` read by :mod:`theory.companions.gg`: beta
-    from sigma_QK^2, ``sigma_v^2 = d sigma_V^2``, ``alpha_A = alpha_M`` = the skip,
-    the statement's MLP ``sigma_w^2``, gain control when ``remove_gap = 1``) on the
-    tokens X (batch, n, d), ``norm`` "post" (the model's) or "pre"."""
+    from sigma_QK^2, ``sigma_v^2 = d sigma_V^2``, the statement's MLP ``sigma_w^2``,
+    ``alpha_A = alpha_M`` = the skip, the LayerNorm position, gain control when
+    ``remove_gap = 1``) on the tokens X (batch, n, d)."""
     from ...theory.companions import gg
     if X.shape[1:] != (model.n, model.d):
         raise ValueError(f"X must hold {model.n} tokens of width {model.d} (got shape {tuple(X.shape)})")
     alpha = float(model.skip_alpha)
-    return stack(X, model.depth, float(gg.model_beta(model)), norm=norm, alpha_a=alpha, alpha_m=alpha,
-                 sigma_v2=float(gg.model_sigma_v2(model)), sigma_w2=float(gg.MLP_SIGMA_W2),
-                 gain=model.remove_gap == 1, rng=rng)
+    return stack(X, model.depth, float(gg.model_beta(model)), norm=model.ln_position, alpha_a=alpha,
+                 alpha_m=alpha, sigma_v2=float(gg.model_sigma_v2(model)),
+                 sigma_w2=float(gg.MLP_SIGMA_W2), gain=model.remove_gap == 1, rng=rng)

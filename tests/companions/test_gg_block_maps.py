@@ -150,3 +150,54 @@ def test_block_map_checks_at_thorough_size(seed):
     cfg = VerifyConfig(level="thorough", seed=seed)
     for rid in ("gg.block-map-postln", "gg.block-maps"):
         assert_all_pass(check_module(get(rid)).run(cfg))
+
+
+# ---------------------------------------------------------------- predictions from the model
+
+def test_block_maps_read_the_model():
+    """The map has the model's beta, T, depth, skip alpha^2, sigma_v^2 = d sigma_V^2, its
+    LayerNorm position and gain control (remove_gap = 1)."""
+    r = get("gg.block-maps")
+    m = r.example()
+    c = r.prediction(m).cosines
+    assert (c.norm, c.gain) == ("post", False)
+    assert c.curve(0.2) == gg.iterate_map(0.2, 6, 3.0, 128, alpha_a=0.5, alpha_m=0.5, sigma_v2=2.0,
+                                          sigma_w2=1.0)
+    pre = r.prediction(m.replace(ln_position="pre", remove_gap=1)).cosines
+    assert (pre.norm, pre.gain) == ("pre", True)
+    assert "top 2" in r.applies(m.replace(remove_gap=2))
+
+
+@pytest.mark.parametrize("rid", ["gg.block-map-postln", "gg.depth-collapse", "gg.trainability"])
+def test_post_ln_block_results_refuse_other_blocks(rid):
+    r = get(rid)
+    m = r.example()
+    assert r.applies(m) is None
+    assert "LayerNorm" in r.applies(m.replace(layernorm=False))
+    assert "skip" in r.applies(m.replace(skip=None))
+    assert "remove_gap" in r.applies(m.replace(remove_gap=1))
+    assert "pre-LN" in r.applies(m.replace(ln_position="pre"))
+
+
+def test_depth_collapse_and_trainability_predictions():
+    m = get("gg.depth-collapse").example()
+    p = get("gg.depth-collapse").prediction(m)
+    assert abs(float(p.slope) - gg.slope_at_one_closed_form(0.25, 0.25, 2.0, 1.0, 0.0)) < 1e-12
+    assert p.skip_exponent == 1
+    t = get("gg.trainability").prediction(m)
+    assert t.label(0.0) == gg.classify_trainability(3.0, 0.5, 6, 128, alpha_m=0.5, sigma_v2=2.0)[:2]
+    t = get("gg.trainability").prediction(m.replace(skip=sympy.sqrt(6)))
+    assert (t.label(0.0)[0], t.replace(beta_c=3 * t.beta_c).label(0.0)[0]) == ("entropy-collapse", "trainable")
+
+
+def test_qk_gradients_prediction_is_b3_in_the_models_scales():
+    from gapcheck.theory.companions import noci
+    m = get("gg.qk-gradients").example()
+    p = get("gg.qk-gradients").prediction(m)
+    d, n = 256, 128
+    e = noci.uniform_jacobian_expectations(sq=1, sk=sympy.sqrt(2 * sympy.sqrt(sympy.log(n))), sv=sympy.sqrt(sympy.Rational(3, 2)),
+                                           temperature=sympy.sqrt(d), width=d, dk=d, dv=d, tokens=n,
+                                           xbar_sq=1)["Q"]
+    assert sympy.simplify(p.uniform - e / (n * d ** 2 * sympy.sqrt(sympy.log(n)))) == 0
+    y = 1 - gg.beta_c_finite(n) / 2
+    assert abs(float(p.frozen) - 0.38 * 1.5 * y) < 1e-12

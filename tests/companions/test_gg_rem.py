@@ -139,3 +139,57 @@ def test_layernorm_and_validation():
         ln_tokens(4, 8, 1.0)
     with pytest.raises(ValueError, match="T must be an integer"):
         rem_rows(1, 1.0, reps=2)
+
+
+# ---------------------------------------------------------------- predictions from the model
+
+def test_model_reads_the_authors_scales():
+    m = gg.rem_example()
+    assert (m.n, m.d, gg.model_beta(m), gg.model_sigma_v2(m)) == (128, 256, 2, sympy.Rational(3, 2))
+    # beta = d sigma_QK^2 / sqrt(log n): the sampler's entry std is the authors' sqrt(beta) (log T)^(1/4)/sqrt(d)
+    from gapcheck.numerics.companions.rem import qk_std
+    assert abs(math.sqrt(float(m.sigma_QK2)) - qk_std(2, 128, 256)) < 1e-15
+
+
+@pytest.mark.parametrize("rid", IDS + ["gg.qk-gradients"])
+def test_rem_results_apply_to_one_key_query_layer(rid):
+    r = get(rid)
+    ex = r.example()
+    assert r.applies(ex) is None
+    assert "key-query" in r.applies(ex.replace(attention="markov"))
+    assert "remove_gap" in r.applies(ex.replace(remove_gap=1))
+
+
+def test_rem_mapping_prediction_in_the_models_scales():
+    """beta_eff^2 log T = beta^2 q (q - p) log n with beta from sigma_QK^2: a wrong power
+    of d, sigma_QK^2 or log n changes it."""
+    m = gg.authors_model(64, 128, sympy.Rational(3, 2))
+    v = get("gg.rem-mapping").prediction(m).logit_variance
+    assert sympy.simplify(v - sympy.Rational(9, 4) * gg.q * (gg.q - gg.p) * sympy.log(64)) == 0
+
+
+def test_freezing_point_function_is_the_quadrature():
+    n = sympy.Symbol("n", positive=True, integer=True)
+    assert abs(float(gg.FreezingPointT(1024)) - gg.beta_c_finite(1024)) < 1e-15
+    assert gg.FreezingPointT(n).subs(n, 512).evalf(20) == sympy.Float(gg.beta_c_finite(512), 20)
+    p = get("gg.freezing").prediction(gg.authors_model(512, 1024, 3))
+    assert abs(float(p.frozen_free_energy.subs({gg.q: 1, gg.p: 0})) - 3 * gg.beta_c_finite(512)) < 1e-12
+
+
+def test_participation_output_and_entropy_in_the_models_scales():
+    frozen, fluid = gg.authors_model(128, 256, 4, sigma_v2=sympy.Rational(3, 512)), gg.authors_model(128, 256, sympy.Rational(1, 2))
+    m = gg.beta_c_finite(128) / 4
+    at = {gg.q: 1, gg.p: 0}
+    p = get("gg.participation").prediction(frozen)
+    assert abs(float(p.mean.subs(at)) - (1 - m)) < 1e-12
+    assert abs(float(p.variance.subs(at)) - m * (1 - m) / 3) < 1e-12
+    assert get("gg.participation").prediction(fluid).mean.subs(at) == 0
+    o = get("gg.output-moments").prediction(frozen)
+    at3 = {gg.q: 1, gg.p: sympy.Rational(3, 10)}
+    y = 1 - gg.beta_c_finite(128) / (4 * math.sqrt(0.7))
+    assert abs(float(o.q_att.subs(at3)) - 1.5 * (0.3 + 0.7 * y)) < 1e-12
+    assert o.p_att.subs(at3) == sympy.Rational(9, 20)
+    e = get("gg.entropy").prediction(fluid)
+    assert e.fluid.subs(at) == sympy.Rational(7, 8)
+    h = float(get("gg.entropy").prediction(frozen).frozen.subs(at))
+    assert abs(h - float(sympy.polygamma(0, 1) - sympy.polygamma(0, 1 - m))) < 1e-12

@@ -728,14 +728,17 @@ def _checks_depth_collapse():
 # (:func:`qk_variance`; so the model's ``beta = d sigma_QK^2 / sqrt(log n)``,
 # :func:`model_beta`), ``W_V`` entries ``N(0, sigma_V^2)``, i.e. the authors'
 # ``sigma_v^2 = d sigma_V^2`` (:func:`model_sigma_v2`). The skip strength is
-# ``alpha_A``; the LayerNorm is post-norm (the pre-LN block of A7 is read with the
-# same numbers: the model describes post-norm only); ``remove_gap = 1`` is the gain
-# control ``(A - J) X W_V``. The ReLU MLP of a G&G block is not part of the model:
-# it is the statement's own, ``sigma_w^2 =`` :data:`MLP_SIGMA_W2`, no biases, MLP skip
-# ``alpha_M = alpha_A``. The input's token statistics ``q = |x|^2/d`` and
-# ``p = x_a.x_b/d`` are the statement's parameters, not the model's: the fields of the
-# REM predictions are functions of the symbols :data:`q` and :data:`p` (substitute the
-# input's), and a block map's curve starts from the input's cosine.
+# ``alpha_A``; the LayerNorm position is the model's ``ln_position`` (post-LN for
+# A6, A8, A9; A7 covers both positions); ``remove_gap = 1`` is the gain control
+# ``(A - J) X W_V``. The ReLU MLP of a G&G block is the statement's own, not the
+# model's (the model is the attention stack; a model with its own ``mlp`` is outside
+# these statements): hidden width d, ``W_1, W_2`` entries of variance ``sigma_w^2/d``
+# with ``sigma_w^2 =`` :data:`MLP_SIGMA_W2`, no biases, its residual factor
+# ``alpha_M = alpha_A`` and a LayerNorm at the model's position. The input's token
+# statistics ``q = |x|^2/d`` and ``p = x_a.x_b/d`` are the statement's parameters,
+# not the model's: the fields of the REM predictions are functions of the symbols
+# :data:`q` and :data:`p` (substitute the input's), and a block map's curve starts
+# from the input's cosine.
 
 #: the input's per-coordinate token norm and overlap (the statements' own parameters)
 q, p = _q, _p
@@ -836,18 +839,21 @@ def rem_applies(model) -> str | None:
 def _block_reason(model) -> str | None:
     if not model.layernorm:
         return "the statement is about LayerNorm blocks (the model has no LayerNorm)"
-    if model.skip is None:
-        return "the statement is about residual blocks with skip alpha_A (the model has no skip)"
+    if model.skip is None or isinstance(model.skip, str) and model.skip not in ("standard", "upscaled"):
+        return (f"the statement is about residual blocks with a fixed skip alpha_A "
+                f"(got skip={model.skip!r})")
     return None
 
 
 def block_applies(model) -> str | None:
-    """A6, A8, A9: post-LN residual blocks of plain softmax attention."""
+    """A6, A8, A9: post-LN residual blocks of plain softmax attention (and the
+    statement's ReLU MLP)."""
     return rem_applies(model) or _block_reason(model)
 
 
 def block_maps_applies(model) -> str | None:
-    """A7: pre-LN / post-LN residual blocks, plain or gain-controlled (remove_gap = 1)."""
+    """A7: pre-LN / post-LN residual blocks (and the statement's ReLU MLP), plain or
+    gain-controlled (remove_gap = 1)."""
     reason = _attention_reason(model) or _block_reason(model)
     if reason is None and model.remove_gap not in (0, 1):
         reason = (f"gain control is remove_gap = 1 (A - J); removing the top {model.remove_gap} "
@@ -862,10 +868,10 @@ def rem_example():
 
 
 def block_example():
-    """Six post-LN blocks, n = 128, d = 256, beta = 3, alpha_A = alpha_M = 3/2,
-    sigma_v^2 = 3 (sigma_V^2 = 3/256)."""
-    return authors_model(128, 256, 3, depth=6, layernorm=True, skip=Rational(3, 2),
-                         sigma_v2=Rational(3, 256))
+    """Six post-LN blocks, n = 128, d = 256, beta = 3, alpha_A = alpha_M = 1/2,
+    sigma_v^2 = 2 (sigma_V^2 = 1/128)."""
+    return authors_model(128, 256, 3, depth=6, layernorm=True, skip=Rational(1, 2),
+                         sigma_v2=Rational(1, 128))
 
 
 PARTICIPATIONS = ("rem", "zero", "one")
@@ -920,10 +926,12 @@ class BlockMap:
         return iterate_map(float(rho0), int(self.depth), float(self.beta), int(self.tokens), **kw)
 
 
-def _block_map(model, norm="post", gain=False) -> BlockMap:
+def _block_map(model) -> BlockMap:
+    """The map of the model's blocks: its LayerNorm position, gain control when it
+    removes the gap."""
     a2 = sympy.sympify(model.skip_alpha) ** 2
     return BlockMap(model_beta(model), model.value("n"), model.value("l"), a2, a2,
-                    model_sigma_v2(model), MLP_SIGMA_W2, norm, gain)
+                    model_sigma_v2(model), MLP_SIGMA_W2, model.ln_position, model.remove_gap == 1)
 
 
 @dataclass(frozen=True)
@@ -1033,17 +1041,14 @@ def predict_block_map_postln(model) -> PostLNMap:
 
 @dataclass(frozen=True)
 class BlockMaps(Prediction):
-    """A7: the cosine maps of the model's blocks post-LN (``postln``) and with the
-    LayerNorm in front of each branch (``preln``), gain-controlled when the model
-    removes the gap (``remove_gap = 1``)."""
+    """A7: the cosine map of the model's blocks, pre-LN or post-LN (``ln_position``),
+    gain-controlled when the model removes the gap (``remove_gap = 1``)."""
 
-    postln: BlockMap
-    preln: BlockMap
+    cosines: BlockMap
 
 
 def predict_block_maps(model) -> BlockMaps:
-    gain = model.remove_gap == 1
-    return BlockMaps(postln=_block_map(model, "post", gain), preln=_block_map(model, "pre", gain))
+    return BlockMaps(cosines=_block_map(model))
 
 
 @dataclass(frozen=True)
@@ -1235,6 +1240,7 @@ register(Result(
               "(q, p); the sampled pre-LN network follows the LN(x) version (see the check "
               "'pre-LN: which beta_c').",),
     predict=predict_block_maps, applies=block_maps_applies, example=block_example,
+    holds_beyond=("ln_position",),
 ))
 
 register(Result(
