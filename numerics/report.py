@@ -32,7 +32,8 @@ from pathlib import Path
 import sympy
 
 from ..theory.registry import Result
-from ..theory.symbols import GREEK, SYMBOLS, escape_text, latex as formula_latex, text_latex
+from ..theory.symbols import (GREEK, SYMBOLS, ascii_math, escape_text, latex as formula_latex,
+                              text_latex)
 from . import latex as _latex
 
 __all__ = ["FIGURES_OF", "figures_of", "paper_reference", "document", "log_problems", "build",
@@ -204,7 +205,20 @@ def _value(x, limit: int = 4, wide=None) -> str:
     try:
         return _number(float(text))
     except ValueError:
-        return _cell_text(text)
+        pass
+    if _FORMULA_TEXT.search(text) and not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", text):
+        tex = ascii_math(_VARIANCE_NAME.sub(r"(\1_\2^2)", text.replace("**", "^")))
+        if wide is not None and _latex._width(tex) > CELL_CHARS:
+            wide.append(tex)
+            return f"see ({len(wide)})"
+        return f"${tex}$"
+    return _cell_text(text)
+
+
+#: a value given as the text of a formula (``sigma_V2**(L - 1)/gamma**L``)
+_FORMULA_TEXT = re.compile(r"\*\*|[\w)]\*[\w(]|[\w)]/[\w(]")
+#: a variance's code name in such a text: ``sigma_V2`` is sigma_V^2
+_VARIANCE_NAME = re.compile(r"\b(sigma|alpha|beta|tau|kappa)_([A-Za-z]+)2\b")
 
 
 def _params(params: dict) -> str:
@@ -231,7 +245,7 @@ def _docstring_caption(fn) -> str:
     as plain words)."""
     doc = " ".join((fn.__doc__ or "").split())
     doc = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], doc).replace("``", "")
-    return doc
+    return doc or "drawn by gapcheck figures (no description given)."
 
 
 # ------------------------------------------------------------------ the document
