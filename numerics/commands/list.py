@@ -1,13 +1,17 @@
 """``gapcheck list``: every result, one line each (id, kind, title, source),
 laid out for the terminal's width or ``COLUMNS``; ``--details`` adds the
 statement, the assumptions and the findings in full, ``--json`` gives a
-machine-readable array, ``--ids`` the ids alone."""
+machine-readable array, ``--ids`` the ids alone.
+
+The fields come from :func:`theory.listing.listed`: a generated index kept
+equal to the registry, so listing imports neither sympy nor the results'
+modules (the registry itself is asked when the index is stale)."""
 from __future__ import annotations
 
 import json
 import sys
 
-from ...theory.registry import all_results
+from ...theory.listing import listed
 from ._text import fit, output_width, wrap
 
 
@@ -24,12 +28,9 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    results = all_results()
+    results = listed()
     if getattr(args, "json", False):
-        print(json.dumps([{"id": r.id, "title": r.title, "kind": r.kind, "source": r.source,
-                           "statement": r.statement, "assumptions": list(r.assumptions),
-                           "empirical_check": r.empirical_check, "findings": list(r.findings)}
-                          for r in results], indent=1))
+        print(json.dumps([r.to_json() for r in results], indent=1))
         return 0
     if getattr(args, "ids", False):
         for r in results:
