@@ -65,16 +65,20 @@ To draw both conventions where they differ (a figure)::
             layers, mean, se = study.curve(name, arm)
 
 What to expect, and what the study finds (docs/derivations.md, section
-paper-code): for Random Markov attention ``A_l`` does
-not see ``X``, so without LayerNorm ``X_l`` of the authors' block is exactly
-``2^l`` times the stated one (bitwise: a power of 2 scales floats exactly)
-and the stable rank, scale-invariant, is identical; with LayerNorm only
-``eps`` separates them.  For key-query attention the next layer's logits are
-``X W_Q W_K^T X^T / sqrt(d)``, quadratic in ``X``: the doubling multiplies
-them by 4 at every layer, sharpens the softmax and changes every curve from
-layer 2 on.  With the upscaled skip or no skip there is no factor, and the
-curves must come out identical (a control: the study would flag them if the
-factor were applied there).
+paper-code): for Random Markov attention ``A_l`` does not see ``X``, so
+without LayerNorm ``X_l`` of the authors' block is exactly ``2^l`` times the
+stated one (bitwise: a power of 2 scales floats exactly) and the stable rank,
+scale-invariant, is identical; with LayerNorm only ``eps`` separates them.
+For key-query attention the next layer's logits
+``X W_Q W_K^T X^T / sqrt(d)`` are quadratic in ``X``: the doubling multiplies
+them by 4 from layer 2 on and sharpens the softmax.  At n = d = 100, depth 10
+that changes two curves beyond the margin, A(X)-perp + skip (stable rank 83.9
+-> 1.25 at layer 10: its collapse is the doubling's) and A(X)-perp + skip +
+LN (-11% to +37%); A(X) + skip and A(X) + skip + LN stay within 0.5% (the gap
+has already collapsed them to rank 1).  With the upscaled skip or no skip
+there is no factor, and the curves must come out identical (a control: the
+study would flag them if the factor were applied there).  float32 alone ends
+the A(X)-perp curve early (underflow to zero).
 
 >>> s = convention_study(["A + skip", "A(X)-perp + skip"], n=12, depth=3, samples=8, rng=0)
 >>> s.verdict("A + skip"), s.verdict("A(X)-perp + skip")
