@@ -1,26 +1,22 @@
 """LaTeX of the registered results: fragments, complete documents, compilation.
 
 A result's LaTeX is its statement (``Result.statement_latex``) followed by the
-formulas it derives (``Result.formulas(**params)``, sympy expressions printed
-with :func:`theory.symbols.latex`, the one symbol table), either symbolic or specialised to a depth and a
-ratio gamma = n/d.  :func:`document` assembles several results into a
-fragment (for ``\\input``) or a complete ``article``; :func:`compile_pdf`
-runs a real engine (latexmk, pdflatex or tectonic) on it.
+fields of its symbolic prediction (``Result.prediction`` of
+``Result.symbolic_model``, sympy expressions printed with
+:func:`theory.symbols.latex`, the one symbol table), either symbolic or with
+the depth and the ratio gamma = n/d specialised in the model.
+:func:`document` assembles several results into a fragment (for
+``\\input``) or a complete ``article``; :func:`compile_pdf` runs a real engine
+(latexmk, pdflatex or tectonic) on it.
 
->>> from gapcheck.theory.registry import Result
->>> import sympy
->>> l = sympy.Symbol("l", positive=True)
->>> r = Result("demo", "A demo", "proposition", "here", "Grows like n^l.",
-...            ("n large",), r"\\mathbb{E}\\,X = n^{l}",
-...            formulas=lambda depth=l: {"exponent": depth + 1})
->>> print(result_block(r, depth=2).splitlines()[0])
-\\subsection*{demo: A demo}
->>> r"\\text{exponent} &= 3" in result_block(r, depth=2)
+>>> from gapcheck.theory.registry import get
+>>> print(result_block(get("prop3"), depth=2).splitlines()[0])
+\\subsection*{prop3: Rank collapse in width}
+>>> r"\\text{exponent} &= -3" in result_block(get("prop3"), depth=2)
 True
 """
 from __future__ import annotations
 
-import inspect
 import re
 import shutil
 import subprocess
@@ -30,15 +26,15 @@ from pathlib import Path
 import sympy
 
 from ..theory._validate import in_interval, integer, to_sympy
+from ..theory.model import SYMBOLS
 from ..theory.registry import Result
 from ..theory.symbols import escape_text, label_latex, latex as formula_latex, text_latex
 
-__all__ = ["FormulaError", "PARAMETER_NAMES", "specialise", "result_block", "document", "escape_text",
+__all__ = ["FormulaError", "PARAMETERS", "specialise", "result_block", "document", "escape_text",
            "find_engine", "compile_pdf"]
 
-#: the user-facing parameters and the keyword names a result's ``formulas`` may use for them
-#: (where ``formulas`` takes both ``L`` and ``l``, ``L`` is the depth and ``l`` a layer index)
-PARAMETER_NAMES = {"depth": ("depth", "L", "layers", "l"), "gamma": ("gamma",)}
+#: the user-facing parameters: the model field each sets and the canonical symbol it binds
+PARAMETERS = {"depth": SYMBOLS["l"], "gamma": SYMBOLS["gamma"]}
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
@@ -54,30 +50,19 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \maketitle
 """
 
-def _parameter_keywords(formulas) -> tuple[set[str], bool]:
-    try:
-        sig = inspect.signature(formulas)
-    except (TypeError, ValueError):
-        return set(), True
-    names = {p.name for p in sig.parameters.values()
-             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    var_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
-    return names, var_kw
-
-
 def specialise(result: Result, depth=None, gamma=None) -> dict:
-    """The keyword arguments of ``result.formulas`` for the given depth and gamma.
+    """The model fields (``depth``, ``gamma``) to set in ``result``'s symbolic
+    model for the given depth and gamma: those whose symbol (``l``, ``gamma``)
+    its symbolic prediction depends on; a result that does not depend on a
+    parameter simply ignores it.  ``depth`` must be an integer >= 1 and
+    ``gamma`` a number in (0, 1] (``"1/2"`` is read exactly).
 
-    The user-facing ``depth`` maps to the first of ``depth``, ``L``, ``layers``,
-    ``l`` that the result's ``formulas`` accepts (``gamma`` to ``gamma``); a result that does
-    not depend on a parameter simply ignores it.  ``depth`` must be an integer
-    >= 1 and ``gamma`` a number in (0, 1] (``"1/2"`` is read exactly).
-
-    >>> from gapcheck.theory.registry import Result
-    >>> r = Result("x", "x", "lemma", "s", "s", (), "x", formulas=lambda l=1, gamma=1: {})
-    >>> specialise(r, depth=3, gamma="1/2")
-    {'l': 3, 'gamma': 1/2}
-    >>> specialise(r, gamma=2)
+    >>> from gapcheck.theory.registry import get
+    >>> specialise(get("prop3"), depth=3, gamma="1/2")
+    {'depth': 3, 'gamma': 1/2}
+    >>> specialise(get("dong.cubic"), depth=3)
+    {}
+    >>> specialise(get("prop3"), gamma=2)
     Traceback (most recent call last):
     ...
     ValueError: gamma must be in (0, 1] (got 2)
@@ -89,14 +74,14 @@ def specialise(result: Result, depth=None, gamma=None) -> dict:
         g = _parse_number("gamma", gamma)
         in_interval("gamma", g, 0, 1)
         values["gamma"] = to_sympy(g)
-    names, var_kw = _parameter_keywords(result.formulas)
-    kwargs = {}
-    for key, value in values.items():
-        for alias in PARAMETER_NAMES[key]:
-            if alias in names:
-                kwargs[alias] = value
-                break
-    return kwargs
+    if not values:
+        return {}
+    try:
+        free = set().union(*(sympy.sympify(v).free_symbols for v in _fields(result).values()))
+    except Exception as exc:  # a result's own derivation failed: say which and why
+        raise FormulaError(f"{result.id}: its formulas cannot be derived with symbolic parameters "
+                           f"({type(exc).__name__}: {exc})") from None
+    return {key: value for key, value in values.items() if PARAMETERS[key] in free}
 
 
 def _parse_number(name: str, value):
@@ -111,30 +96,24 @@ def _parse_number(name: str, value):
 
 
 class FormulaError(ValueError):
-    """A result's ``formulas`` could not be evaluated for the given parameters."""
+    """A result's prediction could not be derived for the given parameters."""
 
 
-def _prediction_formulas(result: Result, depth=None, gamma=None) -> dict:
+def _fields(result: Result, **fields) -> dict:
     """The symbolic prediction's fields as formulas: build the statement's
-    symbolic model, specialise depth and gamma, predict (LaTeX is a view of
-    the prediction, not a second derivation)."""
-    fields = {}
-    if depth is not None:
-        fields["depth"] = integer("depth", _parse_number("depth", depth), minimum=1)
-    if gamma is not None:
-        fields["gamma"] = to_sympy(_parse_number("gamma", gamma))
+    symbolic model, specialise ``fields`` (depth, gamma), predict (LaTeX is a
+    view of the prediction, not a second derivation)."""
     prediction = result.prediction(result.symbolic_model(**fields))
     return {name.replace("_", " "): value for name, value in prediction.values().items()
             if isinstance(value, (sympy.Basic, int, float)) and not isinstance(value, bool)}
 
 
-def _formula_lines(result: Result, kwargs: dict, depth=None, gamma=None) -> list[tuple[str, str]]:
+def _formula_lines(result: Result, fields: dict) -> list[tuple[str, str]]:
     try:
-        formulas = (_prediction_formulas(result, depth, gamma) if result.predict is not None
-                    else result.formulas(**kwargs))
+        formulas = _fields(result, **fields)
     except Exception as exc:  # a result's own derivation failed: say which and why
         raise FormulaError(f"{result.id}: its formulas cannot be derived with "
-                           f"{kwargs or 'symbolic parameters'} ({type(exc).__name__}: {exc})") \
+                           f"{fields or 'symbolic parameters'} ({type(exc).__name__}: {exc})") \
             from None
     return [(label_latex(str(name)), formula_latex(expr)) for name, expr in formulas.items()]
 
@@ -143,10 +122,13 @@ def result_block(result: Result, *, depth=None, gamma=None, on_error=None) -> st
     """LaTeX of one result: heading, statement in words, the statement as a
     display, its assumptions, and its derived formulas in an ``align*``.
 
-    When the result's ``formulas`` fail, :class:`FormulaError` is raised, or,
+    When the result's prediction fails, :class:`FormulaError` is raised, or,
     with ``on_error`` given, ``on_error(message)`` is called and the block
     says in italics that the formulas are missing and why."""
-    kwargs = specialise(result, depth, gamma)
+    try:
+        fields = specialise(result, depth, gamma)
+    except FormulaError:
+        fields = {}                       # the symbolic prediction fails: said below
     out = [rf"\subsection*{{{escape_text(result.id)}: {text_latex(result.title)}}}",
            rf"\noindent\textit{{{escape_text(result.kind.capitalize())}; "
            rf"{text_latex(result.source, strict=True)}.}} {text_latex(result.statement)}",
@@ -157,7 +139,7 @@ def result_block(result: Result, *, depth=None, gamma=None, on_error=None) -> st
         out.extend(rf"\item {text_latex(a)}" for a in result.assumptions)
         out.append(r"\end{itemize}")
     try:
-        lines = _formula_lines(result, kwargs, depth, gamma)
+        lines = _formula_lines(result, fields)
     except FormulaError as exc:
         if on_error is None:
             raise
@@ -165,8 +147,7 @@ def result_block(result: Result, *, depth=None, gamma=None, on_error=None) -> st
         out.append(r"\noindent\textit{Formulas not derived: " + escape_text(str(exc)) + "}")
         lines = []
     if lines:
-        given = kwargs if result.predict is None else {
-            k: v for k, v in (("l", depth), ("gamma", gamma)) if v is not None}
+        given = {"l" if k == "depth" else k: v for k, v in fields.items()}
         spec = ", ".join(f"{_param_tex(k)} = {formula_latex(to_sympy(_parse_number(k, v)))}"
                          for k, v in given.items())
         out.append(r"\noindent Derived formulas" + (f" (${spec}$)" if spec else " (symbolic)")

@@ -26,7 +26,6 @@ from typing import Any, Callable, Mapping
 
 import sympy
 
-from .symbols import latex as symbols_latex
 
 __all__ = ["CheckOutcome", "Result", "register", "get", "all_results", "RESULT_MODULES"]
 
@@ -113,9 +112,10 @@ class Result:
     statement_latex:
         The claim in LaTeX (math mode content, no surrounding ``$``).
     formulas:
-        ``formulas(**params)`` returns the derived formulas as a mapping
-        name -> sympy expression; with no arguments every parameter stays a
-        symbol.  These are computed by the machinery of :mod:`theory`, never
+        ``formulas(**params)``: intermediate derived formulas (name -> sympy
+        expression) that some of the paper's results keep for their own
+        tests; nothing else reads them (LaTeX, checks and the CLI read
+        :attr:`predict`). Computed by the machinery of :mod:`theory`, never
         typed in.
     symbolic_checks:
         ``symbolic_checks()`` returns exact checks (derivation vs closed form).
@@ -194,18 +194,11 @@ class Result:
         base = self.example().symbolic_like() if self.example is not None else AttentionModel.symbolic()
         return base.replace(**fields) if fields else base
 
-    def latex(self, model=None, **params) -> str:
-        """LaTeX of the statement followed by each derived formula: the fields
-        of ``predict(model)`` when the result offers it (``model`` defaults to
-        :meth:`symbolic_model`), else the legacy ``formulas(**params)``."""
-        lines = [self.statement_latex]
-        if self.predict is not None and not params:
-            pred = self.prediction(model if model is not None else self.symbolic_model())
-            lines.append(pred.latex())
-            return "\n".join(line for line in lines if line)
-        for name, expr in self.formulas(**params).items():
-            lines.append(f"{name} = {symbols_latex(expr)}")
-        return "\n".join(lines)
+    def latex(self, model=None) -> str:
+        """LaTeX of the statement followed by each field of ``predict(model)``
+        (``model`` defaults to :meth:`symbolic_model`)."""
+        pred = self.prediction(model if model is not None else self.symbolic_model())
+        return "\n".join(line for line in (self.statement_latex, pred.latex()) if line)
 
 
 def _refusing_beyond(own: Callable[[Any], str | None], holds: tuple[str, ...]):
