@@ -10,14 +10,22 @@ line).  Prints, in order:
    matrix products the sweep cannot avoid, at the batched-dgemm rate measured
    now on one thread): the ratio is the share of the floor's rate reached;
 2. the same in float32 against its own (sgemm) floor;
-3. ``workers=2`` (a Dask LocalCluster of 2 processes): wall with the
-   cluster's start, and on an already started cluster; speed-up against 1;
+3. ``workers=2`` (a Dask LocalCluster of 2 worker processes, one thread
+   each): the wall clock of the same sweep with the cluster's start, and on
+   an already started cluster, against the in-process wall of line 1; then
+   the CPU seconds each worker spends on one sweep, which bound the wall a
+   machine with a free core per worker would reach.  On a shared 2-core
+   machine under load the wall speed-up measures how many cores were free,
+   not the code;
 4. peak RSS of ``gapcheck sweep --samples 5`` and ``--samples 60`` (separate
    processes, ``--out`` a temporary store) and the estimate checked before work;
 5. the same sweep (5 samples, a child process) while another process keeps a
    core busy: BLAS threads chosen by matrix size (one here) against BLAS's
    default (one per CPU);
-6. ``gapcheck --help`` against ``python -c pass`` (best of 7 each).
+6. the start: ``gapcheck --help`` and ``gapcheck list`` (the index of
+   ``theory.listing``: no sympy), and ``gapcheck list`` made to ask the
+   registry (as before the index), against ``python -c pass``; best of 7
+   each, run in turn so that a change of load hits them alike.
 
     python benchmarks/bench_sweep_scale.py [--repeat 2] [--skip-rss] [--skip-busy]
 """
@@ -111,7 +119,8 @@ def workers(inproc, inproc_cpu, k=2):
         sweep(**PAPER, scheduler=c.scheduler_address)
         c1 = cl.run(time.process_time)
     per_worker = sorted(c1[w] - c0[w] for w in c0)
-    print(f"workers={k} (Dask LocalCluster): {with_start:.2f} s with the cluster's start, "
+    print(f"workers={k} (Dask LocalCluster, {k} processes x 1 thread; wall clock on this "
+          f"{os.cpu_count()}-CPU machine, shared): {with_start:.2f} s with the cluster's start, "
           f"{warm:.2f} s on a started cluster; speed-up against in-process {inproc:.2f} s: "
           f"{inproc / with_start:.2f}x with start, {inproc / warm:.2f}x started")
     print(f"  CPU per worker for one sweep: {', '.join(f'{x:.2f}' for x in per_worker)} s "
@@ -180,21 +189,27 @@ def busy():
           f"ratio {res['default'] / res['by-size']:.1f}x")
 
 
+NO_INDEX = ("import gapcheck.theory.listing as l; l._index = lambda: None; "
+            "from gapcheck.numerics.cli import main; main(['list'])")
+
+
 def start(reps=7):
     exe = shutil.which("gapcheck")
-    cmd = [exe, "--help"] if exe else [sys.executable, "-m", "gapcheck.numerics.cli", "--help"]
-
-    def best(argv):
-        ts = []
-        for _ in range(reps):
+    base = [exe] if exe else [sys.executable, "-m", "gapcheck.numerics.cli"]
+    cmds = {"python -c pass": [sys.executable, "-c", "pass"],
+            "gapcheck --help": base + ["--help"], "gapcheck list": base + ["list"],
+            # what listing cost before the index: the registry, hence sympy and every result
+            "gapcheck list from the registry": [sys.executable, "-c", NO_INDEX]}
+    times = {k: [] for k in cmds}
+    for _ in range(reps):  # in turn: a change of load hits all three alike
+        for k, argv in cmds.items():
             t0 = time.perf_counter()
             subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-            ts.append(time.perf_counter() - t0)
-        return min(ts)
-
-    t_help, t_pass = best(cmd), best([sys.executable, "-c", "pass"])
-    print(f"start: gapcheck --help {t_help:.3f} s, python -c pass {t_pass:.3f} s "
-          f"(best of {reps}); ratio {t_help / t_pass:.2f}")
+            times[k].append(time.perf_counter() - t0)
+    best = {k: min(v) for k, v in times.items()}
+    t_pass = best["python -c pass"]
+    print(f"start (best of {reps}): python -c pass {t_pass:.3f} s; " + "; ".join(
+        f"{k} {best[k]:.3f} s, ratio {best[k] / t_pass:.2f}" for k in cmds if k != "python -c pass"))
 
 
 def main(argv=None):
