@@ -158,6 +158,9 @@ def _breakable(tex: str) -> str:
 def _key(name: str) -> str:
     """A parameter's name: a symbol of the table (``sigma_A2``), a letter or a
     Greek name in mathematics; other names (``samples``) as words."""
+    m = re.fullmatch("(" + "|".join(GREEK) + r")2", name)
+    if m:                                                   # alpha2: a variance alpha^2
+        return rf"\{m.group(1)}^{{2}}"
     if name in SYMBOLS or re.fullmatch(r"(?:[A-Za-z]|" + "|".join(GREEK) + r")(?:_[A-Za-z0-9]+)?",
                                        name):
         return formula_latex(sympy.Symbol(name))
@@ -267,6 +270,10 @@ _LEVEL_WORDS = {
 }
 
 
+#: a page break here unless a quarter of a page is left (no heading alone at a page's foot)
+_KEEP_SPACE = r"\par\vskip 0pt plus 0.25\textheight\penalty-200\vskip 0pt plus -0.25\textheight"
+
+
 def _label(result_id: str) -> str:
     return f"res:{result_id}"
 
@@ -297,6 +304,8 @@ def findings_section(results) -> str:
         where = _where(r) if r is not previous else ""
         if r is not previous and previous is not None:
             out.append(r"\midrule")
+        elif previous is not None:
+            out.append(r"\addlinespace[3pt]")
         out.append(f"{where} & {text_latex(f)} \\\\")
         previous = r
     out += [r"\end{longtable}", "}"]
@@ -348,7 +357,7 @@ def checks_table(checks, outcomes=None) -> str:
     out += [r"\end{longtable}", "}"]
     if wide:
         out += [r"{\footnotesize\noindent Formulas referred to in the table:", r"\begin{itemize}"]
-        out += [rf"\item[({k})] {_latex.display(tex)}" for k, tex in enumerate(wide, 1)]
+        out += [rf"\item[({k})] \gcfit{{{tex}}}" for k, tex in enumerate(wide, 1)]
         out += [r"\end{itemize}}"]
     details = [c for c in checks if c.get("detail")]
     if details:
@@ -399,6 +408,7 @@ def result_section(result: Result, entry: dict, figures=(), *, shown_in=None,
     out = [rf"\section{{{title}}}\label{{{_label(result.id)}}}", body.rstrip()]
     passed = sum(c["passed"] for c in entry["checks"])
     verdict = "pass" if entry["verdict"] == "pass" else r"\textbf{FAIL}"
+    out.append(_KEEP_SPACE)
     out.append(rf"\paragraph{{Checks.}} Verdict: {verdict}, {passed} of {len(entry['checks'])} "
                rf"checks passed ({float(entry.get('seconds') or 0):.1f}\,s).")
     out.append(checks_table(entry["checks"], entry.get("outcomes")))

@@ -56,10 +56,39 @@ def _check_out(out: Path) -> Path:
     return out
 
 
+def run_checks(results, config, log=None) -> list[dict]:
+    """The entries of :func:`numerics.commands.verify.verify` (outcome records
+    kept), one result at a time: a result whose checks raise is reported as
+    failed with the error, and the others still run (one broken check module
+    does not lose a long report)."""
+    import time
+
+    from ...theory.registry import CheckOutcome
+    from .verify import verify
+
+    entries = []
+    for k, r in enumerate(results, 1):
+        t0 = time.perf_counter()
+        try:
+            entry, = verify([r.id], config, keep_outcomes=True)
+        except Exception as exc:  # reported in the document and on stderr
+            error = CheckOutcome("the checks ran", {}, measured=f"{type(exc).__name__}: {exc}",
+                                 predicted="no error", passed=False,
+                                 detail="the check raised; see gapcheck verify --debug")
+            entry = {"id": r.id, "title": r.title, "statement": r.statement, "verdict": "fail",
+                     "seconds": round(time.perf_counter() - t0, 3),
+                     "checks": [error.to_json()], "outcomes": [error]}
+        entries.append(entry)
+        if log is not None:
+            passed = sum(c["passed"] for c in entry["checks"])
+            log(f"[{k}/{len(results)}] {r.id}: {entry['verdict']} "
+                f"({passed}/{len(entry['checks'])} checks, {entry['seconds']:.1f} s)")
+    return entries
+
+
 def run(args) -> int:
     from .. import latex as _latex
     from .. import report as _report
-    from .verify import _verify_with_progress
 
     results = [get(i) for i in args.ids] if args.ids else all_results()  # unknown ids: exit 2
     if _latex.find_engine() is None:
@@ -67,11 +96,11 @@ def run(args) -> int:
                       ".ci/install-latex.sh, or tectonic)")
     out = _check_out(Path(args.out))
     config = VerifyConfig(level=args.level, seed=args.seed, backend=args.backend)
-    entries = _verify_with_progress([r.id for r in results], config, show=True,
-                                    keep_outcomes=True)
 
     def say(line):
         print(line, file=sys.stderr)
+
+    entries = run_checks(results, config, log=say)
 
     info = _report.build(results, entries, out, config, figures=args.figures,
                          keep_tex=args.tex, log=say)
