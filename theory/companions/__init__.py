@@ -10,7 +10,7 @@ import pkgutil as _pkgutil
 
 #: families in the order of the issue (value to a theorist); modules not listed
 #: here are imported after them, alphabetically
-ORDER = ["gg", "noci", "bn", "dong", "audit", "kq"]
+ORDER = ["gg", "noci", "bn", "dong", "audit", "kq", "arch"]
 
 _names = [m.name for m in _pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
 for _name in sorted(_names, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n)):
