@@ -234,3 +234,15 @@ def test_attention_statistics_of_several_heads_are_their_mean():
     want = [np.mean([np.linalg.norm(np.sqrt(32) * (A[b, h] - 1 / 32), 2) for h in range(2)])
             for b in range(3)]
     np.testing.assert_allclose(dev, want, rtol=1e-8)
+
+
+def test_array_api_strict_gives_the_same_numbers():
+    """The new layers are array-API code: array-api-strict reproduces numpy exactly."""
+    pytest.importorskip("array_api_strict", reason="array-api-strict is not installed")
+    from gapcheck.numerics.backend import to_numpy
+    m = _model("gpt2-like", depth=2)
+    a, b = sample(m, batch=2, rng=3, backend="array-api-strict"), sample(m, batch=2, rng=3)
+    np.testing.assert_array_equal(to_numpy(a.X[-1]), b.X[-1])
+    np.testing.assert_allclose(grad_norms_sq(m, batch=2, rng=1, backend="array-api-strict",
+                                             method="exact"),
+                               grad_norms_sq(m, batch=2, rng=1, method="exact"), rtol=1e-12)
