@@ -24,7 +24,7 @@ from ._text import fit, output_width, wrap
 
 def add_parser(sub):
     v = sub.add_parser("verify", help="run the checks of the given results (default: all)")
-    v.add_argument("ids", nargs="*", help="result ids (default: all)")
+    v.add_argument("ids", nargs="*", help="result ids or families such as 'arch' (default: all)")
     lvl = v.add_mutually_exclusive_group()
     lvl.add_argument("--quick", dest="level", action="store_const", const="quick",
                      help="smallest grids (seconds)")
@@ -41,6 +41,19 @@ def add_parser(sub):
     return v
 
 
+def expand(result_id: str) -> list:
+    """The result ``result_id``, or every result of the family ``result_id``
+    (``"arch"`` -> ``arch.multihead``, ``arch.causal``, ...); unknown: the
+    registry's ``ValueError`` listing the known ids."""
+    try:
+        return [get(result_id)]
+    except ValueError:
+        family = [r for r in all_results() if r.id.startswith(result_id + ".")]
+        if family:
+            return family
+        raise
+
+
 def verify(ids, config: VerifyConfig, progress=None, keep_outcomes: bool = False) -> list[dict]:
     """Run the checks of ``ids`` (all when empty); one report entry per result.
 
@@ -49,7 +62,7 @@ def verify(ids, config: VerifyConfig, progress=None, keep_outcomes: bool = False
     :class:`CheckOutcome` records themselves (``"outcomes"``: symbolic values
     unprinted, for ``gapcheck report``).
     """
-    results = [get(i) for i in ids] if ids else all_results()  # unknown ids fail first
+    results = [r for i in ids for r in expand(i)] if ids else all_results()  # unknown ids fail first
     if not results:
         raise ValueError("no results are registered")
     report = []

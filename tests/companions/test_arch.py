@@ -97,3 +97,11 @@ def test_applies():
 @pytest.mark.parametrize("module", [arch_multihead, arch_causal, arch_ln_position])
 def test_default_level(module):
     assert_all_pass(module.run(VerifyConfig(level="default")))
+
+
+def test_verify_expands_a_family():
+    from gapcheck.numerics.commands.verify import expand
+    assert [r.id for r in expand("arch")] == ["arch.multihead", "arch.causal", "arch.ln-position"]
+    assert [r.id for r in expand("arch.causal")] == ["arch.causal"]
+    with pytest.raises(ValueError, match="unknown result id"):
+        expand("archx")
