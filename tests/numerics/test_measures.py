@@ -112,3 +112,50 @@ def test_measure_bad_input():
         ks_distance(np.array([np.nan]), type("L", (), {"cdf_numpy": staticmethod(np.tanh)})())
     with pytest.raises(ValueError, match="drop_top"):
         esd(np.eye(3)[None], drop_top=3)
+
+
+def _mixed_batch(n=60, seed=0):
+    """Collapsed covariances (finished by Lanczos in a few steps), Gaussian ones and
+    a spread-out one (participation ratio above n/2: exact directly) in one batch."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((6, n, n))
+    X[:3] += 20 * rng.standard_normal((3, n, 1)) @ rng.standard_normal((3, 1, n))
+    X[5] = np.linalg.qr(rng.standard_normal((n, n)))[0] + 0.01 * rng.standard_normal((n, n))
+    return X
+
+
+@pytest.mark.parametrize("method", ["auto", "lanczos"])
+def test_batch_that_finishes_unevenly_matches_reference(method):
+    X = _mixed_batch()
+    np.testing.assert_allclose(covariance_stable_rank(X, method), stable_rank_full_svd(X),
+                               rtol=1e-11)
+    # order and values do not depend on the batch around a matrix
+    one = np.array([covariance_stable_rank(X[i:i + 1], method)[0] for i in range(len(X))])
+    np.testing.assert_allclose(covariance_stable_rank(X, method), one, rtol=1e-12)
+
+
+def test_rescaling_only_the_matrices_that_need_it():
+    X = _mixed_batch(n=40)
+    base = covariance_stable_rank(X)
+    scales = np.array([1e200, 1e-200, 1.0, 1e-120, 1e120, 3.0])[:, None, None]
+    np.testing.assert_allclose(covariance_stable_rank(X * scales), base, rtol=1e-13)
+    with pytest.raises(ValueError, match="zero matrix"):
+        covariance_stable_rank(np.concatenate([X[:1], np.zeros_like(X[:1])]))
+    with pytest.raises(ValueError, match="non-finite"):
+        covariance_stable_rank(np.where(np.eye(40, dtype=bool)[None], np.inf, X[:2]))
+
+
+def test_lanczos_budget_exhausted_falls_back_to_exact():
+    # 4 steps cannot certify a Gaussian matrix's top singular value: the exact value is used
+    M = np.random.default_rng(3).standard_normal((3, 80, 80))
+    s = np.linalg.svd(M, compute_uv=False)
+    np.testing.assert_allclose(top_singular_values(M, 1, method="lanczos", steps=4)[:, 0], s[:, 0],
+                               rtol=1e-12)
+    np.testing.assert_allclose(covariance_stable_rank(M, "lanczos", steps=4),
+                               stable_rank_full_svd(M), rtol=1e-12)
+
+
+def test_second_singular_value_of_collapsed_matrices_is_certified_relative_to_itself():
+    X = _mixed_batch()[:3]  # s_1 / s_2 about 20: a bound relative to s_1 would allow 4e-11
+    s = np.linalg.svd(X, compute_uv=False)[:, :2]
+    np.testing.assert_allclose(top_singular_values(X, 2, method="lanczos"), s, rtol=1e-12)
