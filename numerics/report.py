@@ -112,7 +112,7 @@ _E_NUMBER = re.compile(r"(?<![\w.])(\d(?:\.\d+)?)e([-+]?)0*(\d+)(?![\w.])")
 def _e_number(m) -> str:
     sign = "-" if m.group(2) == "-" else ""
     power = f"10^({sign}{m.group(3)})"
-    return power if m.group(1) == "1" else f"{m.group(1)} x {power}"
+    return power if m.group(1) == "1" else f"{m.group(1)} \u00d7 {power}"
 
 
 def _cell_text(text: str) -> str:
@@ -380,12 +380,13 @@ def _longtable(fractions) -> str:
 
 def _figure_block(name: str, files, caption: str) -> str:
     pictures = [f for f in files if str(f).endswith(".png")] or list(files)
-    out = [r"\begin{center}"]
+    out = [r"\begin{center}", rf"\phantomsection\label{{fig:{name}}}"]
     for f in pictures:
         out.append(rf"\includegraphics[width=\linewidth,height=0.36\textheight,keepaspectratio]"
                    rf"{{{Path(f).resolve().as_posix()}}}\par")
-    out.append(rf"\captionof{{figure}}{{\texttt{{{escape_text(name)}}}: {text_latex(caption)}}}"
-               rf"\label{{fig:{name}}}")
+    out.append(rf"\captionof*{{figure}}{{\textbf{{Figure \texttt{{{escape_text(name)}}}}} "
+               rf"(\texttt{{gapcheck figures -{{}}-only {escape_text(name)}}}). "
+               rf"{text_latex(caption)}}}")
     out.append(r"\end{center}")
     return "\n".join(out)
 
@@ -417,7 +418,8 @@ def result_section(result: Result, entry: dict, figures=(), *, shown_in=None,
     elsewhere = [(n, i) for n, i in (shown_in or {}).items() if i != result.id]
     if elsewhere:
         out.append(r"\noindent See also " + "; ".join(
-            rf"Figure~\ref{{fig:{n}}} (\S\ref{{{_label(i)}}})" for n, i in elsewhere) + ".")
+            rf"figure \hyperref[fig:{n}]{{\texttt{{{escape_text(n)}}}}} (\S\ref{{{_label(i)}}})"
+            for n, i in elsewhere) + ".")
     if result.findings:
         against = ref if ref is not None else "the cited work"
         out += [rf"\paragraph{{Findings}} (where the package departs from or sharpens {against}):",

@@ -118,7 +118,7 @@ def test_a_shared_figure_is_shown_once_and_referred_to(assembled):
     depth = text[text.index(r"\label{res:dong.depth}"):text.index(r"\label{res:dong.skip-conserves}")]
     assert r"\includegraphics" in depth and "placeholder" in depth
     skip = text[text.index(r"\label{res:dong.skip-conserves}"):]
-    assert r"Figure~\ref{fig:dong-collapse} (\S\ref{res:dong.depth})" in skip
+    assert r"figure \hyperref[fig:dong-collapse]{\texttt{dong-collapse}} (\S\ref{res:dong.depth})" in skip
     # a figure that was not drawn is neither shown nor referred to
     assert "key-query-bulk" not in text
 
