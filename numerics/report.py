@@ -258,6 +258,9 @@ PACKAGES = r"""\IfFileExists{lmodern.sty}{\usepackage{lmodern}}{}
 \usepackage{array,longtable,booktabs,caption}
 \usepackage[hidelinks]{hyperref}
 \setcounter{tocdepth}{1}
+\makeatletter
+\IfFileExists{etoolbox.sty}{\usepackage{etoolbox}\patchcmd{\l@section}{1.5em}{2.3em}{}{}}{}
+\makeatother
 \newcolumntype{P}[1]{>{\raggedright\arraybackslash}p{#1}}
 \newlength{\gcrow}
 """
@@ -268,10 +271,6 @@ _LEVEL_WORDS = {
     "default": "the level the test suite and \\texttt{gapcheck verify} run",
     "thorough": "larger $n$ and more samples than the test suite",
 }
-
-
-#: a page break here unless a quarter of a page is left (no heading alone at a page's foot)
-_KEEP_SPACE = r"\par\vskip 0pt plus 0.25\textheight\penalty-200\vskip 0pt plus -0.25\textheight"
 
 
 def _label(result_id: str) -> str:
@@ -331,20 +330,26 @@ def summary_section(results, entries) -> str:
     return "\n".join(out)
 
 
-def checks_table(checks, outcomes=None) -> str:
+def checks_table(checks, outcomes=None, heading: str = "") -> str:
     """The outcomes of one result: check, parameters, measured, predicted,
     tolerance, verdict; formulas too wide for a cell, then each detail, in
     lists below the table.  ``checks``: the JSON records; ``outcomes``: the
     :class:`~theory.registry.CheckOutcome` records themselves, when at hand
-    (symbolic values are then printed as formulas)."""
+    (symbolic values are then printed as formulas).  ``heading`` opens the
+    table (its first head), so that it never stands alone at a page's foot."""
     if not checks:
-        return r"\par\noindent\textbf{No check ran} (a result without checks fails)."
+        return (r"\par\noindent " + heading + r" \textbf{No check ran} (a result without "
+                r"checks fails).")
     raw = outcomes if outcomes is not None and len(outcomes) == len(checks) else None
     wide: list[str] = []
     out = [r"{\footnotesize", r"\setlength{\tabcolsep}{3pt}",
-           _longtable((0.22, 0.17, 0.16, 0.16, 0.22, 0.07)),
-           r"\toprule", r"Check & Parameters & Measured & Predicted & Tolerance & Verdict \\",
-           r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot"]
+           _longtable((0.22, 0.17, 0.16, 0.16, 0.22, 0.07))]
+    columns = [r"\toprule", r"Check & Parameters & Measured & Predicted & Tolerance & Verdict \\",
+               r"\midrule"]
+    if heading:
+        out += [r"\multicolumn{6}{@{}l@{}}{\normalsize " + heading + r"} \\[4pt]", *columns,
+                r"\endfirsthead"]
+    out += [*columns, r"\endhead", r"\bottomrule", r"\endfoot"]
     for k, c in enumerate(checks):
         o = raw[k] if raw is not None else None
         measured = _value(o.measured if o is not None else c["measured"], wide=wide)
@@ -409,10 +414,9 @@ def result_section(result: Result, entry: dict, figures=(), *, shown_in=None,
     out = [rf"\section{{{title}}}\label{{{_label(result.id)}}}", body.rstrip()]
     passed = sum(c["passed"] for c in entry["checks"])
     verdict = "pass" if entry["verdict"] == "pass" else r"\textbf{FAIL}"
-    out.append(_KEEP_SPACE)
-    out.append(rf"\paragraph{{Checks.}} Verdict: {verdict}, {passed} of {len(entry['checks'])} "
+    heading = (rf"\textbf{{Checks.}}\quad Verdict: {verdict}, {passed} of {len(entry['checks'])} "
                rf"checks passed ({float(entry.get('seconds') or 0):.1f}\,s).")
-    out.append(checks_table(entry["checks"], entry.get("outcomes")))
+    out.append(checks_table(entry["checks"], entry.get("outcomes"), heading=heading))
     for name, files, caption in figures:
         out.append(_figure_block(name, files, caption))
     elsewhere = [(n, i) for n, i in (shown_in or {}).items() if i != result.id]
@@ -422,7 +426,8 @@ def result_section(result: Result, entry: dict, figures=(), *, shown_in=None,
             for n, i in elsewhere) + ".")
     if result.findings:
         against = ref if ref is not None else "the cited work"
-        out += [rf"\paragraph{{Findings}} (where the package departs from or sharpens {against}):",
+        out += [rf"\par\medskip\noindent\textbf{{Findings}} (where the package departs from or "
+                rf"sharpens {against}):",
                 r"\begin{itemize}"]
         out += [rf"\item {text_latex(f)}" for f in result.findings]
         out.append(r"\end{itemize}")
@@ -458,7 +463,7 @@ def document(results, entries, *, level: str, seed: int, backend: str = "numpy",
         pkg = "gapcheck"
     today = datetime.date.today().isoformat()
     n_paper = sum(r.source.startswith("Mind the Gap") for r in results)
-    covers = (f"{n_paper} of \\emph{{Mind the Gap}} (Naderi, Nait Saada, Tanner, arXiv 2410.07799), "
+    covers = (f"{n_paper} from \\emph{{Mind the Gap}} (Naderi, Nait Saada, Tanner, arXiv 2410.07799), "
               "by the paper's numbering" if n_paper else "")
     if len(results) > n_paper:
         covers += (" and " if covers else "") + f"{len(results) - n_paper} from companion works"
