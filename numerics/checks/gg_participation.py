@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import sympy
 
 from . import toolkit as T
 from .gg_rem_mapping import InputCase, at, label
-from ..companions.rem import rem_statistics
+from ..backend import get_namespace, to_numpy
+from ..companions.rem import rem_rows
 from ..stats import mean_se
 from ...theory.companions import gg
 from ...theory.registry import get
@@ -36,8 +38,15 @@ __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "uncorrelated", "rem_cases"]
 
 #: REM size of the cases
 KEYS = 2000
+#: replicas drawn per chunk
+CHUNK = 500
 #: finite-T bias budgets of E Y and Var Y (absolute)
 MEAN_BIAS, VAR_BIAS = 0.01, 0.012
+
+
+def xp_sum_sq(W):
+    """``sum_b w_b^2`` per row (the participation ratio), in W's namespace."""
+    return get_namespace(W).sum(W * W, axis=-1)
 
 
 def uncorrelated(value) -> float:
@@ -62,8 +71,10 @@ class ParticipationCheck(T.Check):
                          config.pick(6000, 6000, 20000), 200)
 
     def measure(self, config, case):
-        Y, _, _ = rem_statistics(case.model.n, float(gg.model_beta(case.model)), reps=case.batch,
-                                 rng=T.generator(config, self.result_id, case.label), backend=config.backend)
+        gen, beta = T.generator(config, self.result_id, case.label), float(gg.model_beta(case.model))
+        Y = np.concatenate([to_numpy(xp_sum_sq(rem_rows(case.model.n, beta, reps=min(CHUNK, case.batch - s), rng=gen,
+                                                        backend=config.backend)))
+                            for s in range(0, case.batch, CHUNK)])
         c = (Y - Y.mean()) ** 2
         return {"mean": mean_se(Y), "var": (float(Y.var(ddof=1)), float(c.std(ddof=1) / math.sqrt(len(Y))))}
 

@@ -49,7 +49,7 @@ class QKGradientsCheck(T.Check):
     result_id = "gg.qk-gradients"
 
     def cases(self, config):
-        n, d, draws = config.pick((32, 64, 32), (32, 64, 32), (64, 128, 32))
+        n, d, draws = config.pick((32, 64, 16), (32, 64, 32), (64, 128, 32))
         ex = get(self.result_id).example()
         return [InputCase(m, (n,), draws, label(m, kind=kind), p=sympy.Integer(0), kind=kind)
                 for beta, kind in ((sympy.Rational(1, 4), "fluid"), (2, "frozen"), (5, "frozen"))

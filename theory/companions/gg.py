@@ -722,6 +722,10 @@ def _checks_depth_collapse():
 
 # ----------------------------------------------------------------- predictions (issue 10)
 #
+# Each ``predict_*`` is a pure function of the (frozen, hashable) model and returns a
+# frozen record, so it is cached: a check's truth and its negative controls ask for
+# the same predictions many times.
+#
 # The G&G attention layer is one key-query layer of :class:`~theory.model.AttentionModel`:
 # ``T = n`` tokens, width ``d``, temperature ``sqrt(d)``, ``W_Q, W_K`` entries
 # ``N(0, sigma_QK^2)`` with the authors' scale ``sigma_QK^2 = beta sqrt(log T)/d``
@@ -942,6 +946,7 @@ class LogitVariance(Prediction):
     logit_variance: object
 
 
+@functools.lru_cache(maxsize=256)
 def predict_rem_mapping(model) -> LogitVariance:
     """:func:`key_logit_variance_derived` with the model's beta, d and T = n."""
     return LogitVariance(_key_logit_variance().subs({_beta: model_beta(model), _d: sympy.sympify(model.d),
@@ -964,6 +969,7 @@ class Freezing(Prediction):
     frozen_free_energy: object
 
 
+@functools.lru_cache(maxsize=256)
 def predict_freezing(model) -> Freezing:
     """The frozen line ``beta_eff f(beta_c)/beta_c`` has slope ``f(beta_c)/beta_c = beta_c``
     (``f(b) = 1 + b^2/2`` at ``b^2 = 2``); at finite T its slope is ``beta_c(T)``."""
@@ -991,6 +997,7 @@ def _pd_mean_var(m):
     return mean.subs(_m, m), var.subs(_m, m)
 
 
+@functools.lru_cache(maxsize=256)
 def predict_participation(model) -> Participation:
     mean, var = _pd_mean_var(_m_of(model))
     return Participation(mean=sympy.Max(0, mean), variance=sympy.Max(0, var))
@@ -1007,6 +1014,7 @@ class OutputMoments(Prediction):
     participation: object
 
 
+@functools.lru_cache(maxsize=256)
 def predict_output_moments(model) -> OutputMoments:
     Y = sympy.Max(0, _pd_mean_var(_m_of(model))[0])
     qa, pa = attention_output_moments(q, p, Y, sigma_v2=model_sigma_v2(model))
@@ -1023,6 +1031,7 @@ class Entropy(Prediction):
     frozen: object
 
 
+@functools.lru_cache(maxsize=256)
 def predict_entropy(model) -> Entropy:
     return Entropy(fluid=sympy.Max(0, rem_entropy_density().subs(b, model_beta_eff(model))),
                    frozen=frozen_entropy_in_m().subs(_m, _m_of(model)))
@@ -1035,6 +1044,7 @@ class PostLNMap(Prediction):
     cosines: BlockMap
 
 
+@functools.lru_cache(maxsize=256)
 def predict_block_map_postln(model) -> PostLNMap:
     return PostLNMap(cosines=_block_map(model))
 
@@ -1047,6 +1057,7 @@ class BlockMaps(Prediction):
     cosines: BlockMap
 
 
+@functools.lru_cache(maxsize=256)
 def predict_block_maps(model) -> BlockMaps:
     return BlockMaps(cosines=_block_map(model))
 
@@ -1062,6 +1073,7 @@ class DepthCollapse(Prediction):
     cosines: BlockMap
 
 
+@functools.lru_cache(maxsize=256)
 def predict_depth_collapse(model) -> DepthCollapse:
     a2 = sympy.sympify(model.skip_alpha) ** 2
     slope = slope_at_one().subs({_aA2: a2, _aM2: a2, _sv2: model_sigma_v2(model), _sw2: MLP_SIGMA_W2,
@@ -1088,6 +1100,7 @@ class Trainability(Prediction):
         return label, rho_l
 
 
+@functools.lru_cache(maxsize=256)
 def predict_trainability(model) -> Trainability:
     return Trainability(cosines=_block_map(model), beta_c=FreezingPointT(model.value("n")),
                         eps=TRAINABILITY_EPS)
@@ -1106,6 +1119,7 @@ class QKGradients(Prediction):
     frozen: object
 
 
+@functools.lru_cache(maxsize=256)
 def predict_qk_gradients(model) -> QKGradients:
     from . import noci
     d, n = sympy.sympify(model.d), model.value("n")
@@ -1121,18 +1135,19 @@ def predict_qk_gradients(model) -> QKGradients:
 def _checks_relu_map_grid():
     """Every factor of the ReLU post-LN map increases p, and its slope at p = 1 (a
     one-sided difference of the map, Y = 0) is below 1, on a grid of the five
-    hyper-parameters (alpha_A^2, alpha_M^2, sigma_v^2, sigma_w^2 in {0.05, 1, 3},
-    sigma_b^2 in {0, 0.3, 0.9}) at beta = 1/2 and 3."""
+    hyper-parameters (alpha_A^2, alpha_M^2, sigma_v^2, sigma_w^2 in {0.05, 3}, the
+    corners of the range the property tests draw from, sigma_b^2 in {0, 0.9}) at
+    beta = 1/2 and 3."""
     import itertools
     worst_inc, worst_slope, h = math.inf, -math.inf, 1e-6
-    levels = (0.05, 1.0, 3.0)
-    for a2, m2, sv2, sw2, sb2 in itertools.product(levels, levels, levels, levels, (0.0, 0.3, 0.9)):
+    levels = (0.05, 3.0)
+    for a2, m2, sv2, sw2, sb2 in itertools.product(levels, levels, levels, levels, (0.0, 0.9)):
         kw = dict(alpha_a=math.sqrt(a2), alpha_m=math.sqrt(m2), sigma_v2=sv2, sigma_w2=sw2, sigma_b2=sb2)
         for beta in (0.5, 3.0):
             for x in (0.0, 0.3, 0.6, 0.9, 0.99):
                 worst_inc = min(worst_inc, block_map_postln(x, beta, 512, **kw) - x)
         worst_slope = max(worst_slope, (1 - block_map_postln(1 - h, 0.5, 512, **kw)) / h)
-    grid = {"grid": "3^4 x 3 hyper-parameters", "p": [0, 0.3, 0.6, 0.9, 0.99]}
+    grid = {"grid": "2^5 hyper-parameters", "p": [0, 0.3, 0.6, 0.9, 0.99]}
     return [CheckOutcome("ReLU map never decreases p", grid, measured=worst_inc, predicted=">= 0",
                          passed=worst_inc >= -1e-12, tolerance="exact inequality (1e-12)"),
             CheckOutcome("ReLU slope at p = 1 below 1", grid, measured=worst_slope, predicted="< 1",
