@@ -207,6 +207,28 @@ def test_no_engine_is_one_line(gapcheck, tmp_path, monkeypatch):
     assert not (tmp_path / "r.pdf").exists()
 
 
+def test_a_result_whose_checks_raise_is_reported_failed(monkeypatch):
+    """One broken check module fails its result, with the error, and the
+    other results still run."""
+    from gapcheck.numerics.checks import VerifyConfig
+    from gapcheck.numerics.commands import report as command, verify as verify_module
+
+    real = verify_module.verify
+
+    def flaky(ids, config, **kwargs):
+        if ids == ["lemma1"]:
+            raise ImportError("cannot import name 'X'")
+        return real(ids, config, **kwargs)
+
+    monkeypatch.setattr(verify_module, "verify", flaky)
+    lines = []
+    entries = command.run_checks([get("lemma1"), get("dong.skip-conserves")],
+                                 VerifyConfig(level="quick"), log=lines.append)
+    assert [e["verdict"] for e in entries] == ["fail", "pass"]
+    assert "ImportError: cannot import name 'X'" in entries[0]["checks"][0]["measured"]
+    assert lines[0].startswith("[1/2] lemma1: fail") and lines[1].startswith("[2/2] dong.skip")
+
+
 # ------------------------------------------------------------ the full report
 
 @pytest.mark.slow
