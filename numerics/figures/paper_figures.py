@@ -224,19 +224,19 @@ def _fig1(config):
     ax1.scatter([1.0], [0.0], s=120, marker="x", color="k", linewidths=2.5, zorder=5,
                 label=r"Perron eigenvalue $\lambda_1 = 1$ (Thm 2)")
     ax1.set_aspect("equal")
-    ax1.set_xlim(-0.35, 1.12)
-    ax1.set_ylim(-0.4, 0.4)
+    ax1.set_xlim(-0.3, 1.1)
+    ax1.set_ylim(-0.5, 0.5)
     _finish(ax1, "Re", "Im", f"eigenvalues of one Random Markov matrix A "
             f"(lognormal, $\\sigma_A^2$ = {float(model.sigma_A2):g})", logy=False)
-    ax1.legend(fontsize=6.5, loc="upper left", framealpha=0.85)
+    ax1.legend(fontsize=6.5, loc="upper right", framealpha=0.85)
 
     s = np.zeros((3, len(ns), batch))
     pred = np.zeros((3, len(ns)))
     for i, n in enumerate(ns):
         A = random_markov(n, batch=batch, ensemble=model.ensemble, rng=_seed(config, 1, "sv", n))
-        sv = np.asarray(top_singular_values(A, k=2, method="exact"), dtype=float)
+        sv = np.asarray(top_singular_values(A, k=2, method="auto"), dtype=float)
         s[0, i], s[1, i] = sv[..., 0], sv[..., 1]
-        s[2, i] = np.asarray(top_singular_values(remove_gap(A), k=1, method="exact"),
+        s[2, i] = np.asarray(top_singular_values(remove_gap(A), k=1, method="auto"),
                              dtype=float)[..., 0]
         gap = get("thm2").prediction(model.replace(n=n))
         nogap = get("lemma3").prediction(model.replace(n=n, remove_gap=1))
@@ -270,71 +270,70 @@ def _fig1(config):
 # ---------------------------------------------------------------------------
 # Figure 2: stable rank against depth, the 25 configurations
 # ---------------------------------------------------------------------------
-def _srank_layers(name, convention, n, depth, batch, config):
-    t = _trajectory(_model(name, convention, n=n, depth=depth), batch,
-                    _seed(config, 2, name, n, depth))
-    if t is None:
-        return np.full((depth + 1, batch), np.nan), "overflowed at layer 1"
-    out = np.full((depth + 1, batch), np.nan)
-    for l in range(t.depth + 1):
-        out[l] = _stat("stable-rank", t, l)
-    return out, t.stopped
-
-
 def _fig2(config):
-    from ...theory.model import PRESETS
+    from ..conventions import convention_study
 
     plt = pyplot()
     n = config.pick(16, 100, 150)
     depth = config.pick(4, 10, 10)
-    batch = config.pick(2, 5, 10)
-    suffixes = list(SUFFIXES)
+    samples = config.pick(3, 10, 20)
+    # the 25 configurations in three arms on common random numbers; which curves the
+    # authors' block changes is the study's decision (paired t intervals, 1% margin)
+    study = convention_study("all", n=n, depth=depth, samples=samples,
+                             rng=_seed(config, 2, n, depth))
+    both = set(study.differing("total")) | set(study.undecided("total"))
     fig, axes = plt.subplots(2, 3, figsize=(14, 8.6), sharey=True)
-    layers = np.arange(depth + 1)
-    data, notes = {}, []
-    for ax, suffix in zip(axes.ravel(), suffixes):
+    layers = np.arange(1, depth + 1)
+    for ax, suffix in zip(axes.ravel(), SUFFIXES):
         names = [b + suffix for b in BASES] + (["identity"] if suffix == "" else [])
         for slot, name in enumerate(names):
-            assert name in PRESETS
-            for conv in (STATED, CODE) if _differs(name) else (STATED,):
-                sr, stopped = _srank_layers(name, conv, n, depth, batch, config)
-                data[name, conv] = sr
-                if stopped:
-                    notes.append(f"{_label(name, conv)}: {stopped}")
-                ok = ~np.isnan(sr[:, 0])
-                _curve(ax, layers[ok], sr[ok], name, conv, slot)
+            for arm in (STATED, CODE) if name in both else (STATED,):
+                x, m, se = study.curve(name, arm)
+                kw = _style(name, arm, slot)
+                ax.errorbar(x, m, yerr=np.vstack([np.minimum(2 * se, 0.9 * m), 2 * se]),
+                            label=_label(name, arm), **kw)
         if suffix == "":
             p3 = [_law_value("prop3", _model("A", n=n, depth=l), "srank-excess") + 1
-                  for l in range(1, depth + 1)]
+                  for l in layers]
             p5 = [_law_value("prop5", _model("A-perp", n=n, depth=l), "stable-rank")
-                  for l in range(1, depth + 1)]
-            ax.plot(layers[1:], p3, **PRED, ls="-", label="A: Prop 3, 1 + c n^(1-2l)")
-            ax.plot(layers[1:], p5, **PRED, ls="--", label=r"A-perp: Prop 5, n m$_2$/x$_{max}^2$")
+                  for l in layers]
+            ax.plot(layers, p3, **PRED, ls="-", label="A: Prop 3, 1 + c n^(1-2l)")
+            ax.plot(layers, p5, **PRED, ls="--", label=r"A-perp: Prop 5, n m$_2$/x$_{max}^2$")
         _finish(ax, "layer l", r"srank$(\Sigma_l)$ = $\|\Sigma_l\|_F^2/\|\Sigma_l\|_2^2$",
-                f"attention{suffix or ' only'} (n = d = {n})", ncol=1)
+                f"attention{suffix or ' only'} (n = d = {n})")
         ax.set_xticks(layers)
     # shared y: low enough for the Prop 5 limits of the deep layers (n m_2/x_max^2 < 1 at small n)
-    axes[0, 0].set_ylim(min(0.8, 0.7 * min(p5)), 1.3 * n)
+    # and high enough that the legends sit above the curves that start at n
+    axes[0, 0].set_ylim(min(0.8, 0.7 * min(p5)), 12 * n)
     fig.suptitle(f"Stable rank of the covariance against depth, the paper's 25 configurations "
-                 f"(mean ± 2 SE of {batch}; hollow markers: the authors' code)", fontsize=11)
+                 f"(mean ± 2 SE of {samples}; hollow markers: the authors' code, drawn where "
+                 f"it changes the curve)", fontsize=11)
     fig.tight_layout()
-    last = {k: float(np.nanmean(v[-1])) for k, v in data.items()}
+
+    def at(name, l, arm=STATED):
+        return float(np.nanmean(study.values[(name, arm)][l - 1]))
+
     diff = []
-    for (name, conv), v in last.items():
-        if conv == CODE:
-            diff.append(f"{name}: {_fmt(last[name, STATED])} stated vs {_fmt(v)} authors' code")
-    l1 = {k: float(np.nanmean(v[1])) for k, v in data.items()}
-    finds = (f"At n = {n}, layer 1: A {_fmt(l1['A', STATED])} (Prop 3 predicts "
-             f"{_fmt(_law_value('prop3', _model('A', n=n, depth=1), 'srank-excess') + 1)}), "
-             f"A-perp {_fmt(l1['A-perp', STATED])} (Prop 5 limit "
-             f"{_fmt(_law_value('prop5', _model('A-perp', n=n, depth=1), 'stable-rank'))}). "
-             f"Removing the gap keeps the stable rank higher at every depth in every family; "
-             f"the identity attention also collapses in depth (products of Gaussian values). "
-             f"Where the conventions differ (key-query with the standard skip), the stable rank "
-             f"at layer {depth} is: " + "; ".join(diff) + ". Random Markov curves are the same "
-             "under both conventions (the doubling is a rescaling).")
-    if notes:
-        finds += " Sampling notes: " + "; ".join(notes) + "."
+    for name in study.differing("total"):
+        c = study.largest(name, "total")
+        diff.append(f"{name} (layer {c.layer}: {_fmt(c.reference)} stated, {_fmt(c.other)} "
+                    f"authors' code)" if not c.truncated else f"{name} (one curve ends at "
+                    f"layer {c.layer - 1})")
+    undecided = study.undecided("total")
+    finds = (f"At n = {n}, layer 1: A {_fmt(at('A', 1))} (Prop 3 predicts {_fmt(p3[0])}), "
+             f"A-perp {_fmt(at('A-perp', 1))} (Prop 5 limit {_fmt(p5[0])}; its limits for deep "
+             f"layers, below 1 at this n, hold only as n grows at fixed l). At layer {depth}: "
+             f"A {_fmt(at('A', depth))} against A-perp {_fmt(at('A-perp', depth))}; with "
+             f"LayerNorm {_fmt(at('A + LN', depth))} against {_fmt(at('A-perp + LN', depth))}; "
+             f"identity attention {_fmt(at('identity', depth))}: the collapse in depth "
+             f"persists without any gap. The authors' block (output doubled under the standard "
+             f"skip, float32) changes, beyond sampling error and the 1% margin "
+             f"(numerics.conventions, {samples} paired samples): "
+             + ("; ".join(diff) if diff else "no curve") + ". "
+             + (f"Undecided at this size: {', '.join(undecided)}. " if undecided else "")
+             + "Every other curve is the same under both conventions (Random Markov attention "
+             "does not see the doubling; the upscaled skip and no skip carry no factor; a "
+             "curve that ends early in float32 underflowed to exactly zero there).")
     return fig, finds
 
 
@@ -371,6 +370,7 @@ def _fig4(config):
             logx=True)
     _finish(ax2, "n = d", r"srank$(\Sigma_1)$", "gap removed: stable rank grows like n",
             logx=True)
+    grad = {}
     for slot, name in enumerate(["A", "A-perp", "A + LN", "A-perp + LN", "A + skip",
                                  "A-perp + skip", "A(X)", "A(X)-perp"]):
         for conv in (STATED, CODE) if _differs(name, False) else (STATED,):
@@ -380,6 +380,8 @@ def _fig4(config):
                 d = draw(model, batch=batch, rng=_seed(config, 4, "grad", name, n))
                 vals.append(np.asarray(grad_norms_sq(model, draws=d), dtype=float)[:, 0])
             m = _curve(ax3, nn, np.array(vals), name, conv, slot)
+            if conv == STATED:
+                grad[name] = m
             if conv == CODE:
                 finds.append(f"gradient of {name}: the authors' code gives {_fmt(m[-1] / prev)} "
                              f"times the stated model's at n = {ns[-1]}")
@@ -388,6 +390,11 @@ def _fig4(config):
         p = [_law_value(rid, _model(name, n=n, depth=1), "grad-norm-sq") for n in ns]
         ax3.plot(nn, p, **PRED, ls="-" if name == "A" else "--",
                  label=f"{name}: {'Prop 4' if name == 'A' else 'Prop 6'} prediction")
+        finds.append(f"gradient of {name} {_fmt(grad[name][-1])} at n = {ns[-1]} (predicted "
+                     f"{_fmt(p[-1])})")
+    slopes = {k: np.polyfit(np.log(nn), np.log(v), 1)[0] for k, v in grad.items()}
+    finds.append("fitted log-log slopes of the gradient in n: " +
+                 ", ".join(f"{k} {v:.2f}" for k, v in slopes.items()))
     _finish(ax3, "n = d", r"$\|\partial X_1/\partial W_1\|_F^2$",
             "single layer: gradient grows linearly in n", logx=True, ncol=2)
     for ax in (ax1, ax2, ax3):
@@ -430,9 +437,10 @@ def _grad_depth_figure(config, names, number, title):
             v = _grad_depth(name, conv, n, depths, batch, config)
             ok = np.all(np.isfinite(v) & (v > 0), axis=1)
             measured[name, conv] = _curve(ax, np.asarray(depths)[ok], v[ok], name, conv, slot)
-    top = max(float(np.max(v)) for v in measured.values())
-    low = [name for (name, _), v in measured.items() if float(np.min(v)) < 1e-6 * top]
-    if low:  # e.g. A(X)-perp: Xavier keys make A ~ 11^T/n, which the gap removal zeroes
+    top = max(float(np.max(v)) for v in measured.values() if len(v))
+    # curves that vanish (many orders below the rest) would squash the others: cut the axis
+    low = [name for (name, _), v in measured.items() if len(v) and float(np.min(v)) < 1e-15 * top]
+    if low and len(set(low)) < len({name for name, _ in measured}):  # e.g. A(X)-perp: Xavier keys make A ~ 11^T/n, which the gap removal zeroes
         bottom = 0.3 * min(float(np.min(v)) for (name, _), v in measured.items()
                            if name not in low)
         ax.set_ylim(bottom=bottom)
@@ -454,8 +462,9 @@ def _grad_depth_figure(config, names, number, title):
              f"; Prop 4 (Random Markov, with the gap) predicts {_fmt(bound[-1])}")
     if low:
         finds += (f"; {', '.join(low)} vanishes (" +
-                  "; ".join(f"{_fmt(measured[k][-1])}" for k in measured if k[0] in low) +
-                  " at the deepest layer): with Xavier keys and queries the attention is "
+                  "; ".join(f"{_fmt(measured[k][-1])} at depth {len(measured[k])}"
+                            for k in measured if k[0] in low) +
+                  "): with Xavier keys and queries the attention is "
                   "nearly uniform, 11^T/n, and removing the gap leaves almost nothing")
     return fig, finds, measured, bound
 
@@ -478,8 +487,14 @@ def _fig9(config):
                                               "key-query attention: gradient norm against depth")
     code = [f"{k[0]} {_fmt(v[-1] / m[k[0], STATED][-1])}" for k, v in m.items()
             if k[1] == CODE and len(v) == len(m[k[0], STATED])]
+    full = [v for (name, conv), v in m.items() if name == "A(X)" and len(v) == len(bound)]
+    if full:
+        finds += (f". Under the stated model, key-query attention with Xavier keys follows the "
+                  f"Random Markov prediction (A(X) measured/predicted {_fmt(full[0][-1] / bound[-1])}"
+                  f" at the deepest layer): the bound does not loosen with depth here")
     finds += (". With the standard skip the authors' block multiplies the gradient (ratio "
-              "authors' code / stated at the deepest layer: " + "; ".join(code) + ").")
+              "authors' code / stated at the deepest layer: " + "; ".join(code) + "): the "
+              "faster-than-predicted growth appears under their block.")
     return fig, finds
 
 
