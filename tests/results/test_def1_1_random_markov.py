@@ -19,12 +19,27 @@ class TestContract(ResultContract):
 
 
 def test_relative_variances_derived_from_ensembles():
-    f = RESULT.formulas()
+    """The prediction of each ensemble against closed forms written here:
+    sigma_A^2 = Var/mean^2 and b_1 = 3 m_2 sigma_A^2 - 2 (m_3 - m_2) from the raw
+    moments of the mean-1 law (Exp(1): m_2 = 2, m_3 = 6; Uniform[0, 2]: 4/3, 2;
+    lognormal, s = sigma_A^2: 1 + s, (1 + s)^3)."""
+    from gapcheck.theory.model import SYMBOLS, AttentionModel
+    from gapcheck.theory.results.def1_1 import ensemble_law
+
+    def b1(s, m2, m3):
+        return 3 * m2 * s - 2 * (m3 - m2)
+
     s2 = sympy.Symbol("s2", positive=True)
-    assert sympy.simplify(f["sigma_A^2 (lognormal)"] - (sympy.exp(s2) - 1)) == 0
-    assert f["sigma_A^2 (exponential)"] == 1 and f["sigma_A^2 (uniform)"] == sympy.Rational(1, 3)
-    assert f["b_1 (exponential)"] == -2 and f["b_1 (uniform)"] == 0
-    assert f["b_1 (lognormal)"].subs(s2, sympy.log(2)) == -6
+    assert sympy.simplify(ensemble_law("lognormal").sigma_A2 - (sympy.exp(s2) - 1)) == 0
+    exp_ = RESULT.prediction(AttentionModel(n=64, ensemble="exponential"))
+    uni = RESULT.prediction(AttentionModel(n=64, ensemble="uniform"))
+    assert (exp_.variance, exp_.b1) == (1, b1(1, 2, 6)) == (1, -2)
+    third = sympy.Rational(1, 3)
+    assert (uni.variance, uni.b1) == (third, b1(third, 4 * third, 2)) == (third, 0)
+    s = SYMBOLS["sigma_A2"]
+    logn = RESULT.prediction(AttentionModel.symbolic())
+    assert sympy.simplify(logn.b1 - b1(s, 1 + s, (1 + s) ** 3)) == 0 and logn.variance == s
+    assert logn.b1.subs(s, 1) == -6 and (logn.row_sum, logn.mean) == (1, 1)
 
 
 @S.expensive(4)
@@ -59,4 +74,4 @@ def test_quick_level_samples_the_example():
 
 def test_bad_ensemble_is_a_clear_error():
     with pytest.raises(ValueError, match="ensemble"):
-        RESULT.formulas(ensemble="cauchy")
+        RESULT.prediction(RESULT.example().replace(ensemble="cauchy"))

@@ -21,9 +21,12 @@ class TestContract(ResultContract):
 def test_fuss_catalan_edge_symbolic_in_l():
     from gapcheck.theory.results.lemma2 import fuss_catalan_edge, l
     assert sympy.simplify(fuss_catalan_edge() - (l + 1) ** (l + 1) / l ** l) == 0
-    f = RESULT.formulas(l=3, sigma=sympy.Symbol("sigma", positive=True))
-    sg = sympy.Symbol("sigma", positive=True)
-    assert sympy.simplify(f["n^(l/2) s_2 limit"] - sg ** 3 * sympy.sqrt(sympy.Integer(4) ** 4 / 27)) == 0
+    from gapcheck.theory.model import SYMBOLS, AttentionModel
+    sA2 = SYMBOLS["sigma_A2"]
+    p = RESULT.prediction(AttentionModel.symbolic(depth=3))
+    assert sympy.simplify(p.edge - sympy.sqrt(sA2) ** 3 * sympy.sqrt(sympy.Integer(4) ** 4 / 27)) == 0
+    assert p.exponent == sympy.Rational(-3, 2) and p.s1_excess == sA2 / 2 and p.perp_norm == sympy.sqrt(sA2)
+    assert RESULT.prediction(AttentionModel.symbolic(depth=1)).perp_norm == 2 * sympy.sqrt(sA2)
 
 
 @S.expensive(3)
@@ -50,8 +53,8 @@ def test_quick_level_samples_the_example():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="l must be an integer"):
-        RESULT.formulas(l=0)
+    with pytest.raises(ValueError, match="depth must be an integer"):
+        RESULT.prediction(RESULT.example().replace(depth=0))
 
 
 @pytest.mark.slow

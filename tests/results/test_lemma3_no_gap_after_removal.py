@@ -42,8 +42,8 @@ def test_quick_level_samples_the_example():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="sigma_A"):
-        RESULT.formulas(sigma_A=0)
+    with pytest.raises(ValueError, match="sigma_a2 must be > 0"):
+        RESULT.prediction(RESULT.example().replace(sigma_a2=0))
 
 
 @pytest.mark.slow

@@ -21,10 +21,13 @@ class TestContract(ResultContract):
 def test_moments_derived_by_integration():
     from gapcheck.theory.results import prop1 as P
     assert sympy.simplify(P.product_gaussian_mgf() - (1 - P.t ** 2) ** sympy.Rational(-1, 2)) == 0
-    f = RESULT.formulas(d_k=512, v=1)
-    assert abs(float(f["sigma_A^2 (within rows)"]) - 1.7236) < 1e-3      # docs/derivations.md, prop1: 1.724
-    assert abs(float(f["sigma_A^2 (marginal)"]) - 1.7369) < 1e-3         # the i.i.d.-entry reading
-    assert bool(RESULT.formulas(d_k=16, v=1)["fourth moment finite (d_k > 16 v)"]) is False
+    from gapcheck.theory.model import AttentionModel
+    kq = dict(attention="key-query", sigma_qk2=1)
+    p = RESULT.prediction(AttentionModel(n=256, gamma=sympy.Rational(1, 2), **kq))     # d_k = d = 512, v = 1
+    assert abs(float(p.sigma_A2) - 1.7236) < 1e-3      # docs/derivations.md, prop1: 1.724
+    assert abs(float(P.marginal_relative_variance(512, 1)) - 1.7369) < 1e-3         # the i.i.d.-entry reading
+    assert "fourth moment" in RESULT.applies(AttentionModel(n=16, **kq))            # d_k = 16 = 16 v
+    assert RESULT.applies(AttentionModel(n=17, **kq)) is None
 
 
 def test_bessel_k0_density():
@@ -39,7 +42,8 @@ def test_prediction_reads_the_model():
     model = RESULT.example()                       # sigma_QK^2 = 3/4, gamma = 1/2, n = 128: d_k = 256
     p = RESULT.prediction(model)
     assert p.logit_variance == sympy.Rational(9, 16) and p.xavier_exponent == -1
-    assert p.sigma_A2 == RESULT.formulas(d_k=256, v=sympy.Rational(9, 16))["sigma_A^2 (within rows)"]
+    dk, v = sympy.Integer(256), sympy.Rational(9, 16)
+    assert sympy.simplify(p.sigma_A2 - ((1 - 2 * v / dk) ** (-dk / 2) - 1)) == 0   # (1 - 2v/d_k)^(-d_k/2) - 1
     assert sympy.simplify(p.sigma_A2 - model.sigma_A2) == 0
     # a wrong power of the key/query scale changes the logit variance at this point
     assert RESULT.prediction(model.replace(sigma_qk2=sympy.Rational(9, 16))).logit_variance != p.logit_variance
@@ -63,8 +67,8 @@ def test_finding_outliers_when_d_k_much_smaller_than_n(verify_config):
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="d_k"):
-        RESULT.formulas(d_k=0)
+    with pytest.raises(ValueError, match="sigma_qk2 must be > 0"):
+        RESULT.prediction(RESULT.example().replace(sigma_qk2=0))
 
 
 def test_finding_edge_above_random_markov_in_the_papers_regime(verify_config):

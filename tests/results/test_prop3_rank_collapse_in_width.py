@@ -19,10 +19,18 @@ class TestContract(ResultContract):
 
 
 def test_bulk_second_moment_derived_for_symbolic_depth():
-    l, g = sympy.Symbol("l", positive=True, integer=True), sympy.Symbol("gamma", positive=True)
-    f = RESULT.formulas()
-    assert sympy.expand(f["m_2(mu_l)"] - (1 + l * (1 + g))) == 0
-    assert f["srank - 1 exponent in n"] == 1 - 2 * l
+    """The symbolic prediction against the closed form written here:
+    exponent 1 - 2l, m_2(mu_l) = 1 + l(1 + gamma), constant m_2 sigma_A^(4l)."""
+    from gapcheck.theory.model import SYMBOLS, AttentionModel
+    l, g, sA2 = SYMBOLS["l"], SYMBOLS["gamma"], SYMBOLS["sigma_A2"]
+    p = RESULT.prediction(AttentionModel.symbolic())
+    m2 = 1 + l * (1 + g)
+    assert sympy.expand(p.bulk_m2 - m2) == 0
+    assert sympy.expand(p.exponent - (1 - 2 * l)) == 0
+    assert sympy.simplify(sympy.powsimp(p.constant / (m2 * sA2 ** (2 * l)), force=True)) == 1
+    # a numeric point where l, gamma and sigma_A^2 differ from 1 and each other
+    q = RESULT.prediction(AttentionModel(n=64, depth=3, gamma=sympy.Rational(1, 4), sigma_a2=sympy.Rational(1, 2)))
+    assert q.bulk_m2 == sympy.Rational(19, 4) and q.constant == sympy.Rational(19, 4) / 64 and q.exponent == -5
 
 
 @S.expensive(2)
@@ -35,8 +43,11 @@ def test_property_rank_collapse(depth, gamma, ensemble, seed):
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="gamma"):
-        RESULT.formulas(gamma=2)
+    from gapcheck.theory.model import AttentionModel
+    with pytest.raises(ValueError, match="gamma must be in"):
+        RESULT.prediction(AttentionModel(n=64, gamma=2))
+    with pytest.raises(ValueError, match="prop3 does not apply.*gap"):
+        RESULT.prediction(RESULT.example().replace(remove_gap=1))
 
 
 def test_finding_depth_three_slope_bias_at_default_sizes(verify_config):

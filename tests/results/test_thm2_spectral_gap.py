@@ -19,10 +19,12 @@ class TestContract(ResultContract):
 
 
 def test_gap_ratio_from_quarter_circle_support():
-    f = RESULT.formulas()
-    n, s = sympy.Symbol("n", positive=True), sympy.Symbol("sigma_A", positive=True)
-    assert sympy.simplify(f["gap ratio s_1/s_2"] - sympy.sqrt(n) / (2 * s)) == 0
-    assert f["gap ratio exponent in n"] == sympy.Rational(1, 2)
+    """s_1/s_2 ~ sqrt(n)/(2 sigma_A): the symbolic prediction against the closed form."""
+    from gapcheck.theory.model import SYMBOLS, AttentionModel
+    s = sympy.sqrt(SYMBOLS["sigma_A2"])
+    p = RESULT.prediction(AttentionModel.symbolic())
+    assert sympy.simplify(p.constant - 1 / (2 * s)) == 0 and sympy.simplify(p.edge - 2 * s) == 0
+    assert p.exponent == sympy.Rational(1, 2) and p.lambda1 == 1 and p.s1 == 1
 
 
 @S.expensive(3)
@@ -55,8 +57,8 @@ def test_quick_level_samples_the_example():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="sigma_A"):
-        RESULT.formulas(sigma_A=-1)
+    with pytest.raises(ValueError, match="sigma_a2 must be > 0"):
+        RESULT.prediction(RESULT.example().replace(sigma_a2=-1))
 
 
 @pytest.mark.slow

@@ -19,10 +19,17 @@ class TestContract(ResultContract):
 
 
 def test_rank_one_scale_derived():
+    """The symbolic prediction at depth 3 against (sigma_V^2 d)^3, d = n/gamma; the
+    relative variance of one layer's |u^T W|^2 (sympy.stats) against 2/d."""
+    from gapcheck.theory.model import SYMBOLS, AttentionModel
+    from gapcheck.theory.results.thm9 import one_layer_moments
+    n, g, sV2 = SYMBOLS["n"], SYMBOLS["gamma"], SYMBOLS["sigma_V2"]
+    p = RESULT.prediction(AttentionModel.symbolic(depth=3))
+    assert sympy.simplify(p.rank_one_m2 - (sV2 * n / g) ** 3) == 0
+    assert sympy.simplify(p.scale ** 2 - (sV2 * n / g) ** 3) == 0 and p.ratio_to_R == 1
     d, sv = sympy.Symbol("d", positive=True, integer=True), sympy.Symbol("sigma_V", positive=True)
-    f = RESULT.formulas(l=3)
-    assert sympy.simplify(f["E ||R_l||^2"] - (sv ** 2 * d) ** 3) == 0
-    assert sympy.simplify(f["Var ||R_l||^2 / (E ||R_l||^2)^2"] - ((1 + 2 / d) ** 3 - 1)) == 0
+    m1, m2 = one_layer_moments(d, sv)
+    assert sympy.simplify(m2 / m1 ** 2 - (1 + 2 / d)) == 0
 
 
 def test_prediction_reads_the_model():
@@ -61,5 +68,5 @@ def test_finding_rank_one_deviation_decays_like_one_over_n(verify_config):
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="d"):
-        RESULT.formulas(d=-3)
+    with pytest.raises(ValueError, match="sigma_v2 must be > 0"):
+        RESULT.prediction(RESULT.example().replace(sigma_v2=-3))

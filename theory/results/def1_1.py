@@ -13,10 +13,10 @@ with the delta-method coefficient (mean-1 entries, raw moments m_2, m_3)
 ``M / (1 + eps)`` to second order in the fluctuation ``eps`` of the row mean.
 
 >>> from gapcheck.theory.registry import get
->>> f = get("def1.1").formulas()
->>> f["sigma_A^2 (uniform)"], f["sigma_A^2 (lognormal)"]
-(1/3, exp(s2) - 1)
->>> f["b_1 (exponential)"]
+>>> from gapcheck.theory.model import AttentionModel
+>>> get("def1.1").predict(AttentionModel(n=64, ensemble="uniform"))
+RandomMarkov(row_sum=1, mean=1, variance=1/3, b1=0)
+>>> get("def1.1").predict(AttentionModel(n=64, ensemble="exponential")).b1
 -2
 
 The prediction for a model (:class:`RandomMarkov`) reads the model's
@@ -24,7 +24,6 @@ ensemble and relative variance sigma_A^2 (``sigma_a2``); the symbolic model
 (lognormal family, sigma_A^2 a symbol) gives ``b_1`` as a function of
 sigma_A^2:
 
->>> from gapcheck.theory.model import AttentionModel
 >>> p = get("def1.1").predict(AttentionModel.symbolic())
 >>> p.variance, sympy.factor(p.b1)
 (sigma_A2, -sigma_A2*(sigma_A2 + 1)*(2*sigma_A2 + 1))
@@ -79,18 +78,6 @@ def finite_n_coefficient(ens):
               + expansion.coeff(eps, 2).subs(M ** 2, 1) * m2 * s2 / n)
     var = sympy.expand(second - 1)
     return sympy.simplify(var.coeff(n, -1))
-
-
-def formulas(ensemble=None):
-    """Relative variance and finite-n coefficient of each ensemble (or one)."""
-    from ..ensembles import ENSEMBLES
-    names = [ensemble] if ensemble is not None else list(ENSEMBLES)
-    out = {}
-    for name in names:
-        ens = ensemble_law(name, symbolic=ensemble is None)
-        out[f"sigma_A^2 ({name})"] = ens.sigma_A2
-        out[f"b_1 ({name})"] = finite_n_coefficient(ens)
-    return out
 
 
 @dataclass(frozen=True)
@@ -183,7 +170,6 @@ RESULT = register(Result(
     statement_latex=(r"A = D^{-1} M,\ D = \operatorname{diag}(M \mathbf{1}),\quad A\mathbf{1} = "
                      r"\mathbf{1},\quad \sigma_A^2 = \operatorname{Var}(M_{ij}) / "
                      r"(\mathbb{E} M_{ij})^2"),
-    formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.def1_1",
     predict=predict,

@@ -18,7 +18,7 @@ the same derivation, for symbolic and numeric models.
 
 >>> from gapcheck.theory.registry import get
 >>> from gapcheck.theory.model import AttentionModel
->>> get("lemma2").formulas(l=2, sigma=1)["n^(l/2) s_2 limit"]
+>>> get("lemma2").predict(AttentionModel(n=64, depth=2, ensemble="exponential")).edge
 3*sqrt(3)/2
 >>> get("lemma2").predict(get("lemma2").example())
 ProductGap(s1_excess=1/6, perp_norm=sqrt(3)/3, edge=sqrt(3)/2, exponent=-1)
@@ -50,28 +50,6 @@ def fuss_catalan_edge(order=l, variance=1):
     return sympy.simplify(_validate.to_sympy(variance) ** order * edge)
 
 
-def formulas(l=l, sigma=sigma, n=n):
-    from ..laws import FussCatalan
-    l = _validate.integer("l", l, minimum=1)
-    _validate.positive("sigma", sigma)
-    s = _validate.to_sympy(sigma)
-    if isinstance(l, int):
-        edge = FussCatalan(l, s ** 2).support()[1]
-    else:
-        edge = fuss_catalan_edge(l, s ** 2)
-    # column sums: Var(sum_i A_ij) = n * sigma^2/n^2, so |P^T 1|^2/n = 1 + sigma^2/n
-    s1 = sympy.sqrt(1 + s ** 2 / n)
-    lim_s1 = sympy.limit(n * (s1 - 1), n, sympy.oo)
-    norm_perp = sympy.Piecewise((2 * s, sympy.Eq(l, 1)), (s, True)) if not isinstance(l, int) \
-        else (2 * s if l == 1 else s)
-    return {
-        "n (s_1 - 1) limit": lim_s1,
-        "sqrt(n) ||P - 11^T/n|| limit": norm_perp,
-        "n^(l/2) s_2 limit": sympy.sqrt(edge),
-        "s_2 exponent in n": -sympy.Integer(1) / 2 * l,
-    }
-
-
 @dataclass(frozen=True)
 class ProductGap(Prediction):
     """For ``P = A_l ... A_1``: ``n (s_1(P) - 1) -> s1_excess``, ``sqrt(n)
@@ -98,10 +76,14 @@ def applies(model) -> str | None:
 
 def predict(model) -> ProductGap:
     """The spectrum of the product of ``model.depth`` independent Random Markov matrices."""
-    depth = model.value("l")
-    f = formulas(l=int(depth) if depth.is_number else depth, sigma=sympy.sqrt(model.value("sigma_A2")))
-    return ProductGap(s1_excess=f["n (s_1 - 1) limit"], perp_norm=f["sqrt(n) ||P - 11^T/n|| limit"],
-                      edge=f["n^(l/2) s_2 limit"], exponent=f["s_2 exponent in n"])
+    from ..laws import FussCatalan
+    depth, s2 = model.value("l"), model.value("sigma_A2")
+    s = sympy.sqrt(s2)
+    edge = FussCatalan(int(depth), s2).support()[1] if depth.is_number else fuss_catalan_edge(depth, s2)
+    # column sums: Var(sum_i A_ij) = n * sigma^2/n^2, so |P^T 1|^2/n = 1 + sigma^2/n
+    s1_excess = sympy.limit(n * (sympy.sqrt(1 + s2 / n) - 1), n, sympy.oo)
+    perp = (2 * s if depth == 1 else s) if depth.is_number else sympy.Piecewise((2 * s, sympy.Eq(depth, 1)), (s, True))
+    return ProductGap(s1_excess=s1_excess, perp_norm=perp, edge=sympy.sqrt(edge), exponent=-depth / 2)
 
 
 def example() -> AttentionModel:
@@ -126,9 +108,6 @@ def symbolic_checks() -> list[CheckOutcome]:
     prod = free_product(*[MarchenkoPastur(1)] * 3).moments(4)
     outs.append(CheckOutcome("FC(3) = MP(1) boxtimes MP(1) boxtimes MP(1) (moments 1-4)", {}, prod, fc,
                              list(prod) == list(fc), "exact"))
-    f = formulas()
-    outs.append(CheckOutcome("n (s_1 - 1) -> sigma^2/2", {}, f["n (s_1 - 1) limit"], sigma ** 2 / 2,
-                             sympy.simplify(f["n (s_1 - 1) limit"] - sigma ** 2 / 2) == 0, "exact"))
     sA2, L = SYMBOLS["sigma_A2"], SYMBOLS["l"]
     p = predict(AttentionModel.symbolic())
     want = (sA2 / 2, sympy.sqrt(sA2) ** L * sympy.sqrt((L + 1) ** (L + 1) / L ** L), -L / 2)
@@ -153,7 +132,6 @@ RESULT = register(Result(
     statement_latex=(r"s_1(A_1\cdots A_l) \to 1,\quad \big\|A_1\cdots A_l - \tfrac1n\mathbf{1}"
                      r"\mathbf{1}^\top\big\|_2 = O(n^{-1/2}),\quad n^{l/2} s_2(A_1\cdots A_l) \to "
                      r"\sigma^l\sqrt{(l+1)^{l+1}/l^l}"),
-    formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.lemma2",
     predict=predict,

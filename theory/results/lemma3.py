@@ -9,8 +9,6 @@ The prediction for a model (:class:`NoGap`) is read from the model's
 
 >>> from gapcheck.theory.registry import get
 >>> from gapcheck.theory.model import AttentionModel
->>> get("lemma3").formulas()["s_1(sqrt(n) A_perp) limit"]
-2*sigma_A
 >>> get("lemma3").predict(AttentionModel.symbolic(remove_gap=1))
 NoGap(edge=2*sqrt(sigma_A2), ratio=1, bulk_variance=sigma_A2, bulk_mean=8*sqrt(sigma_A2)/(3*pi))
 >>> get("lemma3").predict(get("lemma3").example())
@@ -22,24 +20,11 @@ import sympy
 
 from dataclasses import dataclass
 
-from .. import _validate
 from ..model import SYMBOLS, AttentionModel
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
 sigma_A = sympy.Symbol("sigma_A", positive=True)
-
-
-def formulas(sigma_A=sigma_A):
-    from ..laws import QuarterCircle
-    _validate.positive("sigma_A", sigma_A)
-    qc = QuarterCircle(_validate.to_sympy(sigma_A) ** 2)
-    return {
-        "s_1(sqrt(n) A_perp) limit": qc.support()[1],
-        "s_1/s_2 limit": sympy.Integer(1),
-        "bulk mean": qc.mean(),
-        "bulk second moment": qc.moment(2),
-    }
 
 
 @dataclass(frozen=True)
@@ -95,7 +80,7 @@ def symbolic_checks() -> list[CheckOutcome]:
         want = sympy.Integer(1) if k == 0 else qc.moment(k)
         outs.append(CheckOutcome(f"QC density sqrt(4 s^2 - x^2)/(pi s^2): moment {k} = law's", {"k": k},
                                  got, want, sympy.simplify(got - want) == 0, "exact"))
-    edge = formulas()["s_1(sqrt(n) A_perp) limit"]
+    edge = qc.support()[1]
     outs.append(CheckOutcome("largest singular value = right end of the QC support", {}, edge,
                              2 * sigma_A, sympy.simplify(edge - 2 * sigma_A) == 0, "exact"))
     sA2 = SYMBOLS["sigma_A2"]
@@ -119,7 +104,6 @@ RESULT = register(Result(
     statement_latex=(r"\mu_{\sqrt{n}(A - \frac1n \mathbf{1}\mathbf{1}^\top)} \to \mathrm{QC}(\sigma_A),"
                      r"\ \rho(x) = \frac{\sqrt{4\sigma_A^2 - x^2}}{\pi\sigma_A^2},\quad "
                      r"s_1\big(\sqrt{n}(A - \tfrac1n\mathbf{1}\mathbf{1}^\top)\big) \to 2\sigma_A"),
-    formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.lemma3",
     predict=predict,

@@ -25,8 +25,9 @@ Everything below is derived by sympy integration:
   ``sigma_A^2 ~ 1/d^2 -> 0``: uniform attention, ``||sqrt(n)(A - 11^T/n)||_2 = O(1/d)``.
 
 >>> from gapcheck.theory.registry import get
->>> f = get("prop1").formulas(d_k=512, v=1)
->>> round(float(f["sigma_A^2 (within rows)"]), 3), round(float(f["sigma_A^2 (marginal)"]), 3)
+>>> from gapcheck.theory.model import AttentionModel
+>>> p = get("prop1").predict(AttentionModel(n=256, gamma=sympy.Rational(1, 2), attention="key-query", sigma_qk2=1))
+>>> round(float(p.sigma_A2), 3), round(float(marginal_relative_variance(512, 1)), 3)
 (1.724, 1.737)
 """
 from __future__ import annotations
@@ -44,7 +45,6 @@ from ..model import AttentionModel, Scale
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
-sigma_QK = sympy.Symbol("sigma_QK", positive=True)
 _xp = sympy.Symbol("x", positive=True)
 _d = sympy.Symbol("d", positive=True)
 
@@ -115,28 +115,6 @@ def xavier_model(d: int) -> AttentionModel:
     return AttentionModel(n=d, depth=1, gamma=1, attention="key-query", sigma_qk2=Scale.xavier())
 
 
-def formulas(d_k=d_k, v=v, sigma_QK=None):
-    """Derived formulas; ``sigma_QK`` sets ``v = sigma_QK^4``."""
-    if sigma_QK is not None:
-        _validate.positive("sigma_QK", sigma_QK)
-        v = _validate.to_sympy(sigma_QK) ** 4
-    _validate.positive("d_k", d_k)
-    _validate.positive("v", v)
-    d_k, v = _validate.to_sympy(d_k), _validate.to_sympy(v)
-    g = globals()
-    S_var = sympy.diff(logit_mgf(g["p"], d_k, v), g["p"], 2).subs(g["p"], 0)
-    within = within_row_relative_variance(d_k, v)
-    marginal = marginal_relative_variance(d_k, v)
-    return {
-        "Var(logit)": sympy.simplify(S_var),
-        "E exp(p S)": logit_mgf(g["p"], d_k, v),
-        "sigma_A^2 (within rows)": within,
-        "sigma_A^2 (marginal)": marginal,
-        "sigma_A^2 (d_k -> oo)": sympy.limit(within_row_relative_variance(g["d_k"], v), g["d_k"], sympy.oo),
-        "fourth moment finite (d_k > 16 v)": sympy.Gt(d_k, 16 * v),
-    }
-
-
 def bessel_density_moment(k: int):
     """``int x^k K_0(|x|)/pi dx`` over the real line (sympy)."""
     if k % 2:
@@ -164,16 +142,16 @@ def symbolic_checks() -> list[CheckOutcome]:
         outs.append(CheckOutcome("K0 density reproduces the mgf at t = 1/2", {"t": 0.5},
                                  float(num), float(want), abs(num - want) < mpmath.mpf(10) ** -20,
                                  "1e-20 (mpmath, 30 digits)"))
-    f = formulas()
-    outs.append(CheckOutcome("logit variance = sigma_QK^4 = v", {}, f["Var(logit)"], v,
-                             sympy.simplify(f["Var(logit)"] - v) == 0, "exact"))
-    lim_w = f["sigma_A^2 (d_k -> oo)"]
-    lim_m = sympy.limit(f["sigma_A^2 (marginal)"], d_k, sympy.oo)
+    var = sympy.diff(logit_mgf(p), p, 2).subs(p, 0)
+    outs.append(CheckOutcome("logit variance = sigma_QK^4 = v", {}, var, v,
+                             sympy.simplify(var - v) == 0, "exact"))
+    lim_w = sympy.limit(within_row_relative_variance(d_k, v), d_k, sympy.oo)
+    lim_m = sympy.limit(marginal_relative_variance(d_k, v), d_k, sympy.oo)
     outs.append(CheckOutcome("both relative variances -> exp(v) - 1 as d_k -> oo", {},
                              (lim_w, lim_m), sympy.exp(v) - 1,
                              sympy.simplify(lim_w - sympy.exp(v) + 1) == 0
                              and sympy.simplify(lim_m - sympy.exp(v) + 1) == 0, "exact"))
-    within = f["sigma_A^2 (within rows)"]
+    within = within_row_relative_variance(d_k, v)
     ref = (1 - 2 * v / d_k) ** (-d_k / 2) - 1
     outs.append(CheckOutcome("within-row sigma_A^2 = (1 - 2v/d_k)^(-d_k/2) - 1", {}, within, ref,
                              sympy.simplify(within - ref) == 0, "exact"))
@@ -217,7 +195,6 @@ RESULT = register(Result(
     statement_latex=(r"A = \operatorname{softmax}\!\big(X_0 W_Q W_K^\top X_0^\top/\sqrt{d_k}\big),\quad "
                      r"\sigma_A^2 = \Big(1 - \tfrac{2\sigma_{QK}^4}{d_k}\Big)^{-d_k/2} - 1 "
                      r"\xrightarrow[d_k\to\infty]{} e^{\sigma_{QK}^4} - 1"),
-    formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop1",
     predict=predict,

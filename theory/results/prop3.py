@@ -17,8 +17,6 @@ Marchenko-Pastur laws for each numeric depth.
 >>> import sympy
 >>> from gapcheck.theory.registry import get
 >>> from gapcheck.theory.model import AttentionModel
->>> get("prop3").formulas()["m_2(mu_l)"]
-gamma*l + l + 1
 >>> p = get("prop3").predict(AttentionModel.symbolic())
 >>> p.exponent, p.bulk_m2, sympy.factor(p.jensen)
 (1 - 2*l, gamma*l + l + 1, n**(2*l)/(8*gamma**2 - 6*gamma*n + n**2)**l)
@@ -38,7 +36,6 @@ from ..prediction import PowerLaw, Prediction
 from ..registry import CheckOutcome, Result, register
 
 n, l, gamma = SYMBOLS["n"], SYMBOLS["l"], SYMBOLS["gamma"]
-sigma_A = sympy.Symbol("sigma_A", positive=True)
 _z = sympy.Symbol("z")
 
 
@@ -55,23 +52,6 @@ def bulk_moments(l_=l, gamma_=gamma, K=2):
         sympy.series(S, _z, 0, K).removeO(), _z).all_coeffs()[::-1]]
     coeffs += [sympy.Integer(0)] * (K - len(coeffs))
     return [sympy.factor(m) if not m.is_number else m for m in moments_from_s_transform(coeffs, K)]
-
-
-def formulas(l=l, gamma=gamma, sigma_A=sigma_A, n=n):
-    _validate.integer("l", l, minimum=1)
-    _validate.in_interval("gamma", gamma, 0, 1)
-    _validate.positive("sigma_A", sigma_A)
-    l, gamma, sigma_A = (_validate.to_sympy(x) for x in (l, gamma, sigma_A))
-    m1, m2 = bulk_moments(l, gamma)
-    m2 = sympy.expand(m2)
-    rate = m2 * sigma_A ** (4 * l) * n ** (1 - 2 * l)
-    return {
-        "m_1(mu_l)": m1,
-        "m_2(mu_l)": m2,
-        "srank - 1": rate,
-        "srank - 1 exponent in n": 1 - 2 * l,
-        "srank limit": sympy.limit(1 + rate, n, sympy.oo) if l.is_number else sympy.Integer(1),
-    }
 
 
 @dataclass(frozen=True)
@@ -120,11 +100,11 @@ def example() -> AttentionModel:
 
 def symbolic_checks() -> list[CheckOutcome]:
     outs = []
-    f = formulas()
+    m1, m2 = bulk_moments(l, gamma)
     closed = 1 + l * (1 + gamma)
     outs.append(CheckOutcome("m_2 of the bulk law (S-transform, symbolic l) = 1 + l(1 + gamma)", {},
-                             f["m_2(mu_l)"], closed, sympy.expand(f["m_2(mu_l)"] - closed) == 0, "exact"))
-    outs.append(CheckOutcome("bulk law has mean 1", {}, f["m_1(mu_l)"], 1, f["m_1(mu_l)"] == 1, "exact"))
+                             m2, closed, sympy.expand(m2 - closed) == 0, "exact"))
+    outs.append(CheckOutcome("bulk law has mean 1", {}, m1, 1, m1 == 1, "exact"))
     d = sympy.Symbol("d", positive=True)
     jensen = predict(AttentionModel.symbolic()).jensen.subs(n, d * gamma)
     closed_j = (d ** 2 / ((d - 2) * (d - 4))) ** l
@@ -154,7 +134,6 @@ RESULT = register(Result(
                  "n -> infinity"),
     statement_latex=(r"\operatorname{srank}(\Sigma_l) - 1 \sim \big(1 + l(1+\gamma)\big)\,"
                      r"\sigma_A^{4l}\, n^{1-2l},\quad \Sigma_l = X_l X_l^\top"),
-    formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop3",
     predict=predict,

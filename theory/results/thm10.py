@@ -19,8 +19,6 @@ gamma)``, which evaluates to the exact algebraic number once l and gamma are
 numbers (so the symbolic prediction specialised to a model is its numeric one).
 
 >>> from gapcheck.theory.registry import get
->>> get("thm10").formulas(l=1, gamma=1, sigma_A=1)["n^(-l/2) s_1/s_2 limit"]
-2*sqrt(3)/9
 >>> from gapcheck.theory.model import AttentionModel
 >>> p = get("thm10").predict(AttentionModel.symbolic())
 >>> p.exponent, p.constant
@@ -38,12 +36,6 @@ from .. import _validate
 from ..model import SYMBOLS, AttentionModel
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
-
-l = sympy.Symbol("l", positive=True, integer=True)
-gamma = sympy.Symbol("gamma", positive=True)
-sigma_A = sympy.Symbol("sigma_A", positive=True)
-n = sympy.Symbol("n", positive=True)
-
 
 def bulk_edge(l_, gamma_):
     """Right edge ``x_+`` of ``MP(1)^(boxtimes l) boxtimes MP(gamma)^(boxtimes l)``."""
@@ -104,20 +96,6 @@ def example() -> AttentionModel:
     return thm9_example()
 
 
-def formulas(l=l, gamma=gamma, sigma_A=sigma_A, n=n):
-    _validate.integer("l", l, minimum=1)
-    _validate.in_interval("gamma", gamma, 0, 1)
-    _validate.positive("sigma_A", sigma_A)
-    l, gamma, sigma_A = (_validate.to_sympy(x) for x in (l, gamma, sigma_A))
-    out = {"s_1/s_2 exponent in n": l / 2}
-    if l.is_number and gamma.is_number:
-        xp = bulk_edge(l, gamma)
-        const = 1 / (sigma_A ** l * sympy.sqrt(xp))
-        out.update({"x_+(mu_l)": xp, "n^(-l/2) s_1/s_2 limit": sympy.simplify(const),
-                    "s_1/s_2": sympy.simplify(const) * n ** (l / 2)})
-    return out
-
-
 def symbolic_checks() -> list[CheckOutcome]:
     from ..laws import FussCatalan
     from .lemma2 import fuss_catalan_edge
@@ -133,12 +111,12 @@ def symbolic_checks() -> list[CheckOutcome]:
     e = [float(bulk_edge(1, g)) for g in (sympy.Rational(1, 4), sympy.Rational(1, 2), 1)]
     outs.append(CheckOutcome("x_+(mu_1) increases with gamma", {"gamma": "1/4, 1/2, 1"}, e, "increasing",
                              e[0] < e[1] < e[2], "exact"))
-    f = formulas()
-    outs.append(CheckOutcome("gap s_1/s_2 grows like n^(l/2)", {}, f["s_1/s_2 exponent in n"], l / 2,
-                             f["s_1/s_2 exponent in n"] == l / 2, "exact"))
-    # predict(symbolic model) specialised to l = 1, gamma = 1 is the Fuss-Catalan value
     S = SYMBOLS
-    pred = predict(AttentionModel.symbolic()).subs({S["l"]: 1, S["gamma"]: 1})
+    symbolic = predict(AttentionModel.symbolic())
+    outs.append(CheckOutcome("gap s_1/s_2 grows like n^(l/2)", {}, symbolic.exponent, S["l"] / 2,
+                             sympy.simplify(symbolic.exponent - S["l"] / 2) == 0, "exact"))
+    # predict(symbolic model) specialised to l = 1, gamma = 1 is the Fuss-Catalan value
+    pred = symbolic.subs({S["l"]: 1, S["gamma"]: 1})
     want = 2 * sympy.sqrt(3) / 9 / sympy.sqrt(S["sigma_A2"])
     outs.append(CheckOutcome("predict(symbolic model) at l = 1, gamma = 1: constant = 2 sqrt(3)/(9 sigma_A)",
                              {}, pred.constant, want, sympy.simplify(pred.constant - want) == 0, "exact"))
@@ -157,7 +135,6 @@ RESULT = register(Result(
                  "X0 X0^T = I_n, gamma = n/d in (0, 1] fixed, depth l fixed", "n -> infinity"),
     statement_latex=(r"\frac{s_1(X_l)}{s_2(X_l)} \sim \frac{n^{l/2}}{\sigma_A^l \sqrt{x_+(\mu_l)}},\quad "
                      r"\mu_l = \mathrm{MP}(1)^{\boxtimes l} \boxtimes \mathrm{MP}(\gamma)^{\boxtimes l}"),
-    formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.thm10",
     predict=predict,

@@ -11,8 +11,6 @@ numeric models alike.
 
 >>> from gapcheck.theory.registry import get
 >>> from gapcheck.theory.model import AttentionModel
->>> get("thm2").formulas()["gap ratio s_1/s_2"]
-sqrt(n)/(2*sigma_A)
 >>> get("thm2").predict(AttentionModel.symbolic())
 SpectralGap(lambda1=1, s1=1, edge=2*sqrt(sigma_A2), exponent=1/2, constant=1/(2*sqrt(sigma_A2)))
 >>> get("thm2").predict(get("thm2").example())
@@ -25,31 +23,12 @@ import sympy
 
 from dataclasses import dataclass
 
-from .. import _validate
 from ..model import SYMBOLS, AttentionModel
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
-n = _n = sympy.Symbol("n", positive=True)
+_n = sympy.Symbol("n", positive=True)
 sigma_A = sympy.Symbol("sigma_A", positive=True)
-
-
-def formulas(sigma_A=sigma_A, n=n):
-    """Edge, limits and gap ratio, from the quarter-circle support."""
-    from ..laws import QuarterCircle
-    _validate.positive("sigma_A", sigma_A)
-    s = _validate.to_sympy(sigma_A)
-    qc = QuarterCircle(s ** 2)
-    edge = qc.support()[1]
-    # lambda_1: A 1 = 1 for any row-stochastic A (symbolic 3 x 3 check below)
-    return {
-        "lambda_1(A)": sympy.Integer(1),
-        "s_1(A) limit": sympy.Integer(1),
-        "s_2(sqrt(n) A) limit": edge,
-        "gap ratio s_1/s_2": sympy.sqrt(n) / edge,
-        "gap ratio exponent in n": sympy.simplify(
-            sympy.diff(sympy.log(sympy.sqrt(_n) / edge), _n) * _n),
-    }
 
 
 def _gap(sigma_A2):
@@ -102,13 +81,11 @@ def example() -> AttentionModel:
 def symbolic_checks() -> list[CheckOutcome]:
     from ..laws import MarchenkoPastur, QuarterCircle
     outs = []
-    f = formulas()
-    outs.append(CheckOutcome("edge of QC(sigma_A) = 2 sigma_A", {}, f["s_2(sqrt(n) A) limit"],
-                             2 * sigma_A, sympy.simplify(f["s_2(sqrt(n) A) limit"] - 2 * sigma_A) == 0,
-                             "exact"))
-    outs.append(CheckOutcome("gap ratio grows like n^(1/2)", {}, f["gap ratio exponent in n"],
-                             sympy.Rational(1, 2), f["gap ratio exponent in n"] == sympy.Rational(1, 2),
-                             "exact"))
+    edge, exponent, _ = _gap(sigma_A ** 2)
+    outs.append(CheckOutcome("edge of QC(sigma_A) = 2 sigma_A", {}, edge,
+                             2 * sigma_A, sympy.simplify(edge - 2 * sigma_A) == 0, "exact"))
+    outs.append(CheckOutcome("gap ratio grows like n^(1/2)", {}, exponent,
+                             sympy.Rational(1, 2), exponent == sympy.Rational(1, 2), "exact"))
     # QC squares follow MP(1, sigma^2): even moments agree
     qc, mp = QuarterCircle(sigma_A ** 2), MarchenkoPastur(1, sigma_A ** 2)
     even = [qc.moment(2 * k) for k in (1, 2, 3)]
@@ -145,7 +122,6 @@ RESULT = register(Result(
     assumptions=("A as in Definition 1.1 with relative variance sigma_A^2", "n -> infinity"),
     statement_latex=(r"\lambda_1(A) = 1,\quad s_1(A) \to 1,\quad s_2(\sqrt{n}A) \to 2\sigma_A,"
                      r"\quad \frac{s_1(A)}{s_2(A)} \sim \frac{\sqrt{n}}{2\sigma_A}"),
-    formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.thm2",
     predict=predict,

@@ -17,12 +17,10 @@ The rate of ``|s_1(X_l)/||R_l|| - 1|`` is not in the paper: simulation gives
 ``n^-1`` (checked and pinned by :mod:`numerics.checks.thm9`).
 
 ``predict(model)`` reads the description (:class:`theory.model.AttentionModel`)
-and returns :class:`TopSingularValue`; the symbolic model gives the formulas in
-the canonical symbols (``d = n/gamma``).
+and returns :class:`TopSingularValue`; the symbolic model gives it in the
+canonical symbols (``d = n/gamma``).
 
 >>> from gapcheck.theory.registry import get
->>> get("thm9").formulas(l=2)["E ||R_l||^2"]
-d**2*sigma_V**4
 >>> from gapcheck.theory.model import AttentionModel
 >>> get("thm9").predict(AttentionModel.symbolic()).scale
 (n*sigma_V2/gamma)**(l/2)
@@ -104,35 +102,17 @@ def example() -> AttentionModel:
                           sigma_a2=sympy.Rational(1, 4), sigma_v2=3)
 
 
-def formulas(l=l, d=d, sigma_V=sigma_V):
-    _validate.integer("l", l, minimum=1)
-    _validate.positive("d", d)
-    _validate.positive("sigma_V", sigma_V)
-    l, d, sigma_V = (_validate.to_sympy(x) for x in (l, d, sigma_V))
-    m1, m2 = one_layer_moments(d, sigma_V)
-    # |u^T W_1...W_l|^2 is a product of independent copies (rotation invariance)
-    mean = m1 ** l
-    rel_var = sympy.simplify((m2 / m1 ** 2) ** l - 1)
-    return {
-        "E ||R_l||^2": sympy.simplify(mean),
-        "Var ||R_l||^2 / (E ||R_l||^2)^2": rel_var,
-        "s_1(X_l) scale": sympy.sqrt(sympy.simplify(mean)),
-        "s_1(X_l) / (sigma_V sqrt(d))^l limit": sympy.Integer(1),
-        "s_1(X_l) / ||R_l|| limit": sympy.Integer(1),
-    }
-
-
 def symbolic_checks() -> list[CheckOutcome]:
     outs = []
-    f = formulas()
-    outs.append(CheckOutcome("E ||u^T W_1..W_l||^2 = (sigma_V^2 d)^l", {}, f["E ||R_l||^2"],
-                             (sigma_V ** 2 * d) ** l,
-                             sympy.simplify(f["E ||R_l||^2"] - (sigma_V ** 2 * d) ** l) == 0, "exact"))
+    m1, m2 = one_layer_moments()
+    # |u^T W_1...W_l|^2 is a product of independent copies (rotation invariance)
+    mean, rel_var = sympy.simplify(m1 ** l), sympy.simplify((m2 / m1 ** 2) ** l - 1)
+    outs.append(CheckOutcome("E ||u^T W_1..W_l||^2 = (sigma_V^2 d)^l", {}, mean, (sigma_V ** 2 * d) ** l,
+                             sympy.simplify(mean - (sigma_V ** 2 * d) ** l) == 0, "exact"))
     want = (1 + 2 / d) ** l - 1
-    outs.append(CheckOutcome("relative variance (1 + 2/d)^l - 1 (Lemma 1)", {},
-                             f["Var ||R_l||^2 / (E ||R_l||^2)^2"], want,
-                             sympy.simplify(f["Var ||R_l||^2 / (E ||R_l||^2)^2"] - want) == 0, "exact"))
-    lim = sympy.limit(f["Var ||R_l||^2 / (E ||R_l||^2)^2"].subs(l, 3), d, sympy.oo)
+    outs.append(CheckOutcome("relative variance (1 + 2/d)^l - 1 (Lemma 1)", {}, rel_var, want,
+                             sympy.simplify(rel_var - want) == 0, "exact"))
+    lim = sympy.limit(rel_var.subs(l, 3), d, sympy.oo)
     outs.append(CheckOutcome("concentration: relative variance -> 0 as d -> oo", {"l": 3}, lim, 0,
                              lim == 0, "exact"))
     # ||X0^T 1||^2 = 1^T X0 X0^T 1 = n for isometric X0 (symbolic 3 x 5 check)
@@ -166,7 +146,6 @@ RESULT = register(Result(
     statement_latex=(r"\frac{\|A_l\cdots A_1 X_0 W_1\cdots W_l\|_2}{\|\frac1n \mathbf{1}\mathbf{1}^\top "
                      r"X_0 W_1\cdots W_l\|_2} \to 1,\qquad \mathbb{E}\,\big\|\tfrac1n\mathbf{1}"
                      r"\mathbf{1}^\top X_0 W_1\cdots W_l\big\|_2^2 = (\sigma_V^2 d)^l"),
-    formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.thm9",
     predict=predict,
