@@ -15,14 +15,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ...theory.registry import all_results, get
+from ...theory.registry import all_results
 
 from ..checks import LEVELS, VerifyConfig
 
 
 def add_parser(sub):
     p = sub.add_parser("report", help="compile the verification report (LaTeX -> PDF)")
-    p.add_argument("ids", nargs="*", help="result ids (default: all)")
+    p.add_argument("ids", nargs="*", help="result ids or families such as gg (default: all)")
     p.add_argument("--out", metavar="FILE.pdf", default="report.pdf",
                    help="the PDF to write (default: report.pdf)")
     p.add_argument("--level", choices=LEVELS, default="quick",
@@ -90,7 +90,10 @@ def run(args) -> int:
     from .. import latex as _latex
     from .. import report as _report
 
-    results = [get(i) for i in args.ids] if args.ids else all_results()  # unknown ids: exit 2
+    from .verify import expand
+
+    results = ([r for i in args.ids for r in expand(i)] if args.ids   # unknown ids: exit 2
+               else all_results())
     if _latex.find_engine() is None:
         raise OSError("no LaTeX engine found on PATH (install pdflatex with "
                       ".ci/install-latex.sh, or tectonic)")
