@@ -29,12 +29,15 @@ from . import toolkit as T
 from .gg_rem_mapping import InputCase, at, label
 from ..companions import walk_budget
 from ..companions.rem import ln_tokens, model_stack
+from ...theory.companions import gg
 from ...theory.registry import CheckOutcome, get
 
-__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "H_STAR"]
+__all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "H_STAR", "EPS"]
 
 #: the network's entropy-collapse threshold on min over layers of H / log T
 H_STAR = 0.35
+#: the statement's rank-collapse threshold eps as a float (the trainability figure reads it)
+EPS = float(gg.TRAINABILITY_EPS)
 
 
 class TrainabilityCheck(T.Check):
