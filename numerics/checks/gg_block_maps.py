@@ -4,7 +4,9 @@ The prediction (:class:`theory.companions.gg.BlockMaps`) is the cosine map of th
 model's blocks (and the statement's ReLU MLP), pre-LN or post-LN as the
 model's ``ln_position`` says, gain-controlled (``A - J``, the core paper's fix)
 when the model removes the gap (``remove_gap = 1``). Cases (the example's
-blocks, skips 1/2, sigma_v^2 = 2, LN tokens of overlap 0.2):
+blocks at alpha = 1, sigma_v^2 = 1/2 (:data:`CASE_SKIP`, :data:`CASE_SIGMA_V2`: at the
+example's alpha = 1/2, sigma_v^2 = 2 the sampled pre-LN gain-controlled stack
+leaves the map by 0.16-0.46, see the result's findings), LN tokens of overlap 0.2):
 
 * **pre** (pre-LN, beta = 2, plain attention), **pre-gain** (pre-LN, beta = 3,
   remove_gap = 1) and **post-gain** (post-LN, beta = 1/2, remove_gap = 1):

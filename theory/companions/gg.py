@@ -1253,7 +1253,11 @@ register(Result(
     symbolic_checks=_checks_block_maps, empirical_check="gapcheck.numerics.checks.gg_block_maps",
     findings=("Open item A7: the authors' pre-LN notebook evaluates beta_c with the un-normalised "
               "(q, p); the sampled pre-LN network follows the LN(x) version (see the check "
-              "'pre-LN: which beta_c').",),
+              "'pre-LN: which beta_c').",
+              "At alpha_A = alpha_M = 1/2, sigma_v^2 = 2 (beta = 3, T = 128, d = 256, L = 6) the sampled "
+              "pre-LN gain-controlled stack leaves the A7 map by 0.16-0.46 in the cosine (root seeds "
+              "20241010, 1-4), far beyond the O(sqrt(L/d)) walk budget 0.115; at alpha = 1 it follows it. "
+              "The check samples at alpha = 1.",),
     predict=predict_block_maps, applies=block_maps_applies, example=block_example,
     holds_beyond=("ln_position",),
 ))
