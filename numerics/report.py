@@ -191,11 +191,7 @@ def _value(x, limit: int = 4, wide=None) -> str:
                 return _number(int(x) if x.is_Integer else float(x))
             except TypeError:
                 pass
-        tex = formula_latex(x)
-        if wide is not None and _latex._width(tex) > CELL_CHARS:
-            wide.append(tex)
-            return f"see ({len(wide)})"
-        return f"${tex}$"
+        return _formula_cell(formula_latex(x), wide)
     if isinstance(x, dict):
         return "; ".join(f"{_cell_text(k)}: {_value(v, 2, wide)}" for k, v in list(x.items())[:limit]) \
             + ("; \\dots" if len(x) > limit else "")
@@ -210,12 +206,19 @@ def _value(x, limit: int = 4, wide=None) -> str:
     except ValueError:
         pass
     if _FORMULA_TEXT.search(text) and not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", text):
-        tex = ascii_math(_VARIANCE_NAME.sub(r"(\1_\2^2)", text.replace("**", "^")))
-        if wide is not None and _latex._width(tex) > CELL_CHARS:
-            wide.append(tex)
-            return f"see ({len(wide)})"
-        return f"${tex}$"
+        return _formula_cell(ascii_math(_VARIANCE_NAME.sub(r"(\1_\2^2)", text.replace("**", "^"))),
+                             wide)
     return _cell_text(text)
+
+
+def _formula_cell(tex: str, wide=None) -> str:
+    """A formula in a cell, or, when wider than :data:`CELL_CHARS` and ``wide``
+    is given, a reference to its entry in ``wide`` (one entry per formula)."""
+    if wide is None or _latex._width(tex) <= CELL_CHARS:
+        return f"${tex}$"
+    if tex not in wide:
+        wide.append(tex)
+    return f"see ({wide.index(tex) + 1})"
 
 
 #: a value given as the text of a formula (``sigma_V2**(L - 1)/gamma**L``)
