@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from ..model import SYMBOLS, AttentionModel, MLP
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
+from .bn import _exact  # one exact (sympy) outcome builder for the companions
 
 __all__ = ["relu_second_moment", "relu_mean", "gelu_erf_second_moment", "GeluTanhSecondMoment",
            "GeluErfSecondMoment", "activation_second_moment", "stream_recursion", "deepscale_recursion",
@@ -230,12 +231,6 @@ def preln_example() -> AttentionModel:
 
 
 # --------------------------------------------------------------------------- symbolic checks
-def _exact(name, params, measured, predicted, detail=""):
-    ok = sympy.simplify(sympy.sympify(measured) - sympy.sympify(predicted)) == 0
-    return CheckOutcome(name, params, measured, predicted, passed=bool(ok), tolerance="exact (sympy)",
-                        detail=detail)
-
-
 def _close(name, params, measured, predicted, rtol, detail=""):
     m, p = float(measured), float(predicted)
     return CheckOutcome(name, params, m, p, passed=abs(m - p) <= rtol * abs(p),
