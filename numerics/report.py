@@ -501,13 +501,13 @@ def document(results, entries, *, level: str, seed: int, backend: str = "numpy",
 
 _OVERFULL = re.compile(r"^Overfull \\hbox \(([\d.]+)pt too wide\).*$", re.M)
 _UNDEFINED = re.compile(r"^(?:LaTeX|Package \w+) Warning: (?:Reference|Citation|Hyper reference)"
-                        r" .* undefined.*$|^LaTeX Warning: There were undefined references\.$",
-                        re.M)
+                        r" .* undefined.*$|^LaTeX Warning: There were undefined references\.$"
+                        r"|^LaTeX Warning: Label .* multiply defined\.$", re.M)
 
 
 def log_problems(log_text: str, limit_pt: float = OVERFULL_LIMIT_PT) -> list[str]:
     """The lines of a LaTeX log that a reader would see as defects: overfull
-    lines wider than ``limit_pt`` and undefined references."""
+    lines wider than ``limit_pt``, undefined references and labels defined twice."""
     problems = [m.group(0).strip() for m in _OVERFULL.finditer(log_text)
                 if float(m.group(1)) > limit_pt]
     problems += [m.group(0).strip() for m in _UNDEFINED.finditer(log_text)]

@@ -94,6 +94,7 @@ def run(args) -> int:
 
     results = ([r for i in args.ids for r in expand(i)] if args.ids   # unknown ids: exit 2
                else all_results())
+    results = list({r.id: r for r in results}.values())    # each result once (one label each)
     if _latex.find_engine() is None:
         raise OSError("no LaTeX engine found on PATH (install pdflatex with "
                       ".ci/install-latex.sh, or tectonic)")

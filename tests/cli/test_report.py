@@ -139,10 +139,11 @@ def test_log_parser_finds_wide_lines_and_undefined_references():
     log = ("Overfull \\hbox (0.99pt too wide) in paragraph at lines 3--4\n"
            "Overfull \\hbox (1.5pt too wide) in alignment at lines 9--9\n"
            "Overfull \\vbox (30.0pt too high) has occurred while \\output is active\n"
-           "LaTeX Warning: Reference `res:x' on page 2 undefined on input line 40.\n")
+           "LaTeX Warning: Reference `res:x' on page 2 undefined on input line 40.\n"
+           "LaTeX Warning: Label `res:y' multiply defined.\n")
     problems = report.log_problems(log)
-    assert len(problems) == 2, problems
-    assert "1.5pt" in problems[0] and "res:x" in problems[1]
+    assert len(problems) == 3, problems
+    assert "1.5pt" in problems[0] and "res:x" in problems[1] and "res:y" in problems[2]
     assert report.log_problems(log.replace("1.5pt", "0.5pt").splitlines()[0]) == []
 
 
