@@ -515,7 +515,17 @@ RESULTS = (
         empirical_check="gapcheck.numerics.checks.arch_multihead",
         predict=multihead_predict, applies=multihead_applies, example=multihead_example,
         holds_beyond=("heads", "out_proj"),
-        findings=(),
+        findings=(
+            "Measured (quick, n = 32..128 extrapolated in 1/n, 16 networks per n): H = 4, W_O = I, "
+            "gamma = 1/2: relative variances 0.754, 0.939, 0.942 at l = 1, 2, 3 (predicted 0.75, "
+            "0.9375, 0.984; one head: 1.5, 3, 4.5); H = 2 with a Xavier W_O: 1.48, 2.31, 2.67 "
+            "(1.5, 2.25, 2.625); means within 1% of (sigma_A^2 sigma_V^2)^l. With the gap (H = 4, "
+            "l = 2) the bulk sum extrapolates to 0.0222 against (1 + r_2) sigma_A^8 = 0.0239 and "
+            "its slope in n is -3.06 (CI [-3.16, -2.97]) against 1 - 2l = -3.",
+            "So heads do not change Prop 3's exponent or the mean of the bulk; they change its "
+            "spread: for H >= 2 the covariance bulk stops widening with depth (relative variance "
+            "<= (gamma H + 1)/(H - 1)), whereas one head's grows like l (1 + gamma).",
+        ),
     )),
     register(Result(
         id="arch.causal",
@@ -538,6 +548,19 @@ RESULTS = (
         empirical_check="gapcheck.numerics.checks.arch_causal",
         predict=causal_predict, applies=causal_applies, example=causal_example,
         holds_beyond=("causal",),
+        findings=(
+            "Measured (quick): E tr A = 6.13 vs H_256 = 6.124; E s_1(A) = 1.71 vs ||C_256||_2 = 1.69; "
+            "the last doubling of E||A||_F^2 1.030 vs (1 + sigma_A^2) log 2 = 1.040 (lognormal, "
+            "sigma_A^2 = 1/2); s_1/s_2 of A falls slowly in n (slope -0.056 over n = 64..256; "
+            "C_n's own -0.063): no sqrt(n) gap.",
+            "Depth: the typical slope of log(srank - 1) is -3.80 +- 0.13 per layer at n = 8 over "
+            "l = 12..24 (4 E log A_22 = -4, exponential entries); unmasked at n = 64 it is -8.14 "
+            "(prop3: -8.12), masked -1.75 there: the mask collapses about 4.6 times slower per layer "
+            "in log(srank - 1). The approach to the rate is slow at larger n (-3.5 over l = 8..24 at "
+            "n = 32): a token's chain first descends about log n steps towards token 1.",
+            "The mean of srank - 1 decays at the annealed rate log E A_22^4 (-log 5 for "
+            "exponential entries), not the typical one: the statement is about E log.",
+        ),
     )),
     register(Result(
         id="arch.ln-position",
@@ -559,5 +582,18 @@ RESULTS = (
         empirical_check="gapcheck.numerics.checks.arch_ln_position",
         predict=ln_predict, applies=ln_applies, example=ln_example,
         holds_beyond=("ln_position",),
+        findings=(
+            "Measured (quick; exponential entries, n = 8, d = 16, a = 1/2, sigma_V^2 = 3/2, L = 8, "
+            "16, 32): (E||X_L||^2 - n)/(L a^2 sigma_V^2 n d^2) = 0.68, 0.79, 0.91 at L = 4, 8, 16, "
+            "extrapolating to 0.97; the last layer's gradient 0.91, 0.97, 0.99 of a^2 n d^2 at L = "
+            "4, 8, 16 (never above it); the first layer's E||dX_L/dW_1||^2 / (L a^2 n d^2) = 0.84, "
+            "0.92, 1.00, 1.04 at L = 4, 8, 16, 32; the profile slope in log l over l = 8..32 is -1.11 to -1.21 (L/l: -1).",
+            "Pre-LN gradients do not depend on sigma_V^2 once the tokens align (sigma_V^2 = 1 and "
+            "1/d gave the same gradient norms within noise), as the derivation says.",
+            "Post-LN (same model, sigma_V^2 = 3/2): ||X_L||^2 = n d to 5e-4; the gradients are "
+            "heavy-tailed and grow slowly in L (first layer: 1.6, 2.1, 2.2, 3.5 times the "
+            "aligned-token estimate a^2 n d (d - 2)/(1 + a^2 sigma_V^2 d) at L = 4..32; last layer "
+            "1.07-1.30 times it): neither exploding nor vanishing at these depths; not claimed.",
+        ),
     )),
 )
