@@ -41,7 +41,7 @@ from _nbtools import Verdicts, pick, show
 from gapcheck.numerics.forward import draw, propagate
 from gapcheck.numerics.gradients import grad_norms_sq
 from gapcheck.numerics.stats import loglog_fit
-from gapcheck.theory.model import preset
+from gapcheck.theory.model import SYMBOLS, AttentionModel, preset
 from gapcheck.theory.registry import get
 from gapcheck.theory.results.prop6 import general as prop6_general
 from gapcheck.theory.results.prop6 import constants as prop6_predict
@@ -69,8 +69,12 @@ var_l = sp.simplify(m2**l - m1 ** (2 * l))
 display(Math(rf"\mathbb E\frac{{\chi^2_d}}{{d}} = {sp.latex(m1)},\quad "
              rf"\mathbb E\Bigl(\frac{{\chi^2_d}}{{d}}\Bigr)^2 = {sp.latex(sp.factor(m2))},\quad "
              rf"\mathrm{{Var}}\,\|u^\top W_1\cdots W_l\|^2 = {sp.latex(var_l)}"))
-registered = get("lemma1").formulas()
-assert m1 == 1 and sp.simplify(var_l - registered["variance"]) == 0
+# the registered prediction for the symbolic model, in units of (sigma_V^2 d)^l per moment
+predicted = get("lemma1").prediction(AttentionModel.symbolic())
+per_layer = SYMBOLS["sigma_V2"] * SYMBOLS["n"] / SYMBOLS["gamma"]          # sigma_V^2 d
+registered = (predicted.variance / per_layer ** (2 * SYMBOLS["l"])).subs({SYMBOLS["n"]: d * SYMBOLS["gamma"],
+                                                                         SYMBOLS["l"]: l})
+assert m1 == 1 and sp.simplify(var_l - registered) == 0
 
 const = prop6_general()["constant"]
 display(Math(r"\text{Prop. 6: }\lim \frac{\mathbb E\|\partial X^\perp_L/\partial W_l\|_F^2}{n} = "

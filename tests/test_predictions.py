@@ -32,17 +32,13 @@ IDS = [r.id for r in PREDICTING]
 OUTSIDE = AttentionModel(n=16, depth=2, gamma=sympy.Rational(1, 2), attention="identity")
 
 
-#: results still on the legacy ``formulas(**params)`` convention (issue 10's
-#: migration): the list may only shrink
-LEGACY: set = set()
-
-
-def test_every_result_outside_the_legacy_list_predicts():
-    """All 15 of the paper's results and every new result offer predict(model);
-    a result that migrates must leave LEGACY (so the list only shrinks)."""
+def test_every_result_predicts():
+    """All 15 of the paper's results and every companion offer predict(model), and
+    the old ``formulas(**params)`` convention is gone (issue 10)."""
     ids = {r.id for r in all_results()}
-    assert LEGACY <= ids, sorted(LEGACY - ids)
-    assert set(IDS) == ids - LEGACY, (sorted(ids - LEGACY - set(IDS)), sorted(set(IDS) & LEGACY))
+    assert set(IDS) == ids, sorted(ids - set(IDS))
+    assert all(r.applies is not None and r.example is not None for r in PREDICTING)
+    assert not any(hasattr(r, "formulas") for r in all_results())
     paper = {"def1.1", "prop1", "thm2", "prop3", "prop4", "prop5", "prop6", "prop7", "prop8",
              "lemma1", "lemma2", "lemma3", "lemma4", "thm9", "thm10"}
     assert paper <= set(IDS)

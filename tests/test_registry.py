@@ -4,7 +4,6 @@ import importlib
 import pathlib
 
 import pytest
-import sympy
 
 from gapcheck.theory.registry import all_results, get
 from gapcheck.theory.results import ORDER
@@ -38,8 +37,6 @@ def test_result_is_complete(result):
     if result.empirical_check is not None:
         stem = "".join(c if c.isalnum() else "_" for c in result.id)
         assert result.empirical_check == f"gapcheck.numerics.checks.{stem}"
-    for name, expr in result.formulas().items():
-        assert isinstance(expr, sympy.Basic), (name, type(expr))
 
 
 @pytest.mark.parametrize("result", [r for r in RESULTS if r.empirical_check],

@@ -2,9 +2,10 @@
 
 Each result of the paper (and of the companion works) is one :class:`Result`:
 an id (``prop3``, ``gg.freezing``, ...), a title, its assumptions, its
-statement in words and in LaTeX, the formulas it predicts (derived by the
-machinery of :mod:`theory`, as sympy expressions), exact symbolic checks, and
-the name of the module in :mod:`numerics.checks` holding its empirical check.
+statement in words and in LaTeX, ``predict(model)`` (the typed prediction for a
+description, derived by the machinery of :mod:`theory`, as sympy expressions
+or numbers), exact symbolic checks, and the name of the module in
+:mod:`numerics.checks` holding its empirical check.
 
 ``theory`` never imports ``numerics``: the empirical check is referenced by its
 module path (a string), and run by :func:`numerics.checks.run_result`.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import importlib
 import math
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import sympy
@@ -111,12 +112,6 @@ class Result:
         Parameter ranges and limits, in words.
     statement_latex:
         The claim in LaTeX (math mode content, no surrounding ``$``).
-    formulas:
-        ``formulas(**params)``: intermediate derived formulas (name -> sympy
-        expression) that some of the paper's results keep for their own
-        tests; nothing else reads them (LaTeX, checks and the CLI read
-        :attr:`predict`). Computed by the machinery of :mod:`theory`, never
-        typed in.
     symbolic_checks:
         ``symbolic_checks()`` returns exact checks (derivation vs closed form).
     empirical_check:
@@ -155,7 +150,6 @@ class Result:
     statement: str
     assumptions: tuple[str, ...]
     statement_latex: str
-    formulas: Callable[..., Mapping[str, sympy.Basic]] = field(default=lambda **_: {})
     symbolic_checks: Callable[[], list[CheckOutcome]] | None = None
     empirical_check: str | None = None
     findings: tuple[str, ...] = ()

@@ -20,8 +20,8 @@ needs_engine = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory):
     """The standalone document of every result, symbolic (through the CLI), and
-    specialised to depth 3, gamma = 1/2 for the results whose formulas take a
-    depth or gamma (the others print the same either way). Written once per
+    specialised to depth 3, gamma = 1/2 for the results whose predictions depend
+    on the depth or gamma (the others print the same either way). Written once per
     module: deriving every formula takes seconds."""
     import contextlib
     import io
@@ -59,14 +59,14 @@ def test_every_result_compiles(documents, tmp_path, name):
 
 @pytest.mark.parametrize("name", ["symbolic", "specialised"])
 def test_every_result_derives_its_formulas(documents, name):
-    """Result.formulas() must work with symbolic parameters and specialised
-    ones; a failure is written as a note, warned about, and exits 1."""
+    """Every result's prediction must be derivable for the symbolic model and
+    the specialised one; a failure is written as a note, warned about, and exits 1."""
     path, code, err = documents[name]
     assert code == 0 and "warning" not in err, err
 
 
 def test_specialised_document_differs(documents):
-    """--depth/--gamma reach the formulas: the specialised document differs and
+    """--depth/--gamma reach the predictions: the specialised document differs and
     says which values it used."""
     sym, spec = (documents[k][0].read_text() for k in ("symbolic", "specialised"))
     assert spec.count("\\subsection*") >= 5
@@ -75,7 +75,7 @@ def test_specialised_document_differs(documents):
 
 @needs_engine
 def test_pdf_option_writes_a_pdf(gapcheck, tmp_path):
-    rid = _cheap_result_with_formulas().id
+    rid = _cheap_result().id
     r = gapcheck("latex", rid, "--out", tmp_path / "one.tex", "--pdf")
     assert r.code == 0, r.err
     assert (tmp_path / "one.pdf").read_bytes().startswith(b"%PDF")
@@ -88,28 +88,35 @@ def test_broken_document_is_reported_not_compiled(tmp_path):
                     tmp_path)
 
 
-def _cheap_result_with_formulas():
+def _cheap_result():
     from gapcheck.theory.registry import get
-    for rid in ("lemma4", "lemma1"):
-        try:
-            r = get(rid)
-        except ValueError:
-            continue
-        if r.formulas():
-            return r
-    return next(r for r in all_results() if r.formulas())
+    return get("lemma1")
+
+
+def _field_names(result):
+    """The symbolic prediction's numeric-valued fields, named as the LaTeX rows are
+    (underscores as spaces), read from the prediction record itself."""
+    import dataclasses
+
+    import sympy
+    pred = result.prediction(result.symbolic_model())
+    return [f.name.replace("_", " ") for f in dataclasses.fields(pred)
+            if isinstance(getattr(pred, f.name), (sympy.Basic, int, float))
+            and not isinstance(getattr(pred, f.name), bool)]
 
 
 def test_fragment_has_statement_and_each_formula(gapcheck):
     from gapcheck.numerics.latex import _top_level_pieces
     from gapcheck.theory.symbols import label_latex
-    r = _cheap_result_with_formulas()
+    r = _cheap_result()
     run = gapcheck("latex", r.id)
     assert run.code == 0, run.err
     assert not run.out.lstrip().startswith(r"\documentclass")
     assert all(piece in run.out for piece in _top_level_pieces(r.statement_latex))
-    # each formula once: a row of the align*, or (too wide for a row) its own display
-    for name in r.formulas():
+    # each field of the prediction once: a row of the align*, or (too wide for a row) its own display
+    names = _field_names(r)
+    assert names == ["mean", "variance"]
+    for name in names:
         label = label_latex(name)
         assert run.out.count(f"{label} &=") + run.out.count(f"${label}$:") == 1, label
 
@@ -118,7 +125,7 @@ def test_depth_changes_a_depth_dependent_result():
     from gapcheck.numerics import latex
     deep = [r for r in all_results() if "l" in latex.specialise(r, depth=3)
             or "depth" in latex.specialise(r, depth=3) or "L" in latex.specialise(r, depth=3)]
-    assert deep, "no result's formulas take a depth parameter"
+    assert deep, "no result's prediction depends on the depth"
     r = deep[0]
     assert latex.result_block(r, depth=3) != latex.result_block(r)
 
@@ -240,7 +247,7 @@ def test_words_become_mathematics(words, tex):
 
 @pytest.mark.parametrize("rid", ["prop3", "thm9", "def1.1"])
 def test_result_latex_uses_the_symbol_table(rid):
-    """Result.latex (from predict or from formulas) prints through theory.symbols."""
+    """Result.latex (the statement and the fields of predict) prints through theory.symbols."""
     from gapcheck.theory.registry import get
     tex = get(rid).latex()
     assert r"\sigma_{A2}" not in tex and "s_{2}" not in tex

@@ -407,7 +407,6 @@ RESULTS["dong.residual-norms"] = register(Result(
     assumptions=("X real n x d", "res(X) = X - 1 x*^T, x* optimal for the norm"),
     statement_latex=(r"\|X\|_2^2 \le \|X\|_1\|X\|_\infty,\quad \|(I-J)X\|_p \le 2\big(1-\tfrac1n\big)"
                      r"\min_x \|X - \mathbf 1 x^\top\|_p,\ p\in\{1,\infty\}"),
-    formulas=lambda n=_n: {r"\|I - J\|_1 = \|I-J\|_\infty": centring_factor(n)},
     symbolic_checks=_c1_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_residual_norms",
     predict=predict_residual_norms, applies=every_model, example=key_query_example,
@@ -426,8 +425,6 @@ RESULTS["dong.cubic"] = register(Result(
                "logits are a row constant plus a column part shared by all rows plus O(eps^2)."),
     assumptions=("single layer, softmax attention, fixed weights", "eps -> 0"),
     statement_latex=r"\|\mathrm{res}(\mathrm{SA}(X))\| \le \frac{4\gamma\beta}{\sqrt{d_{qk}}}\,\|\mathrm{res}(X)\|^3",
-    formulas=lambda: {"exponent": sympy.Integer(3),
-                      "two-token residual": two_token_residual_series().removeO()},
     symbolic_checks=_c2_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_cubic",
     predict=predict_cubic, applies=pure_attention_applies, example=key_query_example,
@@ -443,7 +440,6 @@ RESULTS["dong.depth"] = register(Result(
     assumptions=("pure self-attention, no skip, no MLP", "start near collapse (cubic regime)"),
     statement_latex=(r"\|\mathrm{res}(\mathrm{SAN}_L(X))\| \le \Big(\frac{4\gamma\beta H}{\sqrt{d_{qk}}}\Big)"
                      r"^{\frac{3^L-1}{2}}\|\mathrm{res}(X)\|^{3^L}"),
-    formulas=lambda: {"log res_L": depth_solution()},
     symbolic_checks=_c3_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_depth",
     predict=predict_depth, applies=pure_attention_applies, example=depth_example,
@@ -461,7 +457,6 @@ RESULTS["dong.skip-conserves"] = register(Result(
                "conserved at every depth; only the relative residual shrinks as the mean token grows."),
     assumptions=("uniform attention A = J", "skip connection X + A X W"),
     statement_latex=r"(I-J)(X + JXW) = (I-J)X",
-    formulas=lambda: {"defect (n = 3, d = 2)": skip_conservation_defect(3, 2).norm()},
     symbolic_checks=_c4_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_skip_conserves",
     # a residual stack at uniform attention: the reading of noci.depth-scaling (B4)
@@ -478,8 +473,6 @@ RESULTS["dong.paths"] = register(Result(
     assumptions=("each layer: skip plus H heads, summed",),
     statement_latex=(r"\#\{\text{paths of length }k\} = \binom{L}{k}H^k,\quad "
                      r"\mathbb{E}\,k = \frac{LH}{H+1}"),
-    formulas=lambda L=_L, H=_H: {"total": path_total(L, H), "mean length": path_length_mean(L, H),
-                                 "variance": path_length_variance(L, H)},
     symbolic_checks=_c5_symbolic,
     empirical_check="gapcheck.numerics.checks.dong_paths",
     predict=predict_paths, applies=paths_applies, example=paths_example,

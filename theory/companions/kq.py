@@ -37,11 +37,11 @@ from typing import Any
 import mpmath
 import sympy
 
-from .._validate import nonnegative, positive, to_sympy
+from .._validate import to_sympy
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
-__all__ = ["hermite_coefficients", "variance_split", "formulas", "BulkPrediction", "predict",
+__all__ = ["hermite_coefficients", "variance_split", "BulkPrediction", "predict",
            "applies", "example", "RESULT"]
 
 _s = sympy.Symbol("s", positive=True)
@@ -94,30 +94,6 @@ def variance_split(dk=d_k, v_=v):
     linear = sympy.simplify(v_ * _chi2_mean())
     sigma_A2 = within_row_relative_variance(dk, v_)
     return linear, sigma_A2 - linear, sigma_A2
-
-
-def formulas(gamma=gamma, d_k=d_k, sigma_QK2=None, v=v):
-    """The derived formulas: variance split, R-transform, Cauchy polynomial, edge cubic."""
-    from ..laws import KeyQueryBulk
-    if sigma_QK2 is not None:
-        positive("sigma_QK2", sigma_QK2)
-        v = to_sympy(sigma_QK2) ** 2
-    positive("d_k", d_k)
-    nonnegative("gamma", gamma)
-    gamma, d_k, v = to_sympy(gamma), to_sympy(d_k), to_sympy(v)
-    lin, nonlin, sA2 = variance_split(d_k, v)
-    s2 = sympy.Symbol("sigma_NL2", positive=True)
-    law = KeyQueryBulk(gamma, v, s2)
-    return {
-        "linear variance": lin,
-        "nonlinear variance sigma_NL2": nonlin,
-        "sigma_A^2 (Prop 1, within rows)": sA2,
-        "nonlinear variance (d_k -> oo)": sympy.limit(nonlin, d_k, sympy.oo) if d_k.free_symbols
-        else sympy.exp(v) - 1 - v,
-        "R-transform of the symmetrised law": law.r_transform(g),
-        "Cauchy polynomial P(z, g)": law.cauchy_polynomial(zz, g),
-        "edge cubic in u = g^2": law.edge_cubic(sympy.Symbol("u")),
-    }
 
 
 # ------------------------------------------------------------------ prediction
@@ -282,7 +258,6 @@ RESULT = register(Result(
         r"\ \big(\sigma_{\mathrm{lin}}^2 + \sigma_{\mathrm{NL}}^2 = \sigma_A^2\big),\quad "
         r"G(z) = G_L\big(z - \sigma_{\mathrm{NL}}^2\, G(z)\big),\ "
         r"R(g) = \frac{\sigma_{QK}^4\, g}{1 - \gamma\,\sigma_{QK}^4 g^2} + \sigma_{\mathrm{NL}}^2\, g"),
-    formulas=formulas,
     symbolic_checks=symbolic_checks,
     empirical_check="gapcheck.numerics.checks.kq_bulk",
     predict=predict,

@@ -597,7 +597,6 @@ register(Result(
     assumptions=("fixed weights and R, eps -> 0",),
     statement_latex=r"\|\partial S/\partial W_{Q,K}\|_F = \Theta(\varepsilon^2),\ "
                     r"\|\partial S/\partial W_V\|_F = \Theta(1)",
-    formulas=lambda: {f"exponent_{k}": sympy.Integer(v) for k, v in QK_EXPONENTS.items()},
     symbolic_checks=_checks_qk_vanish, empirical_check="gapcheck.numerics.checks.noci_qk_vanish",
     predict=predict_qk_vanish, applies=key_query_applies, example=key_query_example,
 ))
@@ -613,8 +612,6 @@ register(Result(
                  "tau = sqrt(d_k) unless stated"),
     statement_latex=r"\mathbb{E}\|\partial S/\partial W_Q\|_F^2 = \frac{d_k}{\tau^2}\frac{s_k^2 s_v^2 d_v"
                     r"\|X\|_F^2\|X^\top(I-J)X\|_F^2}{n^2 d^2}",
-    formulas=lambda: {**{f"E|dS/dW_{k}|^2": v for k, v in uniform_jacobian_expectations().items()},
-                      "ratio_Q_V": ratio_q_to_v()},
     symbolic_checks=_checks_uniform_gradients,
     empirical_check="gapcheck.numerics.checks.noci_uniform_gradients",
     predict=predict_uniform_gradients, applies=key_query_applies, example=key_query_example,
@@ -629,7 +626,6 @@ register(Result(
     assumptions=("uniform attention", "post-LN/pre-LN maps: mean field, errors O(d^-1/2)"),
     statement_latex=r"\mathbb{E}G_L = G_0 + m_0\big((1+\alpha^2 s_v^2)^L - 1\big)\mathbf 1\mathbf 1^\top,"
                     r"\quad 1-\rho' = \frac{1-\rho}{1+\alpha^2 s_v^2 m(\rho)}",
-    formulas=lambda: {"m_L/m_0": linear_stack_mean_gram(width=d_v)},
     symbolic_checks=_checks_depth_scaling, empirical_check="gapcheck.numerics.checks.noci_depth_scaling",
     predict=predict_depth_scaling, applies=depth_scaling_applies, example=depth_scaling_example,
 ))

@@ -250,14 +250,6 @@ def _symbolic_checks() -> list[CheckOutcome]:
     return out
 
 
-def _formulas(k=None, **_):
-    if k is None:
-        cf = general()
-        return {"mean": cf["mean"], "variance": cf["variance"]}
-    d = derive(k)
-    return {"mean": d["mean"], "variance": d["variance"]}
-
-
 RESULT = register(Result(
     id="lemma4",
     title="Moments of free products of Marchenko-Pastur laws",
@@ -272,7 +264,6 @@ RESULT = register(Result(
     statement_latex=(r"\mu = \boxtimes_{i=1}^k \mathrm{MP}(\lambda_i, s_i):\quad "
                      r"\mathbb{E}\mu = \prod_i s_i,\quad "
                      r"\operatorname{Var}\mu = \Big(\prod_i s_i\Big)^2 \sum_i \lambda_i"),
-    formulas=_formulas,
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.lemma4",
     predict=predict,

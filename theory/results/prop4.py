@@ -37,7 +37,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .._validate import in_interval, integer, to_sympy
+from .._validate import integer
 from ..model import AttentionModel
 from ..prediction import PowerLaw, Prediction
 from ..registry import CheckOutcome, Result, register
@@ -176,17 +176,6 @@ def _symbolic_checks() -> list[CheckOutcome]:
     return out
 
 
-def _formulas(L=None, l=None, gamma=None):
-    """Derived formulas at depth L (default: l, or 1) for layer l (default 1)."""
-    l = 1 if l is None else integer("l", l, minimum=1)
-    L = max(l, 1) if L is None else integer("L", L, minimum=1)
-    f = {k: v for k, v in derive(L, min(l, L)).items() if k != "finite_n_ratio"}
-    if gamma is not None:
-        g = to_sympy(in_interval("gamma", gamma, 0, 1))
-        f = {k: sp.simplify(v.subs(GAMMA, g)) for k, v in f.items()}
-    return f
-
-
 RESULT = register(Result(
     id="prop4",
     title="Exploding gradients",
@@ -200,7 +189,6 @@ RESULT = register(Result(
                  "X0 isometric; n, d -> infinity with gamma fixed; 1 <= l <= L"),
     statement_latex=(r"\mathbb{E}\Big\|\frac{\partial X_L}{\partial W_l}\Big\|_F^2 \sim "
                      r"\sigma_V^{2(L-1)} d^L \big(1 + \sigma_A^2 [L=1]\big) = \Theta(n^L)"),
-    formulas=lambda L=None, l=None, gamma=None, **_: _formulas(L, l, gamma),
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop4",
     predict=predict,

@@ -189,9 +189,6 @@ RESULT = register(Result(
     statement_latex=(r"\frac{\operatorname{srank}(\Sigma_l^\perp)}{n} \to "
                      r"\frac{m_2(\mu_l)}{x_{\max}(\mu_l)^2},\quad "
                      r"\mu_l = \mathrm{MP}(1)^{\boxtimes l}\boxtimes\mathrm{MP}(\gamma)^{\boxtimes l}"),
-    formulas=lambda l=1, gamma=GAMMA, **_: ({"m2": 1 + l * (1 + gamma),
-                                             "edge": edge_closed_form(l, gamma)} if
-                                            isinstance(gamma, sp.Symbol) else derive(l, to_sympy(gamma))),
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop5",
     predict=predict,

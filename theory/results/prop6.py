@@ -163,20 +163,6 @@ def _symbolic_checks() -> list[CheckOutcome]:
     return out
 
 
-def _formulas(L=None, l=None, gamma=None):
-    """Derived formulas (symbolic L, l by default), optionally at a given gamma."""
-    if L is None and l is None:
-        f = dict(general())
-    else:
-        l = 1 if l is None else integer("l", l, minimum=1)
-        L = l if L is None else integer("L", L, minimum=1)
-        f = dict(derive(L, min(l, L)))
-    if gamma is not None:
-        g = to_sympy(in_interval("gamma", gamma, 0, 1))
-        f = {k: sp.simplify(v.subs(GAMMA, g)) for k, v in f.items()}
-    return f
-
-
 RESULT = register(Result(
     id="prop6",
     title="Gradients without the gap",
@@ -189,7 +175,6 @@ RESULT = register(Result(
                  "X0 isometric; n, d -> infinity with gamma = n/d fixed; 1 <= l <= L"),
     statement_latex=(r"\frac{1}{n}\mathbb{E}\Big\|\frac{\partial X_L^\perp}{\partial W_l}\Big\|_F^2 \to "
                      r"\sigma_A^{2L}\sigma_V^{2(L-1)}\gamma^{-L}"),
-    formulas=lambda L=None, l=None, gamma=None, **_: _formulas(L, l, gamma),
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop6",
     predict=predict,

@@ -32,7 +32,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .._validate import in_interval, integer, to_sympy
+from .._validate import integer
 from ..model import AttentionModel
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
@@ -169,16 +169,6 @@ def _symbolic_checks() -> list[CheckOutcome]:
     return out
 
 
-def _formulas(l=None, gamma=None):
-    """Derived mean and variance (symbolic l by default), optionally at a given gamma."""
-    f = ({k: general()[k] for k in ("mean", "variance")} if l is None
-         else dict(derive(integer("l", l, minimum=1))))
-    if gamma is not None:
-        g = to_sympy(in_interval("gamma", gamma, 0, 1))
-        f = {k: sp.factor(v.subs(GAMMA, g)) for k, v in f.items()}
-    return f
-
-
 RESULT = register(Result(
     id="prop7",
     title="Bulk of the covariance without the gap",
@@ -194,7 +184,6 @@ RESULT = register(Result(
                      r"\mathrm{MP}(\gamma,\sigma_V^2)^{\boxtimes l}:\ "
                      r"\mathbb{E} = (\sigma_A^2\sigma_V^2)^l,\ "
                      r"\operatorname{Var} = (\sigma_A^2\sigma_V^2)^{2l}\, l\,(1+\gamma)"),
-    formulas=lambda l=None, gamma=None, **_: _formulas(l, gamma),
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop7",
     predict=predict,

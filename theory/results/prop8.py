@@ -158,7 +158,6 @@ RESULT = register(Result(
     statement_latex=(r"m_k(J_l^\top J_l) \to (\sigma_A\sigma_V)^{2lk}\,\mathrm{FC}_l(k)^2:\ "
                      r"\mathbb{E} = (\sigma_A\sigma_V)^{2l},\ "
                      r"\operatorname{Var} = (\sigma_A\sigma_V)^{4l}(l^2+2l)"),
-    formulas=lambda l=None, **_: general() if l is None else derive(integer("l", l, minimum=1)),
     symbolic_checks=_symbolic_checks,
     empirical_check="gapcheck.numerics.checks.prop8",
     predict=predict,
