@@ -246,6 +246,9 @@ class CesaroNorm(sympy.Function):
     deterministic number (LAPACK, float64) for an integer n, unevaluated for a
     symbol.  Hardy's inequality: ``||C_n||_2 < 2`` and ``-> 2``."""
 
+    def _latex(self, printer):
+        return r"\|C_{%s}\|_2" % printer._print(self.args[0])
+
     @classmethod
     def eval(cls, m):
         if m.is_Integer:
@@ -269,6 +272,9 @@ def _lognormal_self_weight(s_a2) -> sympy.Float:
 class SelfWeightLogMean(sympy.Function):
     """``E log A_22 = E log(M_2/(M_1 + M_2))`` of the lognormal ensemble with
     relative variance ``sigma_A^2`` (a number for numeric sigma_A^2)."""
+
+    def _latex(self, printer):
+        return r"\mathbb{E}\log A_{22}(%s)" % printer._print(self.args[0])
 
     @classmethod
     def eval(cls, s_a2):
