@@ -1,6 +1,6 @@
 """Empirical check of ``gg.block-maps`` (A7), on the toolkit.
 
-The prediction (:class:`theory.companions.gg.BlockMaps`) is the cosine map of the
+The prediction (:class:`theory.companions.gg.BlockCosines`) is the cosine map of the
 model's blocks (and the statement's ReLU MLP), pre-LN or post-LN as the
 model's ``ln_position`` says, gain-controlled (``A - J``, the core paper's fix)
 when the model removes the gap (``remove_gap = 1``). Cases (the example's

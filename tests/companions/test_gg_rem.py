@@ -151,13 +151,15 @@ def test_model_reads_the_authors_scales():
     assert abs(math.sqrt(float(m.sigma_QK2)) - qk_std(2, 128, 256)) < 1e-15
 
 
-@pytest.mark.parametrize("rid", IDS + ["gg.qk-gradients"])
-def test_rem_results_apply_to_one_key_query_layer(rid):
-    r = get(rid)
-    ex = r.example()
-    assert r.applies(ex) is None
-    assert "key-query" in r.applies(ex.replace(attention="markov"))
-    assert "remove_gap" in r.applies(ex.replace(remove_gap=1))
+def test_rem_results_apply_to_one_key_query_layer():
+    """A1-A5 and A10 cover one softmax key-query layer, A itself (shared example)."""
+    ex = gg.rem_example()
+    outside = {"key-query": ex.replace(attention="markov"), "remove_gap": ex.replace(remove_gap=1),
+               "paper-code": ex.replace(block="paper-code")}
+    for rid in IDS + ["gg.qk-gradients"]:
+        r = get(rid)
+        assert r.example() == ex and r.applies(ex) is None
+        assert all(word in r.applies(m) for word, m in outside.items()), rid
 
 
 def test_rem_mapping_prediction_in_the_models_scales():

@@ -57,7 +57,7 @@ __all__ = [
     "q", "p", "MLP_SIGMA_W2", "QK_FROZEN_CONSTANT", "TRAINABILITY_EPS", "FreezingPointT", "qk_variance",
     "authors_model", "model_beta", "model_sigma_v2", "model_beta_eff", "rem_applies", "block_applies",
     "block_maps_applies", "rem_example", "block_example", "BlockMap", "LogitVariance", "Freezing",
-    "Participation", "OutputMoments", "Entropy", "PostLNMap", "BlockMaps", "DepthCollapse",
+    "Participation", "OutputMoments", "Entropy", "BlockCosines", "DepthCollapse",
     "Trainability", "QKGradients",
 ]
 
@@ -1038,28 +1038,18 @@ def predict_entropy(model) -> Entropy:
 
 
 @dataclass(frozen=True)
-class PostLNMap(Prediction):
-    """A6: the cosine map of the model's post-LN blocks (:class:`BlockMap`)."""
+class BlockCosines(Prediction):
+    """A6 (post-LN blocks of plain attention) and A7 (pre-LN or post-LN as the
+    model's ``ln_position`` says, gain-controlled when it removes the gap,
+    ``remove_gap = 1``): the cosine map of the model's blocks (:class:`BlockMap`).
+    The two statements differ in the models they cover (their ``applies``)."""
 
     cosines: BlockMap
 
 
 @functools.lru_cache(maxsize=256)
-def predict_block_map_postln(model) -> PostLNMap:
-    return PostLNMap(cosines=_block_map(model))
-
-
-@dataclass(frozen=True)
-class BlockMaps(Prediction):
-    """A7: the cosine map of the model's blocks, pre-LN or post-LN (``ln_position``),
-    gain-controlled when the model removes the gap (``remove_gap = 1``)."""
-
-    cosines: BlockMap
-
-
-@functools.lru_cache(maxsize=256)
-def predict_block_maps(model) -> BlockMaps:
-    return BlockMaps(cosines=_block_map(model))
+def predict_block_cosines(model) -> BlockCosines:
+    return BlockCosines(cosines=_block_map(model))
 
 
 @dataclass(frozen=True)
@@ -1238,7 +1228,7 @@ register(Result(
                     r"k(c) = \frac{\sqrt{1-c^2} + c(\pi - \arccos c)}{\pi}",
     symbolic_checks=_checks_block_map_postln,
     empirical_check="gapcheck.numerics.checks.gg_block_map_postln",
-    predict=predict_block_map_postln, applies=block_applies, example=block_example,
+    predict=predict_block_cosines, applies=block_applies, example=block_example,
 ))
 
 register(Result(
@@ -1258,7 +1248,7 @@ register(Result(
               "pre-LN gain-controlled stack leaves the A7 map by 0.16-0.46 in the cosine (root seeds "
               "20241010, 1-4), far beyond the O(sqrt(L/d)) walk budget 0.115; at alpha = 1 it follows it. "
               "The check samples at alpha = 1.",),
-    predict=predict_block_maps, applies=block_maps_applies, example=block_example,
+    predict=predict_block_cosines, applies=block_maps_applies, example=block_example,
     holds_beyond=("ln_position",),
 ))
 
