@@ -96,7 +96,9 @@ class RankCollapseCheck(T.Check):
                                config.backend)
             b = (lam[:, 1:] ** 2).sum(axis=1)
             srank.append(b / lam[:, 0] ** 2)
-            bulk.append(b / (float(at_n.sigma_V2) * at_n.d) ** (2 * model.depth))
+            # the bulk in units of the top eigenvalue's scale, E||R_l||^2 = (sigma_V^2 d)^l
+            # (Theorem 9's prediction, not prop3's: the controls cannot move it)
+            bulk.append(b / float(get("thm9").prediction(at_n).rank_one_m2) ** 2)
         return {"srank": srank, "bulk": bulk}
 
     def compare(self, config, case, m, pred):
@@ -121,7 +123,7 @@ class RankCollapseCheck(T.Check):
             T.rate("bulk sum ~ n^(1-2l): fitted exponent", par, fits["bulk"], predicted=p["exponent"],
                    below=b, max_width=width_bound(config, MAX_CI_WIDTH)),
         ]
-        mean, se = mean_se(m["bulk"][-1] * n ** (2 * depth - 1))
+        mean, se = mean_se(m["bulk"][-1] * n ** -p["exponent"])
         out.append(T.band("constant: n^(2l-1) sum_{i>=2} lambda_i^2/(sigma_V^2 d)^(2l) -> "
                           "(1 + l(1+gamma)) sigma_A^(4l)", dict(par, n=n), measured=mean,
                           predicted=p["constant"], se=se, judges=("constant",),
