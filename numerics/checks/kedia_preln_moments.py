@@ -22,11 +22,11 @@ over the layers; the SE over networks (t quantile, networks - 1 df):
 
 The cases: the example (two causal key-query heads, GELU, W_O, a = 1/sqrt(2L)),
 GPT-2's initialisation (:func:`theory.presets.init_preset`, n = 32, d = 64, 4
-heads) and T5's (ReLU, no temperature).
+heads), T5's (ReLU, no temperature) and muP's (logits / d_k, fan-in variances).
 
 >>> from gapcheck.numerics.checks import VerifyConfig
 >>> [c.label for c in CHECK.cases(VerifyConfig(level="quick"))]
-['example, n=24, d=32, L=5', 'gpt2, n=32, d=64, L=4', 't5, n=32, d=64, L=4']
+['example, n=24, d=32, L=5', 'gpt2, n=32, d=64, L=4', 't5, n=32, d=64, L=4', 'mup, n=32, d=64, L=4']
 """
 from __future__ import annotations
 
@@ -81,7 +81,8 @@ class PreLNMomentsCheck(T.Check):
         half = sympy.Rational(1, 2)
         models = [("example", ex),
                   ("gpt2", init_preset("gpt2", n=32, depth=4, gamma=half, heads=4)),
-                  ("t5", init_preset("t5", n=32, depth=4, gamma=half, heads=4))]
+                  ("t5", init_preset("t5", n=32, depth=4, gamma=half, heads=4)),
+                  ("mup", init_preset("mup", n=32, depth=4, gamma=half, heads=4))]
         batch = config.pick(64, 96, 512)
         return [T.Case(m, (m.n,), batch, f"{name}, n={m.n}, d={m.d}, L={m.depth}") for name, m in models]
 
