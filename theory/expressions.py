@@ -7,7 +7,7 @@ object is built from it by hand.  Nothing is ever passed to ``eval``,
 
 Allowed: numbers (integers, decimals, ``27/4`` stays an exact rational),
 the names ``n``, ``d``, ``gamma``, ``pi``, ``E``, the operators
-``+ - * / **`` and unary ``-``/``+``, parentheses, and the one-argument
+``+ - * / **`` (``^`` is read as ``**``, as mathematicians write powers) and unary ``-``/``+``, parentheses, and the one-argument
 functions ``sqrt``, ``log``, ``exp``.  Anything else (attribute access,
 subscripts, calls of other names, keywords, lambdas, comprehensions, strings)
 is refused with one ``ValueError`` naming what was found.  Numeric powers are
@@ -20,10 +20,12 @@ bounded (``|exponent| <= 64``, results below ``10**300``) so that
 3/(d**4*n)
 >>> parse_expression("n**(3/2)/2 + 0.5")
 n**(3/2)/2 + 1/2
+>>> parse_expression("2*n^-0.5") == parse_expression("2*n**(-1/2)")
+True
 >>> parse_expression("__import__('os').system('true')")
 Traceback (most recent call last):
 ...
-ValueError: predict: only numbers, n, d, gamma, pi, E, + - * / **, parentheses and sqrt/log/exp are allowed (found a call of a non-name in "__import__('os').system('true')")
+ValueError: predict: only numbers, n, d, gamma, pi, E, + - * / ** (or ^), parentheses and sqrt/log/exp are allowed (found a call of a non-name in "__import__('os').system('true')")
 """
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ class _Refused(ValueError):
 
 
 def _allowed() -> str:
-    return ("only numbers, n, d, gamma, pi, E, + - * / **, parentheses and sqrt/log/exp "
+    return ("only numbers, n, d, gamma, pi, E, + - * / ** (or ^), parentheses and sqrt/log/exp "
             "are allowed")
 
 
@@ -151,7 +153,9 @@ def parse_expression(text: str, *, name: str = "predict") -> sympy.Expr:
     if not text.strip():
         raise ValueError(f"{name} must not be empty")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        # "^" is a power here (never Python's xor): replaced before parsing, so that
+        # it keeps the precedence of ** ("2*n^2" is 2*(n**2))
+        tree = ast.parse(text.strip().replace("^", "**"), mode="eval")
     except SyntaxError:
         raise ValueError(f"{name}: {shown!r} is not a formula ({_allowed()})") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:

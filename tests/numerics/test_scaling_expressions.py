@@ -83,3 +83,14 @@ def test_d_and_gamma_are_substituted():
     for bad in ("log(n)", "exp(n)", "2**n", "n +", "x*n"):
         with pytest.raises(ValueError, match="predict"):
             parse_prediction(bad)
+
+
+def test_caret_is_a_power_with_the_precedence_of_double_star():
+    """Researchers write n^-0.5: it is n**(-1/2), and 2*n^2 is 2*(n**2), not (2*n)**2 (which
+    Python's xor precedence would give if ^ were mapped after parsing)."""
+    import sympy
+    from gapcheck.theory.expressions import parse_expression
+    n = sympy.Symbol("n", positive=True)
+    assert parse_expression("n^-0.5") == n ** sympy.Rational(-1, 2)
+    assert parse_expression("2*n^2") == 2 * n ** 2
+    assert parse_expression("n^(3/2)/d") == parse_expression("n**(3/2)/d")
