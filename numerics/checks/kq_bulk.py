@@ -82,12 +82,10 @@ def predict(model) -> dict:
     from ...theory.companions.kq import predict as kq_predict
     p = kq_predict(model)
     law = p.law()
-    edge = float(p.edge())
-    sA2 = float(p.sigma_A2)
-    qc = 2 * math.sqrt(sA2)
-    return {"law": law, "edge": edge, "sigma_A2": sA2, "qc_edge": qc,
+    qc = float(p.qc_edge)
+    return {"law": law, "edge": float(p.edge()), "sigma_A2": float(p.sigma_A2), "qc_edge": qc,
             "above_qc": float(1 - law.cdf_numpy(np.array([qc]))[0]),
-            "gap_const": 1 / edge, "srank": sA2 / edge**2}
+            "gap_const": p.gap_ratio_constant(), "srank": p.srank_limit()}
 
 
 @functools.lru_cache(maxsize=64)
