@@ -159,3 +159,13 @@ def test_greyscale_key_ignores_colour_only():
     plt.close(fig)
     assert _handle_key(a) == _handle_key(b)
     assert len({_handle_key(h) for h in (a, c, d)}) == 3
+
+
+def test_same_seed_same_figure(tmp_path):
+    """Every random draw (networks and Hutchinson probes) comes from the root seed:
+    Figure 5 (LayerNorm and key-query gradients by Hutchinson probes, n d > 256) twice,
+    the same caption."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        write_paper_figures(out, VerifyConfig(level="quick", seed=7), ["fig5"])
+    assert (a / "fig5.md").read_text() == (b / "fig5.md").read_text()
