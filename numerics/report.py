@@ -251,7 +251,7 @@ def _docstring_caption(fn) -> str:
     as plain words)."""
     doc = " ".join((fn.__doc__ or "").split())
     doc = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], doc).replace("``", "")
-    return doc or "drawn by gapcheck figures (no description given)."
+    return doc
 
 
 # ------------------------------------------------------------------ the document
@@ -388,14 +388,16 @@ def _longtable(fractions) -> str:
 
 def _figure_block(name: str, files, caption: str) -> str:
     pictures = [f for f in files if str(f).endswith(".png")] or list(files)
-    out = [r"\begin{center}", rf"\phantomsection\label{{fig:{name}}}"]
+    # one unbreakable box: the caption never parts from its picture at a page break
+    out = [r"\par\medskip\noindent\begin{minipage}{\linewidth}\centering",
+           rf"\phantomsection\label{{fig:{name}}}"]
     for f in pictures:
         out.append(rf"\includegraphics[width=\linewidth,height=0.36\textheight,keepaspectratio]"
                    rf"{{{Path(f).resolve().as_posix()}}}\par")
     out.append(rf"\captionof*{{figure}}{{\textbf{{Figure \texttt{{{escape_text(name)}}}}} "
                rf"(\texttt{{gapcheck figures -{{}}-only {escape_text(name)}}}). "
                rf"{text_latex(caption)}}}")
-    out.append(r"\end{center}")
+    out.append(r"\end{minipage}\par\medskip")
     return "\n".join(out)
 
 
