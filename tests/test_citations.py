@@ -40,8 +40,9 @@ _PATH = re.compile(r"(?<![\w./~<>$-])((?:\.{1,2}/)*[A-Za-z_][\w.-]*(?:/[\w.-]+)+
 _ABS = re.compile(r"(?<![\w.~-])(/(?:work|home|root|mnt)/[\w./-]+)")
 _URL = re.compile(r"[a-z]+://\S+")
 _SECTION = re.compile(re.escape(DERIVATIONS) + r"`{0,2},?\s+(?:the\s+)?sections?\s+([\w.-]*[\w*])")
-#: names of files the package *writes* (``--report DIR`` writes DIR/report.md), not citations
-OUTPUT_NAMES = {"report.md"}
+#: names of files the package *writes* (``--report DIR`` writes DIR/report.md; ``figures
+#: --paper`` writes a caption figN.md per figure and the index CAPTIONS.md), not citations
+OUTPUT_NAMES = {"report.md", "figN.md", "CAPTIONS.md"}
 
 
 def scanned_files(root: Path = ROOT):

@@ -3,7 +3,7 @@ figure (the paper's, then the companions') as PNG and PDF.
 
 ``gapcheck figures --paper``: every figure of the paper about initialisation,
 named by the paper's number (``fig1.png`` ...), each with its caption
-(``fig1.md``) and the index ``CAPTIONS.md``
+(``figN.md``) and the index ``CAPTIONS.md``
 (:mod:`numerics.figures.paper_figures`)."""
 from __future__ import annotations
 
