@@ -396,7 +396,7 @@ def _figure_block(name: str, files, caption: str) -> str:
                    rf"{{{Path(f).resolve().as_posix()}}}\par")
     out.append(rf"\captionof*{{figure}}{{\textbf{{Figure \texttt{{{escape_text(name)}}}}} "
                rf"(\texttt{{gapcheck figures -{{}}-only {escape_text(name)}}}). "
-               rf"{text_latex(caption)}}}")
+               rf"{_cell_text(caption)}}}")
     out.append(r"\end{minipage}\par\medskip")
     return "\n".join(out)
 
@@ -432,7 +432,7 @@ def result_section(result: Result, entry: dict, figures=(), *, shown_in=None,
     if result.findings:
         against = ref if ref is not None else "the cited work"
         out += [rf"\par\medskip\noindent\textbf{{Findings}} (where the package departs from or "
-                rf"sharpens {against}):",
+                rf"sharpens {against}):\par\nopagebreak",
                 r"\begin{itemize}"]
         out += [rf"\item {text_latex(f)}" for f in result.findings]
         out.append(r"\end{itemize}")
