@@ -399,8 +399,10 @@ def _scaled_gram(xp, X):
                 raise ValueError("M contains non-finite entries")
             if not bool(xp.all(s > 0)):
                 raise ValueError("M contains a zero matrix: its stable rank is undefined")
-            p = xp.where(safe, xp.ones_like(s), 2.0 ** (-xp.round(xp.log2(s))))
-            G = g(Xf * p[:, None, None])
+            # 2^-e in two factors: a subnormal peak (e up to 1074) needs more than 2^1023
+            e = xp.where(safe, xp.zeros_like(s), -xp.round(xp.log2(s)))
+            e1 = xp.floor(e / 2)
+            G = g(Xf * (2.0 ** e1)[:, None, None] * (2.0 ** (e - e1))[:, None, None])
     return lead, G
 
 

@@ -139,6 +139,12 @@ def test_rescaling_only_the_matrices_that_need_it():
     base = covariance_stable_rank(X)
     scales = np.array([1e200, 1e-200, 1.0, 1e-120, 1e120, 3.0])[:, None, None]
     np.testing.assert_allclose(covariance_stable_rank(X * scales), base, rtol=1e-13)
+    # a subnormal peak (an underflowing signal): scaled up by more than 2^1023, exactly
+    ints = np.round(X[:2] * 2**20)  # entries below 2^23: exact as multiples of 2^-1060
+    tiny = np.ldexp(ints, -1060)
+    assert np.abs(tiny).max() < np.finfo(float).tiny and np.all(np.ldexp(tiny, 1060) == ints)
+    np.testing.assert_allclose(covariance_stable_rank(tiny), covariance_stable_rank(ints),
+                               rtol=1e-13)
     with pytest.raises(ValueError, match="zero matrix"):
         covariance_stable_rank(np.concatenate([X[:1], np.zeros_like(X[:1])]))
     with pytest.raises(ValueError, match="non-finite"):
