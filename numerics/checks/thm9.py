@@ -14,12 +14,12 @@ model), and the prediction (:class:`theory.results.thm9.TopSingularValue`:
   = 1 - O(l/d)`` and the ``O(l/n)`` deviation of ``s_1`` from ``||R_l||``);
 * the mean of ``s_1(X_l) / ||R_l||`` (judges ``ratio_to_R``): SE plus a
   relative budget ``RANK_ONE_COEF l / n``;
-* a finding beyond the paper (judges no field of the prediction), pinned at
-  the example's point: the log-log exponent of ``|s_1/||R_l|| - 1|`` in n has
-  a 99% CI containing the observed rate -1, width < ``CI_WIDTH``. (At the
-  exponential point the per-network deviation is heavy-tailed, relative SD
-  about 0.4 against 0.1 at the example, and 20 networks per n gave a CI
-  [-0.93, 0.03] at seed 3: the finding is pinned where it is measurable.)
+
+The rate of ``|s_1/||R_l|| - 1|`` in n is not checked: an earlier "n^-1"
+finding did not survive a change of seeds (fitted exponents -0.36 .. -1.59
+over five root seeds at n = 64..256 with 16 networks, whether the mean or the
+geometric mean is fitted; the per-network deviation is heavy-tailed), so it
+was withdrawn (:mod:`theory.results.thm9`'s findings say so).
 
 The cases: :func:`theory.results.thm9.example`'s point, where sigma_A^2 = 1/4,
 sigma_V^2 = 3, gamma = 1/2 and l = 2 all differ (every level, the quick level
@@ -37,19 +37,14 @@ import numpy as np
 from . import toolkit as T
 from .prop3 import DEFAULT, sizes
 from .spectra import signal_spectrum
-from ..stats import loglog_fit, mean_se
-from ...theory.registry import get
+from ..stats import mean_se
 
 __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "SignalSpectrumCheck"]
 
-#: observed rate of |s_1/||R_l|| - 1| (a finding beyond the paper, not a prediction)
-OBSERVED_RATE = -1.0
 #: relative budget of mean s_1 against the scale, per layer and 1/n (calibrated, tests/README.md)
 SCALE_COEF = 2.0
 #: relative budget of s_1/||R_l|| - 1, per layer and 1/n (calibrated, tests/README.md)
 RANK_ONE_COEF = 2.0
-#: width bound of the 99% CI of the finding's exponent
-CI_WIDTH = 1.5
 
 
 class SignalSpectrumCheck(T.Check):
@@ -108,12 +103,6 @@ class TopSingularValueCheck(SignalSpectrumCheck):
         b = RANK_ONE_COEF * depth / n * p["ratio_to_R"]
         out.append(T.band("s_1(X_l) / ||R_l|| -> 1 (rank-one part)", par, measured=mean,
                           predicted=p["ratio_to_R"], se=se, judges=("ratio_to_R",), below=b, above=b))
-        if case.model != get(self.result_id).example().replace(n=n):
-            return out
-        fit = loglog_fit(ns, [np.abs(a / r - 1) for a, r in zip(m["s1"], m["R"])],
-                         rng=T.generator(config, self.result_id, "boot-deviation", case.label), n_boot=1000)
-        out.append(T.rate("finding: |s_1/||R_l|| - 1| decays like n^-1 (fitted exponent, beyond the paper)",
-                          par, fit, predicted=OBSERVED_RATE, judges=(), max_width=CI_WIDTH))
         return out
 
 
