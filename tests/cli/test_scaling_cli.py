@@ -242,7 +242,10 @@ def test_issue_gap_ratio_example_consistent_for_seeds_0_to_19(gapcheck):
     inconsistent; with the grid extended to n = 1024 it is consistent for seeds 0..19."""
     base = ["scaling", "--attention", "key-query", "--sigma-qk2", "1", "--statistic",
             "gap-ratio-attention", "--layer", "1", "--predict", "sqrt(n)", "--max-n", "1024",
-            "--budget", "3600"]
+            "--budget", "20000"]
+    # the budget only bounds the grid extension's estimated time: on a loaded machine the
+    # estimate for n = 1024 passed 3600 s (seed 13 stopped INCONCLUSIVE at n = 512, then
+    # CONSISTENT with the extension to 1024); the verdicts do not depend on it
     for seed in range(20):
         r = gapcheck(*base, "--seed", seed)
         assert r.code == 0 and "verdict: CONSISTENT" in r.out, (seed, r.out)
