@@ -15,6 +15,8 @@ after its figure legends.
 """
 from __future__ import annotations
 
+import functools
+
 import math
 import numbers
 from dataclasses import dataclass, field, replace
@@ -86,6 +88,18 @@ def width(n, gamma):
     >>> width(2, Fraction(4, 5)), width(2, 0.8), width(5, 0.5), width(3, 0.4)
     (3, 3, 10, 8)
     """
+    if isinstance(n, bool) or isinstance(gamma, bool):  # True == 1 would share 1's cache entry
+        return _width.__wrapped__(n, gamma)
+    try:
+        return _width(n, gamma)
+    except TypeError:  # an unhashable argument: computed (and refused) without the cache
+        return _width.__wrapped__(n, gamma)
+
+
+@functools.lru_cache(maxsize=4096)
+def _width(n, gamma):
+    # cached: a sweep asks the width of the same (n, gamma) for every chunk and sample,
+    # and each exact computation goes through sympy
     ratio = _exact("n", n) / _exact("gamma", gamma)
     if ratio.free_symbols:
         return ratio
