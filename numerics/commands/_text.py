@@ -63,3 +63,19 @@ def wrap(text: str, width: int, indent: int = 0, hang: int = 2) -> str:
     return textwrap.fill(" ".join(str(text).split()), width=width,
                          initial_indent=" " * indent, subsequent_indent=" " * (indent + hang),
                          break_long_words=True, break_on_hyphens=False)
+
+
+def writable_dir(path, what: str):
+    """``path`` as a created directory; one ``OSError`` naming it ("cannot write
+    {what} to ...") when it cannot be written (checked with a probe file, before
+    any work)."""
+    from pathlib import Path
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".gapcheck-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise OSError(f"cannot write {what} to {out}: {exc.strerror or exc}") from None
+    return out

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..checks import VerifyConfig
 from ..figures import all_figures
+from ._text import writable_dir
 
 
 def add_parser(sub):
@@ -67,15 +68,7 @@ def select(names=None) -> dict:
 
 def _check_writable(out_dir) -> Path:
     """``out_dir``, created; an ``OSError`` naming it when it cannot be written."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".gapcheck-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise OSError(f"cannot write figures to {out}: {exc.strerror or exc}") from None
-    return out
+    return writable_dir(out_dir, "figures")
 
 
 def write_figures(out_dir, config: VerifyConfig, names=None, log=None) -> list[Path]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from ...theory.registry import all_results, get
 
 from ..checks import VerifyConfig, run_result
-from ._text import fit, output_width, wrap
+from ._text import fit, output_width, wrap, writable_dir
 
 
 def add_parser(sub):
@@ -95,15 +95,7 @@ def run(args) -> int:
 
 
 def _prepare_dir(path) -> Path:
-    out = Path(path)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".gapcheck-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise OSError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
-    return out
+    return writable_dir(path, "the report")
 
 
 def _verify_with_progress(ids, config, show: bool, **kwargs) -> list[dict]:
