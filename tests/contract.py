@@ -44,6 +44,16 @@ def assert_all_pass(outcomes) -> None:
     assert all(o.passed for o in outcomes), failures(outcomes)
 
 
+def assert_truth_and_controls(module, result_id, config) -> None:
+    """At ``config``: the check ``module`` passes with the true prediction, and each of
+    its negative controls fails an outcome that judges the field it is named for."""
+    from gapcheck.theory.registry import get
+    assert_all_pass(module.run(config))
+    for c in module.NEGATIVE_CONTROLS.values():
+        outs = module.run(config, predict=c(get(result_id).prediction))
+        assert any(not o.passed and set(o.judges) & set(c.rejects) for o in outs), c.name
+
+
 def compare_case(result_id, model, ns, batch, seed) -> list:
     """The outcomes of one case outside the check's levels (a toolkit check's
     ``CHECK``: sizes ``ns``, ``batch`` samples per n, root seed ``seed``)
