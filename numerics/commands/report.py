@@ -95,10 +95,10 @@ def run(args) -> int:
     results = ([r for i in args.ids for r in expand(i)] if args.ids   # unknown ids: exit 2
                else all_results())
     results = list({r.id: r for r in results}.values())    # each result once (one label each)
+    out = _check_out(Path(args.out))   # the path first: it is named whatever the machine has
     if _latex.find_engine() is None:
         raise OSError("no LaTeX engine found on PATH (install pdflatex with "
                       ".ci/install-latex.sh, or tectonic)")
-    out = _check_out(Path(args.out))
     config = VerifyConfig(level=args.level, seed=args.seed, backend=args.backend)
 
     def say(line):
