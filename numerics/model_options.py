@@ -19,6 +19,7 @@ MLP(width=4, activation='relu', sigma_in2=None, sigma_out2=None)
 """
 from __future__ import annotations
 
+import argparse
 import re
 from dataclasses import replace
 
@@ -73,14 +74,17 @@ def add_arguments(group) -> None:
     group.add_argument("--heads", type=int, metavar="H", help="attention heads (divides d; default 1)")
     group.add_argument("--d-k", type=int, metavar="K", dest="d_k",
                        help="key/query width per head (key-query attention; default d/H)")
-    group.add_argument("--causal", action="store_true", default=None, help="causal mask (j > i masked)")
+    group.add_argument("--causal", action=argparse.BooleanOptionalAction, default=None,
+                       help="causal mask (j > i masked); --no-causal removes an initialisation's")
     group.add_argument("--norm", choices=(*LN_POSITIONS, "none"),
                        help="LayerNorm after the residual sum (post), on the branch input (pre), "
                             "or none")
-    group.add_argument("--mlp", nargs="?", const="relu", choices=ACTIVATIONS,
-                       help="add the MLP sub-block (width 4d, fan-in variances), ReLU by default")
+    group.add_argument("--mlp", nargs="?", const="relu", choices=(*ACTIVATIONS, "none"),
+                       help="add the MLP sub-block (width 4d, fan-in variances), ReLU by default; "
+                            "'none' removes an initialisation's")
     group.add_argument("--out-proj", metavar="SIGMA2", dest="out_proj",
-                       help="output projection W_O with this variance: a number, 'xavier' or 'd^-a'")
+                       help="output projection W_O with this variance: a number, 'xavier' or "
+                            "'d^-a'; 'none' (the paper's identity) removes an initialisation's")
     group.add_argument("--temperature", choices=TEMPERATURES,
                        help="key-query logit scale: sqrt (1/sqrt(d_k), the paper's), linear "
                             "(1/d_k, muP), none (T5)")
@@ -99,15 +103,16 @@ def fields(args) -> dict:
         out["heads"] = args.heads
     if args.d_k is not None:
         out["d_k"] = args.d_k
-    if args.causal:
-        out["causal"] = True
+    if args.causal is not None:
+        out["causal"] = bool(args.causal)
     if args.norm is not None:
         if getattr(args, "layernorm", None) and args.norm != "post":
             raise ValueError(f"give --layernorm (post-LN) or --norm {args.norm}, not both")
         out["layernorm"] = args.norm != "none"
         out["ln_position"] = "pre" if args.norm == "pre" else "post"
     if args.out_proj is not None:
-        out["out_proj"] = parse_scale("out_proj", args.out_proj)
+        out["out_proj"] = (None if args.out_proj.strip().lower() == "none"
+                           else parse_scale("out_proj", args.out_proj))
     if args.temperature is not None:
         out["temperature"] = args.temperature
     if args.residual_scale is not None:
@@ -125,19 +130,31 @@ def model(args, *, n, depth, gamma, base=None, **other):
     """The described model at (n, depth, gamma): ``--init``'s named
     initialisation, else ``base(**fields)`` (a builder of the command's own
     description, e.g. a paper preset), with the options' fields and ``other``
-    on top; ``--mlp ACT`` keeps an initialisation's MLP variances."""
+    on top; ``--mlp ACT`` keeps an initialisation's MLP variances, and
+    ``--mlp none``, ``--no-causal``, ``--out-proj none`` remove what it has.
+
+    >>> p = argparse.ArgumentParser()
+    >>> add_arguments(p)
+    >>> m = model(p.parse_args(["--init", "gpt2", "--no-causal", "--mlp", "none", "--out-proj", "none"]),
+    ...           n=24, depth=2, gamma=1)
+    >>> m.causal, m.mlp, m.out_proj, m.ln_position, m.heads
+    (False, None, None, 'pre', 12)
+    >>> model(p.parse_args(["--init", "gpt2", "--mlp", "relu"]), n=24, depth=2, gamma=1).mlp.activation
+    'relu'
+    """
     from ..theory.model import AttentionModel
     from ..theory.presets import init_preset
 
     f = {**other, **fields(args)}
+    if args.mlp == "none":
+        f["mlp"] = None
+    elif args.mlp is not None:
+        mlp = (init_preset(args.init, n=n, depth=depth, gamma=gamma, **f).mlp
+               if args.init is not None else None)
+        f["mlp"] = MLP(activation=args.mlp) if mlp is None else replace(mlp, activation=args.mlp)
     if args.init is not None:
-        if args.mlp is not None:
-            mlp = init_preset(args.init, n=n, depth=depth, gamma=gamma, **f).mlp
-            f["mlp"] = MLP(activation=args.mlp) if mlp is None else replace(mlp, activation=args.mlp)
         heads = f.pop("heads", None)
         return init_preset(args.init, n=n, depth=depth, gamma=gamma, heads=heads, **f)
-    if args.mlp is not None:
-        f["mlp"] = MLP(activation=args.mlp)
     if base is not None:
         return base(n=n, depth=depth, gamma=gamma, **f)
     return AttentionModel(n=n, depth=depth, gamma=gamma, **f)

@@ -210,7 +210,9 @@ class SweepSpec:
         if dtype is None:  # the convention's own: float32 for the authors' code
             dtype = AttentionModel(n=2, block=block).default_dtype
         ns = tuple(_validate.integer("n", n, minimum=2) for n in _as_list("ns", ns))
-        gammas = tuple(float(_validate.in_interval("gamma", g, 0, 1)) for g in _as_list("gamma", gamma))
+        # gamma > 1 (more tokens than features) is the models' to allow: isometry="columns"
+        gammas = tuple(float(_validate.in_interval("gamma", g, 0, math.inf, hi_open=True))
+                       for g in _as_list("gamma", gamma))
         depth = _validate.integer("depth", depth, minimum=1)
         samples = _validate.integer("samples", samples, minimum=1)
         measures = (measures,) if isinstance(measures, str) else tuple(measures)
@@ -225,8 +227,15 @@ class SweepSpec:
         if chunk_samples is not None:
             chunk_samples = _validate.integer("chunk_samples", chunk_samples, minimum=1)
         namespace(backend)  # unknown backend / missing CuPy fail before any work
-        return cls(tuple(models), tuple(models.values()), ns, gammas, depth, samples, measures,
+        spec = cls(tuple(models), tuple(models.values()), ns, gammas, depth, samples, measures,
                    seed, backend, dtype, method, grad_method, probes, chunk_samples, block)
+        for g in gammas:  # every model at every grid point is valid before any work
+            for n in ns:
+                try:
+                    _models(spec, n, g)
+                except ValueError as exc:
+                    raise ValueError(f"at n = {n}, gamma = {g:g}: {exc}") from None
+        return spec
 
     def model(self, i: int, n: int, gamma: float) -> AttentionModel:
         return _models(self, n, gamma)[i]

@@ -36,6 +36,12 @@ def _csv_list(kind, name):
     return parse
 
 
+def ratio(text: str) -> float:
+    """A ratio from the command line: a decimal or a fraction such as 4/3."""
+    from fractions import Fraction
+    return float(Fraction(text.strip()))
+
+
 def add_parser(sub):
     s = sub.add_parser(
         "sweep", help="sample presets over a grid of n; chunked, resumable, on Dask, stored as Parquet",
@@ -49,7 +55,8 @@ def add_parser(sub):
     s.add_argument("--n", default="20,40,60,80,100,150", help="widths, comma-separated")
     s.add_argument("--depth", type=int, default=10, help="number of layers L")
     s.add_argument("--samples", type=int, default=5, help="independent samples per point")
-    s.add_argument("--gamma", default="1", help="ratio(s) n/d in (0, 1], comma-separated")
+    s.add_argument("--gamma", default="1", help="ratio(s) n/d, comma-separated: (0, 1] for the paper's input (orthonormal "
+                        "rows); > 1 (more tokens than features) with --isometry columns or --init")
     s.add_argument("--measure", default="stable-rank",
                    help=f"measure(s), comma-separated: {', '.join(MEASURES)}")
     s.add_argument("--seed", type=int, default=0, help="root seed")
@@ -128,7 +135,7 @@ def run(args) -> int:
         raise ValueError(f"--workers must be an integer >= 1 (got {args.workers})")
     if args.workers is not None and args.scheduler:
         raise ValueError("give --workers or --scheduler, not both")
-    ns, gammas = _csv_list(int, "--n")(args.n), _csv_list(float, "--gamma")(args.gamma)
+    ns, gammas = _csv_list(int, "--n")(args.n), _csv_list(ratio, "--gamma")(args.gamma)
     templates = _beyond_templates(args, _presets(args.preset), ns, gammas)
     spec = SweepSpec.make(
         _presets(args.preset) if templates is None else templates, ns, depth=args.depth,

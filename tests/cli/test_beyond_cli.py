@@ -41,6 +41,13 @@ def _args(*argv):
      AttentionModel(n=16, depth=4, attention="key-query", mlp=MLP(), skip="1/sqrt(L)")),
     (["--gamma", "2", "--isometry", "columns", "--norm", "none"],
      AttentionModel(n=16, gamma=2, isometry="columns")),
+    # removing what an initialisation has: each flag takes away exactly its field
+    (["--init", "gpt2", "--heads", "2", "--no-causal"],
+     init_preset("gpt2", n=16, depth=1, heads=2, causal=False)),
+    (["--init", "gpt2", "--heads", "2", "--mlp", "none", "--out-proj", "none"],
+     init_preset("gpt2", n=16, depth=1, heads=2, mlp=None, out_proj=None)),
+    (["--init", "mup", "--heads", "2", "--no-causal", "--temperature", "sqrt"],
+     init_preset("mup", n=16, depth=1, heads=2, causal=False, temperature="sqrt")),
 ])
 def test_options_describe_the_model(argv, want):
     assert scaling.build_model(_args(*argv), 16) == want
@@ -116,3 +123,29 @@ def test_sweep_groups_keep_the_papers_streams():
                        (8,), depth=2, samples=2)
     ga, gb = a.groups(8, 1.0), b.groups(8, 1.0)
     assert list(ga) == [list(gb)[0]] and len(gb) == 2
+
+
+def test_sweep_more_tokens_than_features(gapcheck, tmp_path):
+    """gamma > 1 (GPT-2-small's 1024 tokens over d = 768) with orthonormal columns:
+    the CLI's table is the in-process sweep's, d = n/gamma caps the stable rank,
+    and the row isometry at gamma > 1 is refused in one line before any file."""
+    from gapcheck.numerics.sweep import SweepSpec, sweep
+    out = tmp_path / "t.csv"
+    run = gapcheck("sweep", "--preset", "A(X) + skip + LN", "--isometry", "columns", "--n", "24,48",
+                   "--gamma", "2,4/3", "--depth", "2", "--samples", "2", "--csv", out)
+    assert run.code == 0, run.err
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert {float(r["gamma"]) for r in rows} == {2.0, 4 / 3} and len(rows) == 2 * 2 * 2 * 2
+    m = preset("A(X) + skip + LN", n=24, depth=2, isometry="columns")
+    table = sweep({"A(X) + skip + LN | isometry": m}, [24, 48], depth=2, samples=2,
+                  gamma=[2, 4 / 3])
+    assert [float(r["value"]) for r in rows] == pytest.approx(
+        [float(v) for v in table.column("value")], rel=1e-12)
+    for r in rows:  # rank(X X^T) <= d = n / gamma < n
+        assert 1 <= float(r["value"]) <= int(r["n"]) / float(r["gamma"]) + 1e-9
+    line = gapcheck("sweep", "--n", "24", "--gamma", "2", "--depth", "2",
+                    "--out", tmp_path / "store").one_error_line()
+    assert "gamma = 2" in line and "isometry='columns'" in line
+    assert not (tmp_path / "store").exists()
+    with pytest.raises(ValueError, match="needs isometry='columns'"):
+        SweepSpec.make(["A"], (24,), depth=2, samples=1, gamma=[1, 2])
