@@ -81,7 +81,8 @@ def test_edge_above_the_random_markov_edge_and_xavier_ratio():
     v = sympy.Rational(1, d**2)
     sA2 = (1 - 2 * v / d) ** (-sympy.Rational(d, 2)) - 1
     law = KeyQueryBulk(1, v, sA2 - v)
-    ratio = float(law.edge(dps=20)) / (2 * float(sympy.sqrt(sA2)))
+    # mpmath, not sympy.sqrt: sympy looks for an exact root of the 15000-bit rational (45 s)
+    ratio = float(law.edge(dps=20)) / (2 * float(mpmath.sqrt(mpmath.mpf(sA2.p) / sA2.q)))
     assert abs(ratio - float(sympy.sqrt(sympy.Rational(27, 4)) / 2)) < 1e-5
 
 
@@ -113,3 +114,18 @@ def test_ks_distance_scale_of_the_truth_and_of_qc():
 @pytest.mark.parametrize("level", ["default", "thorough"])
 def test_larger_grids(level):
     assert_all_pass(check.run(VerifyConfig(level=level)))
+
+
+def test_prediction_at_xavier_width_2048_keeps_the_edge_exact():
+    """Xavier's sigma_A^2 at d = 2048 is a rational of ~30000 bits; its root is
+    kept unevaluated (sympy's search for square factors took 75 s) and equals
+    2 sqrt(sigma_A^2) to 30 digits, and sigma_A^2 ~ sigma_QK^4 = 1/d^2 under Xavier."""
+    from gapcheck.theory.model import AttentionModel, Scale
+    from gapcheck.theory.registry import get
+    m = AttentionModel(n=2048, depth=1, attention="key-query", sigma_qk2=Scale.xavier())
+    p = get("kq.bulk").predict(m)
+    assert p.sigma_A2.is_Rational and p.sigma_A2.q.bit_length() > 10000
+    with mpmath.workdps(40):
+        exact = 2 * mpmath.sqrt(mpmath.mpf(p.sigma_A2.p) / p.sigma_A2.q)
+        assert abs(sympy.N(p.qc_edge, 35) - sympy.Float(exact, 35)) < mpmath.mpf(10) ** -30 * exact
+    assert float(p.sigma_A2) * 2048**2 == pytest.approx(1, rel=1e-3)
