@@ -28,7 +28,7 @@ log(4)
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Callable
 
 import sympy
@@ -75,9 +75,7 @@ class Ensemble:
         >>> ENSEMBLES["uniform"].moment(3)
         2
         """
-        k = _validate.integer("k", k, minimum=1)
-        value = self.parameter_value if self.parameter is not None else None
-        return sympy.simplify(self._moment(k, value if value is not None else self.parameter))
+        return _moment(self, _validate.integer("k", k, minimum=1))
 
     @cached_property
     def mean(self):
@@ -91,10 +89,10 @@ class Ensemble:
     def fourth_moment(self):
         return self.moment(4)
 
-    @cached_property
+    @property
     def sigma_A2(self):
         """Relative variance ``variance / mean^2`` (the theory's ``sigma_A^2``)."""
-        return sympy.simplify(self.variance / self.mean ** 2)
+        return _relative_variance(self)
 
     def relative_variance(self):
         """Same as :attr:`sigma_A2`."""
@@ -132,6 +130,21 @@ class Ensemble:
     def log_variance(self):
         """The lognormal's ``s2`` (``None`` for the other ensembles)."""
         return self.parameter_value if self.parameter is not None else None
+
+
+# Module-level caches keyed by the (frozen, hashable) ensemble: every model asks
+# its ensemble for sigma_A^2, and ``with_relative_variance`` makes a new but equal
+# instance each time, so a per-instance cache would miss (sympy.stats' moment
+# generating function took 12 s of a prop3 contract test before these).
+@lru_cache(maxsize=1024)
+def _moment(ens: Ensemble, k: int):
+    value = ens.parameter_value if ens.parameter is not None else None
+    return sympy.simplify(ens._moment(k, value if value is not None else ens.parameter))
+
+
+@lru_cache(maxsize=256)
+def _relative_variance(ens: Ensemble):
+    return sympy.simplify(ens.variance / ens.mean ** 2)
 
 
 ENSEMBLES: dict[str, Ensemble] = {

@@ -169,6 +169,9 @@ class Result:
         if self.applies is not None:
             own = getattr(self.applies, "own_conditions", self.applies)
             object.__setattr__(self, "applies", _refusing_beyond(own, holds))
+        if self.predict is not None:
+            object.__setattr__(self, "predict", _memoised(getattr(self.predict, "uncached",
+                                                                  self.predict)))
 
     def prediction(self, model):
         """``predict(model)`` after ``applies(model)``: a ``ValueError`` with the
@@ -209,6 +212,42 @@ def _refusing_beyond(own: Callable[[Any], str | None], holds: tuple[str, ...]):
     applies.__doc__ = own.__doc__
     applies.__name__ = getattr(own, "__name__", "applies")
     return applies
+
+
+#: predictions kept per result (the oldest is dropped beyond this)
+PREDICTION_CACHE_SIZE = 256
+
+
+def _memoised(predict: Callable[[Any], Any]):
+    """``predict`` remembering its last :data:`PREDICTION_CACHE_SIZE` answers.
+
+    A prediction is a pure function of a frozen description, but deriving it
+    (sympy) takes up to seconds, and a check, its negative controls, the
+    LaTeX view and the report ask for the same model again and again.  The key
+    is the model and its ``repr``, so models that compare equal with different
+    number types (``gamma=0.5`` and ``Rational(1, 2)``) keep their own answers;
+    an unhashable model is not cached.  ``predict.uncached`` is the original.
+    """
+    cache: dict = {}
+
+    def cached(model):
+        try:
+            key = (type(model), repr(model), model)
+            hash(key)
+        except TypeError:
+            return predict(model)
+        if key in cache:
+            return cache[key]
+        out = predict(model)
+        if len(cache) >= PREDICTION_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = out
+        return out
+    cached.uncached = predict
+    cached.cache = cache
+    cached.__doc__ = predict.__doc__
+    cached.__name__ = getattr(predict, "__name__", "predict")
+    return cached
 
 
 _REGISTRY: dict[str, Result] = {}
