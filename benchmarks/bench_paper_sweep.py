@@ -104,6 +104,38 @@ def matmul_flops(ns=NS, depth=DEPTH, samples=SAMPLES):
     return total
 
 
+def shape_floor_seconds(ns=NS, depth=DEPTH, samples=SAMPLES, dtype="float64", reps=3):
+    """Seconds of the same products as :func:`matmul_flops`, each run at the
+    sweep's own shape and batch (``samples`` networks of one preset at one n:
+    (samples, n, n) by (samples, n, n) for gamma = 1) on random arrays, with
+    nothing else (no softmax, LayerNorm, measure, draw or bookkeeping); best of
+    ``reps``.  Small matrices do not reach the 150 x 150 rate, so this floor is
+    the one the sweep's shapes allow; :func:`matmul_flops` at :func:`dgemm_rate`
+    is the ideal one."""
+    rng = np.random.default_rng(0)
+    best = math.inf
+    for _ in range(reps):
+        total = 0.0
+        for n in ns:
+            a, b = (rng.standard_normal((samples, n, n)).astype(dtype) for _ in range(2))
+            a @ b
+            t0 = time.perf_counter()
+            for _ in range(depth):
+                a @ b  # M = W_Q W_K^T, once per layer for the key-query presets of a group
+                for name in PRESETS:
+                    m = preset(name, n=2, depth=1)
+                    a @ b  # X W
+                    if m.attention != "identity":
+                        a @ b  # A (X W)
+                    if m.attention == "key-query":
+                        a @ b  # X M
+                        a @ b  # (X M) X^T
+                    a @ b  # X X^T
+            total += time.perf_counter() - t0
+        best = min(best, total)
+    return best
+
+
 def dgemm_rate(n=150, batch=50, reps=5, dtype="float64"):
     """Achieved flop rate of batched n x n products (float64, or float32: sgemm)
     on this machine, now."""
@@ -143,6 +175,10 @@ def main(argv=None):
           f"machine gives now (batched 150 x 150 float64 products) = {flops / rate:.2f} s; "
           f"gapcheck runs at {flops / ours / 1e9:.1f} Gflop/s overall "
           f"({100 * flops / rate / ours:.0f}% of the floor's rate)")
+    shaped = shape_floor_seconds()
+    print(f"the same products at the sweep's own shapes and batch ({SAMPLES} networks of n x n, "
+          f"n = {min(NS)}..{max(NS)}), timed now with nothing else: {shaped:.2f} s "
+          f"({100 * shaped / ours:.0f}% of the sweep's wall)")
     if not args.skip_baseline:
         t0 = time.perf_counter()
         base = baseline_loop()
