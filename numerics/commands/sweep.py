@@ -72,7 +72,7 @@ def add_parser(sub):
     s.add_argument("--out", default=None, metavar="DIR",
                    help="the sweep's Parquet dataset (created, or resumed if it holds this sweep)")
     s.add_argument("--csv", default=None, metavar="FILE",
-                   help="also export the table as CSV (default without --out: standard output)")
+                   help="also export the table as CSV; '-' is standard output (the default without --out)")
     s.add_argument("--workers", type=int, default=None, metavar="K",
                    help="run the chunks on a new Dask LocalCluster of K processes")
     s.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -144,7 +144,8 @@ def run(args) -> int:
         backend=args.backend, dtype=args.dtype, probes=args.probes,
         chunk_samples=args.chunk_samples, block=args.block)
     out = check_out_dir(args.out) if args.out else None
-    csv_path = check_out_file(args.csv) if args.csv else None
+    to_stdout = args.csv == "-"  # "-": standard output, as without --out (and next to --out)
+    csv_path = check_out_file(args.csv) if args.csv and not to_stdout else None
     max_memory = parse_size(args.max_memory) if args.max_memory is not None else None
     figures = plan(spec, workers=args.workers or 1, max_memory=max_memory,
                    dask=bool(args.workers or args.scheduler), store_dir=out or tempfile.gettempdir())
@@ -163,7 +164,7 @@ def run(args) -> int:
             finally:
                 if tmp_csv.exists():
                     tmp_csv.unlink()
-        elif out is None:
+        elif out is None or to_stdout:
             rows = write_csv(_noting(iter_tables(spec, store), notes), sys.stdout)
         else:
             rows = None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 
 import numpy as np
 import pytest
@@ -75,6 +76,19 @@ def test_cli_sweep_writes_the_tidy_csv(tmp_path, capsys):
     assert len(rows) == 3 * 2 * 2 * 2 * 2 * 2
     assert {r["measure"] for r in rows} == {"stable-rank", "gap-ratio"}
     assert {r["gamma"] for r in rows} == {"1.0", "0.5"}
+
+
+def test_cli_sweep_csv_dash_is_standard_output(tmp_path, capsys, monkeypatch):
+    """``--csv -`` prints the table (alone, or next to the --out store) and writes
+    no file named '-'."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["sweep", "--preset", "A", "--n", "6", "--depth", "2", "--samples", "2", "--csv", "-"]
+    assert main(argv) == 0
+    alone = capsys.readouterr().out
+    assert main([*argv, "--out", str(tmp_path / "store")]) == 0
+    both = capsys.readouterr().out
+    assert alone == both and len(list(csv.DictReader(io.StringIO(alone)))) == 2 * 2
+    assert not (tmp_path / "-").exists() and (tmp_path / "store").is_dir()
 
 
 @pytest.mark.parametrize("argv, msg", [
