@@ -126,7 +126,8 @@ def workers(inproc, inproc_cpu, k=2):
     print(f"  CPU per worker for one sweep: {', '.join(f'{x:.2f}' for x in per_worker)} s "
           f"(in-process CPU {inproc_cpu:.2f} s): with a free core per worker the sweep would take "
           f"about {per_worker[-1]:.2f} s, a speed-up of {inproc_cpu / per_worker[-1]:.2f}x "
-          f"(the largest chunk, n = 150 key-query, bounds it)")
+          f"(chunks are handed out largest first, numerics.sweep.chunk_cost; the largest, "
+          f"n = 150 key-query, bounds it)")
 
 
 def _child(code, args, env=None):
