@@ -77,7 +77,7 @@ def specialise(result: Result, depth=None, gamma=None) -> dict:
     if not values:
         return {}
     try:
-        free = set().union(*(sympy.sympify(v).free_symbols for v in _fields(result).values()))
+        free = set().union(*(to_sympy(v).free_symbols for v in _fields(result).values()))
     except Exception as exc:  # a result's own derivation failed: say which and why
         raise FormulaError(f"{result.id}: its formulas cannot be derived with symbolic parameters "
                            f"({type(exc).__name__}: {exc})") from None

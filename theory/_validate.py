@@ -37,7 +37,17 @@ def _is_symbolic(value) -> bool:
 
 def to_sympy(value):
     """Exact sympy version of ``value``: ints and Fractions become Rationals,
-    floats stay floats (``sympy.Float``), symbols pass through."""
+    floats stay floats (``sympy.Float``), symbols pass through, tuples become
+    ``sympy.Tuple`` and lists lists, elementwise.  Text is refused (``sympify``
+    would evaluate it): user text is parsed by :mod:`theory.expressions`.
+
+    >>> to_sympy((1, 0.5)), to_sympy([Fraction(1, 3)])
+    ((1, 0.5), [1/3])
+    >>> to_sympy("1/3")
+    Traceback (most recent call last):
+    ...
+    ValueError: expected a number or a sympy expression, got the text '1/3' (parse it with theory.expressions)
+    """
     if isinstance(value, sympy.Basic):
         return value
     if isinstance(value, bool):
@@ -48,7 +58,15 @@ def to_sympy(value):
         return sympy.Rational(value.numerator, value.denominator)
     if isinstance(value, numbers.Real):
         return sympy.Float(float(value))
-    return sympy.sympify(value)
+    if isinstance(value, (str, bytes)):
+        # sympify would evaluate the text; user text goes through theory.expressions
+        raise ValueError(f"expected a number or a sympy expression, got the text {value!r} "
+                         "(parse it with theory.expressions)")
+    if isinstance(value, tuple):
+        return sympy.Tuple(*(to_sympy(v) for v in value))
+    if isinstance(value, list):
+        return [to_sympy(v) for v in value]
+    return sympy.sympify(value, strict=True)
 
 
 def _as_real(name: str, value):

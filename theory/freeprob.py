@@ -44,6 +44,7 @@ import sympy
 from sympy.polys.constructor import construct_domain
 
 from . import _validate
+from ._validate import to_sympy
 
 __all__ = [
     "series_reversion",
@@ -62,7 +63,7 @@ __all__ = [
 def _domain(*lists, field: bool = False):
     """One sympy domain holding every coefficient of every list; returns the
     domain and the converted lists."""
-    flat = [sympy.sympify(c) for lst in lists for c in lst]
+    flat = [to_sympy(c) for lst in lists for c in lst]
     # the extra 1/2 makes the ground ring contain QQ (we divide by k)
     dom, elems = construct_domain(flat + [sympy.Rational(1, 2)], field=field)
     out, i = [], 0
@@ -118,8 +119,8 @@ def _coefficients(expr, z, n):
     """First ``n`` Taylor coefficients at 0 of a rational function of ``z``
     (or of a list, returned as is)."""
     if isinstance(expr, (list, tuple)):
-        return [sympy.sympify(c) for c in expr][:n]
-    expr = sympy.sympify(expr)
+        return [to_sympy(c) for c in expr][:n]
+    expr = to_sympy(expr)
     if z is None:
         raise ValueError("z: pass the variable of the S-transform expression")
     num, den = sympy.fraction(sympy.together(expr))

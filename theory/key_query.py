@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 
 import sympy
+from ._validate import to_sympy
 
 __all__ = ["product_gaussian_mgf", "chi2_mgf", "logit_mgf", "within_row_relative_variance",
            "marginal_relative_variance", "within_row_sigma_A2", "d_k", "v", "t", "p"]
@@ -83,7 +84,7 @@ def within_row_sigma_A2(dk, v_):
     """The within-row relative variance at ``d_k`` and ``v = sigma_QK^4`` (symbolic
     or exact numbers): ``oo`` once ``d_k <= 2 v`` (the chi-square moment
     generating function diverges)."""
-    dk, v_ = sympy.sympify(dk), sympy.sympify(v_)
+    dk, v_ = to_sympy(dk), to_sympy(v_)
     if (dk - 2 * v_).is_nonpositive:
         return sympy.oo
     return sympy.simplify(within_row_relative_variance(dk, v_))

@@ -41,6 +41,7 @@ from typing import Any, Mapping
 import sympy
 
 from .symbols import latex as symbols_latex
+from ._validate import to_sympy
 
 __all__ = ["Prediction", "PowerLaw", "equal", "as_float"]
 
@@ -142,7 +143,7 @@ def _same(a, b, rtol) -> bool:
         return (isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b)
                 and all(_same(x, y, rtol) for x, y in zip(a, b)))
     if isinstance(a, (sympy.Basic, numbers.Number)) and isinstance(b, (sympy.Basic, numbers.Number)):
-        a, b = sympy.sympify(a), sympy.sympify(b)
+        a, b = to_sympy(a), to_sympy(b)
         if a.is_number and b.is_number:
             fa, fb = complex(a.evalf(30)), complex(b.evalf(30))
             return abs(fa - fb) <= rtol * max(abs(fa), abs(fb), 1e-300)

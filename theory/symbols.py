@@ -38,6 +38,7 @@ from types import MappingProxyType
 
 import sympy
 from sympy.printing.latex import LatexPrinter
+from ._validate import to_sympy
 
 __all__ = ["SYMBOLS", "GREEK", "GapcheckLatexPrinter", "latex", "escape_text", "ascii_math",
            "text_latex", "label_latex"]
@@ -124,7 +125,7 @@ def latex(expr, **settings) -> str:
     """LaTeX of a sympy expression (or anything sympify accepts) through
     :class:`GapcheckLatexPrinter`."""
     if not isinstance(expr, sympy.Basic):
-        expr = sympy.sympify(expr)
+        expr = to_sympy(expr)
     return GapcheckLatexPrinter(settings).doprint(expr)
 
 

@@ -33,6 +33,7 @@ from ..companions.rem import rem_rows
 from ..stats import mean_se
 from ...theory.companions import gg
 from ...theory.registry import get
+from ...theory._validate import to_sympy
 
 __all__ = ["CHECK", "run", "NEGATIVE_CONTROLS", "uncorrelated", "rem_cases"]
 
@@ -51,7 +52,7 @@ def xp_sum_sq(W):
 
 def uncorrelated(value) -> float:
     """A field of a REM prediction on uncorrelated LN tokens (q = 1, p = 0)."""
-    return float(sympy.sympify(value).subs({gg.q: 1, gg.p: 0}))
+    return float(to_sympy(value).subs({gg.q: 1, gg.p: 0}))
 
 
 def rem_cases(result_id, keys, frozen, fluid, reps_frozen, reps_fluid):

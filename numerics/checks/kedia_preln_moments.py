@@ -37,6 +37,7 @@ from . import toolkit as T
 from .. import layers
 from ..forward import block, draw
 from ...theory.companions.kedia import relu_second_moment
+from ...theory._validate import to_sympy
 from ...theory.model import LAYERNORM_EPS
 from ...theory.presets import init_preset
 from ...theory.registry import get
@@ -120,14 +121,14 @@ def _relu_as_identity(m, pred):
     """The MLP increment with ``E act(z)^2 = s^2`` (the activation taken as linear)
     in place of the activation's own moment."""
     p = pred(m)
-    s2 = sympy.sympify(m.d) * sympy.sympify(m.mlp.variances(m.d)[0])
+    s2 = to_sympy(m.d) * to_sympy(m.mlp.variances(m.d)[0])
     return p.replace(mlp_increment=p.mlp_increment * s2 / p.act_m2)
 
 
 def _relu_moment(m, pred):
     """The MLP increment with ReLU's ``s^2/2`` whatever the activation (a GELU taken as ReLU)."""
     p = pred(m)
-    s2 = sympy.sympify(m.d) * sympy.sympify(m.mlp.variances(m.d)[0])
+    s2 = to_sympy(m.d) * to_sympy(m.mlp.variances(m.d)[0])
     return p.replace(mlp_increment=p.mlp_increment * relu_second_moment(s2) / p.act_m2)
 
 

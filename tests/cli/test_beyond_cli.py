@@ -143,6 +143,17 @@ def test_sweep_more_tokens_than_features(gapcheck, tmp_path):
         [float(v) for v in table.column("value")], rel=1e-12)
     for r in rows:  # rank(X X^T) <= d = n / gamma < n
         assert 1 <= float(r["value"]) <= int(r["n"]) / float(r["gamma"]) + 1e-9
+    # the swept model's width is n / gamma (not n gamma) and its input has orthonormal
+    # columns, X_0^T X_0 = I_d, at both ratios (the stable ranks above sit far below d)
+    import numpy as np
+    from gapcheck.numerics.forward import draw
+    spec = SweepSpec.make({"A(X) + skip + LN | isometry": m}, [24, 48], depth=2, samples=1,
+                          gamma=[2, 4 / 3])
+    for n, g, d in ((24, 2.0, 12), (48, 4 / 3, 36)):
+        mm = spec.model(0, n, g)
+        X0 = draw(mm, rng=0).X0[0]
+        assert mm.d == d and X0.shape == (n, d)
+        assert np.allclose(X0.T @ X0, np.eye(d), atol=1e-12)
     line = gapcheck("sweep", "--n", "24", "--gamma", "2", "--depth", "2",
                     "--out", tmp_path / "store").one_error_line()
     assert "gamma = 2" in line and "isometry='columns'" in line

@@ -53,6 +53,7 @@ import sympy
 from .. import _validate
 from ..freeprob import free_cumulants_from_moments, free_multiplicative_moments, moments_from_free_cumulants
 from ..model import SYMBOLS, AttentionModel, Scale
+from .._validate import to_sympy
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 
@@ -100,7 +101,7 @@ def layer_moments(m1, m2, heads, gam, sigma_A2, sigma_V2, out_proj_gain=None):
        by ``Z^T Z boxtimes MP(1, out_proj_gain)`` the same way.
     """
     from ..laws import MarchenkoPastur
-    m1, m2, heads, gam, sigma_A2, sigma_V2 = (sympy.sympify(x) for x in (m1, m2, heads, gam, sigma_A2, sigma_V2))
+    m1, m2, heads, gam, sigma_A2, sigma_V2 = (to_sympy(x) for x in (m1, m2, heads, gam, sigma_A2, sigma_V2))
     K = [gam * m1, gam * m2]
     Q = MarchenkoPastur(heads, sigma_V2 / heads).moments(2)
     C = [x / gam for x in free_multiplicative_moments(K, Q)]
@@ -108,7 +109,7 @@ def layer_moments(m1, m2, heads, gam, sigma_A2, sigma_V2, out_proj_gain=None):
     kap = free_cumulants_from_moments(P)
     out = moments_from_free_cumulants([heads * k for k in kap])
     if out_proj_gain is not None:
-        out_proj_gain = sympy.sympify(out_proj_gain)
+        out_proj_gain = to_sympy(out_proj_gain)
         Z = [gam * out[0], gam * out[1]]
         out = [x / gam for x in free_multiplicative_moments(Z, MarchenkoPastur(1, out_proj_gain).moments(2))]
     return [sympy.simplify(x) for x in out]

@@ -209,7 +209,7 @@ def specialise(expr, *, n=None, d=None, r=None, H=None, d_k=None, r_O=None):
     4
     """
     names = {TOKENS: n, FEATURES: d, RANK: r, HEADS: H, D_K: d_k, RANK_O: r_O}
-    value = sympy.sympify(expr).subs({s: v for s, v in names.items() if v is not None})
+    value = to_sympy(expr).subs({s: v for s, v in names.items() if v is not None})
     if not value.is_number:
         raise ValueError(f"{expr} is not a number at this shape (got {value})")
     return int(value) if value == int(value) else float(value)

@@ -589,7 +589,7 @@ def predict_fc(model) -> TopSingularValue:
 
 # --------------------------------------------------------------------------- symbolic checks
 def _exact(name, params, measured, predicted, detail=""):
-    diff = sympy.simplify(sympy.sympify(measured) - sympy.sympify(predicted))
+    diff = sympy.simplify(to_sympy(measured) - to_sympy(predicted))
     return CheckOutcome(name, params, measured, predicted, passed=(diff == 0),
                         tolerance="exact (sympy)", detail=detail)
 

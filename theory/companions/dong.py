@@ -342,7 +342,7 @@ def _exact(name, params, measured, predicted, detail=""):
     ms = measured if isinstance(measured, (list, tuple)) else [measured]
     ps = predicted if isinstance(predicted, (list, tuple)) else [predicted]
     ok = len(ms) == len(ps) and all(
-        sympy.simplify(sympy.sympify(a) - sympy.sympify(b)) == 0 for a, b in zip(ms, ps))
+        sympy.simplify(to_sympy(a) - to_sympy(b)) == 0 for a, b in zip(ms, ps))
     return CheckOutcome(name, params, measured, predicted, passed=bool(ok),
                         tolerance="exact (sympy)", detail=detail)
 

@@ -805,12 +805,12 @@ def authors_model(n: int, d: int, beta, **fields):
 
 def model_beta(model):
     """G&G's ``beta`` of the model's layer: ``d sigma_QK^2 / sqrt(log n)``."""
-    return sympy.sympify(model.d) * model.value("sigma_QK2") / sympy.sqrt(sympy.log(model.value("n")))
+    return to_sympy(model.d) * model.value("sigma_QK2") / sympy.sqrt(sympy.log(model.value("n")))
 
 
 def model_sigma_v2(model):
     """G&G's ``sigma_v^2`` (``W_V`` entries of variance ``sigma_v^2/d``): ``d sigma_V^2``."""
-    return sympy.sympify(model.d) * model.value("sigma_V2")
+    return to_sympy(model.d) * model.value("sigma_V2")
 
 
 def model_beta_eff(model):
@@ -910,7 +910,7 @@ class BlockMap:
     _NUMBERS = ("beta", "tokens", "depth", "alpha_a2", "alpha_m2", "sigma_v2", "sigma_w2")
 
     def subs(self, mapping) -> "BlockMap":
-        return dataclasses.replace(self, **{k: sympy.sympify(getattr(self, k)).subs(mapping)
+        return dataclasses.replace(self, **{k: to_sympy(getattr(self, k)).subs(mapping)
                                             for k in self._NUMBERS})
 
     def with_(self, **changes) -> "BlockMap":
@@ -933,7 +933,7 @@ class BlockMap:
 def _block_map(model) -> BlockMap:
     """The map of the model's blocks: its LayerNorm position, gain control when it
     removes the gap."""
-    a2 = sympy.sympify(model.skip_alpha) ** 2
+    a2 = to_sympy(model.skip_alpha) ** 2
     return BlockMap(model_beta(model), model.value("n"), model.value("l"), a2, a2,
                     model_sigma_v2(model), MLP_SIGMA_W2, model.ln_position, model.remove_gap == 1)
 
@@ -949,7 +949,7 @@ class LogitVariance(Prediction):
 @functools.lru_cache(maxsize=256)
 def predict_rem_mapping(model) -> LogitVariance:
     """:func:`key_logit_variance_derived` with the model's beta, d and T = n."""
-    return LogitVariance(_key_logit_variance().subs({_beta: model_beta(model), _d: sympy.sympify(model.d),
+    return LogitVariance(_key_logit_variance().subs({_beta: model_beta(model), _d: to_sympy(model.d),
                                                       _T: model.value("n")}))
 
 
@@ -1065,7 +1065,7 @@ class DepthCollapse(Prediction):
 
 @functools.lru_cache(maxsize=256)
 def predict_depth_collapse(model) -> DepthCollapse:
-    a2 = sympy.sympify(model.skip_alpha) ** 2
+    a2 = to_sympy(model.skip_alpha) ** 2
     slope = slope_at_one().subs({_aA2: a2, _aM2: a2, _sv2: model_sigma_v2(model), _sw2: MLP_SIGMA_W2,
                                  _sb2: 0})
     return DepthCollapse(slope=slope, skip_exponent=skip_scaling_exponent(), cosines=_block_map(model))
@@ -1112,7 +1112,7 @@ class QKGradients(Prediction):
 @functools.lru_cache(maxsize=256)
 def predict_qk_gradients(model) -> QKGradients:
     from . import noci
-    d, n = sympy.sympify(model.d), model.value("n")
+    d, n = to_sympy(model.d), model.value("n")
     beta, sv2 = model_beta(model), model_sigma_v2(model)
     e = noci.uniform_jacobian_expectations(sq=1, sk=sympy.sqrt(d * model.value("sigma_QK2")),
                                            sv=sympy.sqrt(sv2), temperature=sympy.sqrt(d), width=d,

@@ -55,6 +55,7 @@ import sympy
 from dataclasses import dataclass
 
 from ..model import SYMBOLS, AttentionModel, MLP
+from .._validate import to_sympy
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
 from .bn import _exact  # one exact (sympy) outcome builder for the companions
@@ -102,7 +103,7 @@ def gelu_erf_second_moment(s2=_s2):
     ``Phi(x)^2`` is the probability that two independent standard normals lie
     below x; the Gaussian integral over x is a trivariate orthant probability,
     whose second x-derivative gives the asin and the algebraic term)."""
-    s2 = sympy.sympify(s2)
+    s2 = to_sympy(s2)
     return s2 / 4 + s2 / (2 * sympy.pi) * (sympy.asin(s2 / (1 + s2))
                                            + 2 * s2 / ((1 + s2) * sympy.sqrt(1 + 2 * s2)))
 
@@ -153,7 +154,7 @@ def activation_second_moment(activation: str, s2):
     """``E act(z)^2``, ``z ~ N(0, s2)``, for the package's activations."""
     if activation == "relu":
         return relu_second_moment(s2)
-    return GeluTanhSecondMoment(sympy.sympify(s2))
+    return GeluTanhSecondMoment(to_sympy(s2))
 
 
 def stream_recursion(increment=sympy.Symbol("c", positive=True), v0=sympy.Symbol("v_0", positive=True)):
@@ -204,15 +205,15 @@ def preln_applies(model) -> str | None:
 
 def predict_preln(model) -> PreLNMoments:
     """The moments of :class:`PreLNMoments` for the model (symbolic or numeric)."""
-    d = sympy.sympify(model.d)
-    a2 = sympy.sympify(model.skip_alpha) ** 2
+    d = to_sympy(model.d)
+    a2 = to_sympy(model.skip_alpha) ** 2
     gain = model.value("sigma_V2") * d
     if model.out_proj is not None:
         gain = gain * model.value("sigma_O2") * d
     if model.mlp is None:
         act, mlp = sympy.Integer(0), sympy.Integer(0)
     else:
-        s_in, s_out = (sympy.sympify(v) for v in model.mlp.variances(d))
+        s_in, s_out = (to_sympy(v) for v in model.mlp.variances(d))
         act = activation_second_moment(model.mlp.activation, d * s_in)
         mlp = a2 * model.mlp.width * d * s_out * act
     return PreLNMoments(ln_m2=sympy.Integer(1), act_m2=act, mlp_increment=mlp,

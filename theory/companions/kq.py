@@ -156,7 +156,7 @@ def _sqrt(x):
     (``predict`` multiplies it by 2 unevaluated too: ``2 * x**(1/2)`` would
     evaluate the root again.)
     """
-    x = sympy.sympify(x)
+    x = to_sympy(x)
     if x.is_Rational and x > 0 and max(abs(x.p).bit_length(), x.q.bit_length()) > 512:
         rp, rq = math.isqrt(x.p), math.isqrt(x.q)
         if rp * rp == x.p and rq * rq == x.q:

@@ -33,6 +33,7 @@ from .._validate import in_interval, integer, nonnegative, positive
 from ..model import AttentionModel
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
+from .._validate import to_sympy
 
 __all__ = ["SOURCE", "IJ", "uniform_jacobian_expectations", "equicorrelated_expectations",
            "ratio_q_to_v", "gaussian_expectation", "QK_EXPONENTS", "linear_stack_mean_gram",
@@ -312,7 +313,7 @@ def predict_uniform_gradients(model) -> UniformJacobians:
     """:func:`equicorrelated_expectations` for the model's layer: ``tokens = n``,
     ``width = d_k = d_v = d``, ``tau = sqrt(d)``, ``s_q^2 = s_k^2 = d sigma_QK^2``,
     ``s_v^2 = d sigma_V^2`` (symbolic or numeric)."""
-    d = sympy.sympify(model.d)
+    d = to_sympy(model.d)
     sqk = sympy.sqrt(d * model.value("sigma_QK2"))
     e = equicorrelated_expectations(cos=rho, tokens=model.value("n"), width=d, sq=sqk, sk=sqk,
                                     sv=sympy.sqrt(d * model.value("sigma_V2")),
@@ -339,7 +340,7 @@ class CosineMap:
     post: bool
 
     def subs(self, mapping) -> "CosineMap":
-        return replace(self, **{k: sympy.sympify(getattr(self, k)).subs(mapping)
+        return replace(self, **{k: to_sympy(getattr(self, k)).subs(mapping)
                                 for k in ("alpha2", "sv2", "tokens", "depth")})
 
     def curve(self, rho0) -> list[float]:
@@ -386,8 +387,8 @@ def predict_depth_scaling(model) -> DepthScaling:
     """``growth`` by :func:`linear_stack_mean_gram` (rsolve) with the model's
     depth, alpha, ``s_v = sqrt(d sigma_V^2)`` and ``d_v = d``; the post-LN floor
     at ``c = alpha^2 L``; the maps with the same numbers (symbolic or numeric)."""
-    d = sympy.sympify(model.d)
-    depth, a = model.value("l"), sympy.sympify(model.skip_alpha)
+    d = to_sympy(model.d)
+    depth, a = model.value("l"), to_sympy(model.skip_alpha)
     sv2 = d * model.value("sigma_V2")
     growth = linear_stack_mean_gram(depth=depth, a=a, sv=sympy.sqrt(sv2), width=d, dv=d)
     maps = [CosineMap(a ** 2, sv2, model.value("n"), depth, post) for post in (True, False)]

@@ -44,6 +44,7 @@ from ..key_query import (chi2_mgf, d_k, logit_mgf, marginal_relative_variance, p
 from ..model import AttentionModel, Scale
 from ..prediction import Prediction
 from ..registry import CheckOutcome, Result, register
+from .._validate import to_sympy
 
 _xp = sympy.Symbol("x", positive=True)
 _d = sympy.Symbol("d", positive=True)
@@ -77,7 +78,7 @@ def applies(model) -> str | None:
     """Key-query attention in the first layer (depth 1), gap kept, finite fourth moment."""
     if model.attention != "key-query":
         return f"the statement is about key-query (softmax) attention (got {model.attention!r})"
-    depth = sympy.sympify(model.depth)
+    depth = to_sympy(model.depth)
     if depth.is_number and depth != 1:
         return ("the statement is about the first layer only (depth 1): later layers see a nearly "
                 "rank-one input and are not Random Markov")
